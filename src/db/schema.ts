@@ -219,6 +219,8 @@ export interface WebhookDeliveriesTable {
 export interface GoneWebhookUrlsTable {
   bot_id: string;
   url: string;
+  /** The owner of the message named (migration 054): GET /webhooks/urls reads a user's lines by it. */
+  user_id: string;
   /** The latest message the receiver answered 410: the one to redeliver. */
   message_id: string;
 }

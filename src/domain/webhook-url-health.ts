@@ -3,9 +3,10 @@
 import { FAILING_RUN_GAP_MS } from './webhook-url-hold.ts';
 
 /**
- * ok: messages go to it at the usual pace (or one at a time, its pause over, until one is taken);
- * paused: nothing goes to it before its pause ends; disabled: its messages fail unsent until a
- * redelivered one is taken.
+ * ok: neither paused nor disabled, its messages go to it (one at a time while it is `paced`; a
+ * bot whose line to it is gone has its messages fail unsent whatever the state); paused: nothing
+ * goes to it before its pause ends; disabled: its messages fail unsent until a redelivered one is
+ * taken.
  */
 export type UrlState = 'ok' | 'paused' | 'disabled';
 
@@ -31,11 +32,17 @@ export interface UrlHealth {
    * Null when the URL is neither disabled, paused nor failing.
    */
   reopenMessageId: string | null;
+  /**
+   * Whether its messages go one at a time (the oldest, then the next once that one is answered)
+   * rather than at the usual pace: a hold of struggling answers (429, 502, 503, 504, none; its
+   * `failures`), its pause over, until a message is taken. Other failures (a 500, say) pace nothing.
+   */
+  isPaced: boolean;
   /** Whether there is anything to tell: disabled, paused or failing. */
   isTroubled: boolean;
 }
 
-const HEALTHY: UrlHealth = { state: 'ok', failingSinceMs: null, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: null, isTroubled: false };
+const HEALTHY: UrlHealth = { state: 'ok', failingSinceMs: null, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: null, isPaced: false, isTroubled: false };
 
 /**
  * The URL's state at `nowMs` from its record (null: none, nothing failed since a message to it
@@ -48,13 +55,15 @@ export function urlHealthOf(hold: UrlHoldRecord | null, nowMs: number): UrlHealt
   const pausedUntilMs = hold.pausedUntilMs > nowMs ? hold.pausedUntilMs : null;
   const isRunGoingOn = nowMs - hold.lastFailureAtMs <= FAILING_RUN_GAP_MS;
   if (hold.disabledAtMs !== null) {
-    return { state: 'disabled', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: hold.disabledAtMs, reopenMessageId: hold.messageId, isTroubled: true };
+    return { state: 'disabled', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: hold.disabledAtMs, reopenMessageId: hold.messageId, isPaced: false, isTroubled: true };
   }
   if (pausedUntilMs !== null) {
-    return { state: 'paused', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: null, reopenMessageId: hold.messageId, isTroubled: true };
+    return { state: 'paused', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: null, reopenMessageId: hold.messageId, isPaced: false, isTroubled: true };
   }
-  if (!isRunGoingOn) return HEALTHY;
-  return { state: 'ok', failingSinceMs: hold.failingSinceMs, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: hold.messageId, isTroubled: true };
+  // (The outbox paces a URL held back until a message to it is taken, however long ago its last failure.)
+  const isPaced = hold.failures > 0;
+  if (!isRunGoingOn) return { ...HEALTHY, isPaced };
+  return { state: 'ok', failingSinceMs: hold.failingSinceMs, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: hold.messageId, isPaced, isTroubled: true };
 }
 
 /** The order troubled URLs are listed in: disabled, paused, failing, then gone lines only, then the rest. */

@@ -46,6 +46,12 @@ test('a run of failures ends after a day without one: the next failure starts a 
   assert.equal(nextUrlHold(first, { messageId: 'm1', startedAtMs: FAILING_RUN_GAP_MS + 1, nowMs: FAILING_RUN_GAP_MS + 1, retryAfterMs: null, isStruggling: false }, delay).failingSinceMs, FAILING_RUN_GAP_MS + 1);
 });
 
+test('a disabled URL\'s run goes on after a quiet day: a redelivered message failing days later keeps its start', () => {
+  const first = nextUrlHold(null, { messageId: 'm1', startedAtMs: 0, nowMs: 0, retryAfterMs: null, isStruggling: true }, delay);
+  const later = nextUrlHold({ ...first, hasSeveralMessages: true }, { messageId: 'm2', startedAtMs: 3 * FAILING_RUN_GAP_MS, nowMs: 3 * FAILING_RUN_GAP_MS, retryAfterMs: null, isStruggling: true, isDisabled: true }, delay);
+  assert.deepEqual([later.failingSinceMs, later.runMessageId, later.hasSeveralMessages, later.lastFailureAtMs], [0, 'm1', true, 3 * FAILING_RUN_GAP_MS]);
+});
+
 test('a URL failing for the whole period, with failures of two messages or more, is disabled; 0 never disables', () => {
   const days = 5 * FAILING_RUN_GAP_MS;
   const several = { failingSinceMs: 0, hasSeveralMessages: true };

@@ -4,6 +4,13 @@
 // failure"), a 502 or 504 is its gateway finding it down, a 503 is it saying it is down, and no
 // answer at all (refused, unreachable, timed out) is the same from the sender's side.
 
+/**
+ * How the last_error of a message given up without being sent begins (its URL disabled, its bot's
+ * line gone, or still waiting at the end of its lifetime): the outbox writes it, GET /webhooks/urls
+ * counts by it.
+ */
+export const NOT_SENT_PREFIX = 'not sent:';
+
 /** Answers that speak of the receiver rather than of the message. */
 const STRUGGLING = new Set([429, 502, 503, 504]);
 
@@ -44,10 +51,13 @@ export const FAILING_RUN_GAP_MS = 24 * 3_600_000;
  * message. The pause is the receiver's Retry-After when it gave one, else `delayMs(failures)`
  * (the backoff); a longer pause already recorded stands. Any other failure leaves the hold as it
  * was and only extends the run of failures. A run that ended (a day without failures) is
- * forgotten: the next failure starts a new one, its backoff at the first step again.
+ * forgotten: the next failure starts a new one, its backoff at the first step again; not so while
+ * the URL is disabled (`isDisabled`): its run, the one its unsent messages' errors name, goes on.
  */
-export function nextUrlHold(previous: UrlHold | null, attempt: { messageId: string; startedAtMs: number; nowMs: number; retryAfterMs: number | null; isStruggling: boolean }, delayMs: (failures: number) => number): UrlHold {
-  const isRunGoingOn = previous !== null && attempt.nowMs - previous.lastFailureAtMs <= FAILING_RUN_GAP_MS;
+export function nextUrlHold(previous: UrlHold | null, attempt: { messageId: string; startedAtMs: number; nowMs: number; retryAfterMs: number | null; isStruggling: boolean; isDisabled?: boolean }, delayMs: (failures: number) => number): UrlHold {
+  // A disabled URL's run is the one that disabled it, however quiet the days since (its messages
+  // fail unsent, no attempt, no failure): it ends only when a message is taken.
+  const isRunGoingOn = previous !== null && (attempt.isDisabled === true || attempt.nowMs - previous.lastFailureAtMs <= FAILING_RUN_GAP_MS);
   const run = isRunGoingOn ? previous : null;
   const failingSinceMs = run?.failingSinceMs ?? attempt.nowMs;
   const runMessageId = run?.runMessageId ?? attempt.messageId;

@@ -371,7 +371,7 @@ async function seedTenant(rc: TestRollcall, label: string, offsetMs: number, fee
     user_id: user.userId, url: hookUrl, paused_until_ms: 0, failures: 3, last_failure_at_ms: NOW - 60_000, failing_since_ms: failingSinceMs,
     message_id: hooked.message_id, run_message_id: hooked.message_id, several_messages: 1, disabled_at_ms: NOW - 60_000 + offsetMs / 1000,
   }).execute();
-  await rc.database.db.insertInto('gone_webhook_urls').values({ bot_id: bot.bot_id, url: hookUrl, message_id: hooked.message_id }).execute();
+  await rc.database.db.insertInto('gone_webhook_urls').values({ bot_id: bot.bot_id, url: hookUrl, user_id: user.userId, message_id: hooked.message_id }).execute();
   const shared = await post(`/api/v1/calendar/schedule/${twin.id}`, { deduplication_key: dedup, bot_config: { bot_name: mark('bot2') } });
   assert.equal(shared.bot_id, bot.bot_id, 'the twin event shares the bot');
   const all = await post(`/api/v1/calendar/schedule/${series.id}`, { deduplication_key: mark('series-dedup'), bot_config: { bot_name: mark('series-bot') }, schedule_all_occurrences: true, occurrence_limit: 3 });

@@ -594,8 +594,41 @@ test('migration 046 records as gone each bot\'s URL with a failed delivery answe
       row(5, 'bot_b', 'https://a.example/hook', 'pending', 'HTTP 410 (the receiver says it is gone; not retried)'),
     ] as never).execute();
     await migrate(db, database.engine, MIGRATIONS);
-    assert.deepEqual((await db.selectFrom('gone_webhook_urls').selectAll().execute()).map((r) => ({ ...r })), [{ bot_id: 'bot_a', url: 'https://a.example/hook', message_id: 'msg_3' }]);
+    assert.deepEqual((await db.selectFrom('gone_webhook_urls').selectAll().execute()).map((r) => ({ ...r })), [{ bot_id: 'bot_a', url: 'https://a.example/hook', user_id: 'usr_gone', message_id: 'msg_3' }]);
     assert.deepEqual((await db.selectFrom('webhook_deliveries').select('redelivered').execute()).map((r) => r.redelivered), [0, 0, 0, 0, 0]);
+  });
+});
+
+test('migration 054 gives each gone line the owner of its message; a line naming a deleted message names its bot\'s latest one left to the URL, or goes', async () => {
+  await withSchemaBefore(54, 'usr_owner', async (database) => {
+    const db = database.db;
+    await db.insertInto('users').values({ id: 'usr_other', name: 'usr_other', webhook_secret: 'whsec_y', webhook_secret_rotated_at: null, created_at: 0 }).execute();
+    const row = (id: number, userId: string, botId: string, url: string) => ({
+      id, message_id: `msg_${id}`, user_id: userId, bot_id: botId, url, payload: '{}', state: 'failed', attempts: 1, next_attempt_at_ms: 0,
+      lease_until_ms: null, last_error: 'HTTP 410 (the receiver says it is gone; not retried)', created_at: 0, delivered_at: null,
+    });
+    await db.insertInto('webhook_deliveries').values([
+      row(1, 'usr_owner', 'bot_a', 'https://a.example/hook'),
+      row(2, 'usr_other', 'bot_b', 'https://a.example/hook'),
+      row(3, 'usr_owner', 'bot_c', 'https://c.example/hook'),
+      row(4, 'usr_owner', 'bot_c', 'https://c.example/hook'),
+    ] as never).execute();
+    await db.insertInto('gone_webhook_urls' as never).values([
+      { bot_id: 'bot_a', url: 'https://a.example/hook', message_id: 'msg_1' },
+      { bot_id: 'bot_b', url: 'https://a.example/hook', message_id: 'msg_2' },
+      // Deleted messages: bot_c has two others to its URL left, bot_d none.
+      { bot_id: 'bot_c', url: 'https://c.example/hook', message_id: 'msg_gone_c' },
+      { bot_id: 'bot_d', url: 'https://d.example/hook', message_id: 'msg_gone_d' },
+    ] as never).execute();
+    await migrate(db, database.engine, MIGRATIONS);
+    const lines = await db.selectFrom('gone_webhook_urls').select(['bot_id', 'url', 'user_id', 'message_id']).orderBy('bot_id').execute();
+    assert.deepEqual(lines.map((r) => ({ ...r })), [
+      { bot_id: 'bot_a', url: 'https://a.example/hook', user_id: 'usr_owner', message_id: 'msg_1' },
+      { bot_id: 'bot_b', url: 'https://a.example/hook', user_id: 'usr_other', message_id: 'msg_2' },
+      { bot_id: 'bot_c', url: 'https://c.example/hook', user_id: 'usr_owner', message_id: 'msg_4' },
+    ]);
+    // The key still holds: one line per bot and URL.
+    await assert.rejects(db.insertInto('gone_webhook_urls').values({ bot_id: 'bot_a', url: 'https://a.example/hook', user_id: 'usr_owner', message_id: 'msg_1' }).execute());
   });
 });
 
@@ -734,7 +767,7 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
   // A URL is disabled after an hour of failures here (WEBHOOK_DISABLE_AFTER_HOURS), rather than five days.
   const env = receiverSuite('urls', { WEBHOOK_DISABLE_AFTER_HOURS: '1', WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
   const { hooks, clock, book } = env;
-  interface UrlView { url: string; state: string; failing_since: string | null; last_failure_at: string | null; paused_until: string | null; disabled_at: string | null; reopen_delivery_id: string | null; waiting: number; failed_unsent: number; gone_bots: number; gone_lines: { bot_id: string; delivery_id: string }[]; last_queued_at: string | null }
+  interface UrlView { url: string; state: string; paced: boolean; failing_since: string | null; last_failure_at: string | null; paused_until: string | null; disabled_at: string | null; reopen_delivery_id: string | null; waiting: number; failed_unsent: number; gone_bots: number; gone_lines: { bot_id: string; meeting_title: string; delivery_id: string }[]; last_queued_at: string | null }
   const urlsOf = async (auth: string): Promise<{ urls: UrlView[]; has_more: boolean }> => {
     const res = await env.rc.request('GET', '/api/v1/webhooks/urls', { auth });
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -765,7 +798,7 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     await book('/urls-fine');
     await env.rc.webhooks.runDue();
     assert.deepEqual(await urlOf('/urls-fine'), {
-      url: `${env.base}/urls-fine`, state: 'ok', failing_since: null, last_failure_at: null, paused_until: null, disabled_at: null, reopen_delivery_id: null,
+      url: `${env.base}/urls-fine`, state: 'ok', paced: false, failing_since: null, last_failure_at: null, paused_until: null, disabled_at: null, reopen_delivery_id: null,
       waiting: 0, failed_unsent: 0, gone_bots: 0, gone_lines: [], last_queued_at: iso(fineAt),
     });
 
@@ -777,7 +810,7 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     const [pausedMessage] = await deliveriesOf(pausedBot);
     const paused = await urlOf('/urls-paused');
     assert.deepEqual(paused, {
-      url: `${env.base}/urls-paused`, state: 'paused', failing_since: iso(pausedAt), last_failure_at: iso(pausedAt), paused_until: iso(pausedAt + 600_000), disabled_at: null,
+      url: `${env.base}/urls-paused`, state: 'paused', paced: false, failing_since: iso(pausedAt), last_failure_at: iso(pausedAt), paused_until: iso(pausedAt + 600_000), disabled_at: null,
       reopen_delivery_id: pausedMessage!.delivery_id, waiting: 2, failed_unsent: 0, gone_bots: 0, gone_lines: [], last_queued_at: iso(pausedAt),
     });
 
@@ -790,7 +823,7 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     const [unsentGone, refused] = await deliveriesOf(goneBot);
     assert.match(unsentGone!.last_error!, /^not sent: the receiver answered 410 Gone/);
     const gone = await urlOf('/urls-gone');
-    assert.deepEqual([gone?.state, gone?.failing_since, gone?.reopen_delivery_id, gone?.waiting, gone?.failed_unsent, gone?.gone_bots, gone?.gone_lines], ['ok', null, null, 0, 1, 1, [{ bot_id: goneBot, delivery_id: refused!.delivery_id }]]);
+    assert.deepEqual([gone?.state, gone?.failing_since, gone?.reopen_delivery_id, gone?.waiting, gone?.failed_unsent, gone?.gone_bots, gone?.gone_lines], ['ok', null, null, 0, 1, 1, [{ bot_id: goneBot, meeting_title: 'urls', delivery_id: refused!.delivery_id }]]);
 
     // The receiver of the paused URL is back: once its pause is over, a message is taken and the URL is as any other.
     isPausedDown = false;
@@ -824,7 +857,7 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     // The same message and time the unsent message's error names.
     assert.equal(unsentDead.last_error, `not sent: every attempt to this URL has failed since ${iso(deadAt)}, so it is disabled (redeliver ${dead.reopen_delivery_id} to open it again)`);
     assert.deepEqual({ ...dead, last_failure_at: undefined }, {
-      url: `${env.base}/urls-dead`, state: 'disabled', failing_since: iso(deadAt), last_failure_at: undefined, paused_until: null, disabled_at: iso(disabledAt),
+      url: `${env.base}/urls-dead`, state: 'disabled', paced: false, failing_since: iso(deadAt), last_failure_at: undefined, paused_until: null, disabled_at: iso(disabledAt),
       reopen_delivery_id: dead.reopen_delivery_id, waiting: 0, failed_unsent: 1, gone_bots: 0, gone_lines: [], last_queued_at: iso(deadAt),
     });
     assert.ok(deadMessages.some((d) => d.delivery_id === dead!.reopen_delivery_id), 'the message named is one of the URL\'s');
@@ -855,6 +888,50 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     await env.rc.webhooks.runDue();
     const goneAgain = await urlOf('/urls-gone');
     assert.deepEqual([goneAgain?.state, goneAgain?.gone_bots, goneAgain?.gone_lines, goneAgain?.failed_unsent], ['ok', 0, [], 1]);
+  });
+
+  test('a disabled URL whose named message, redelivered after a quiet day, fails again keeps the start of the run that disabled it', async () => {
+    hooks.respond = (r) => (r.url === '/urls-quiet' ? { status: 503 } : { status: 200 });
+    await book('/urls-quiet');
+    await book('/urls-quiet');
+    let disabled: UrlView | undefined;
+    for (let minutes = 0; (disabled = await urlOf('/urls-quiet'))?.state !== 'disabled'; minutes += 5) {
+      assert.ok(minutes <= 180, JSON.stringify(disabled));
+      await env.rc.webhooks.runDue();
+      clock.advance(5 * 60_000);
+    }
+    // A day and more with nothing tried (a disabled URL's messages fail unsent, no failure recorded),
+    // then the named message is redelivered and the receiver is still down.
+    clock.advance(DAY + HOUR);
+    const retriedAt = clock.now();
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${disabled!.reopen_delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
+    const after = await urlOf('/urls-quiet');
+    assert.deepEqual([after?.state, after?.failing_since, after?.disabled_at, after?.last_failure_at], ['disabled', disabled!.failing_since, disabled!.disabled_at, iso(retriedAt)]);
+    // A message queued now fails unsent, once the pause that failure began is over, naming the same run.
+    const later = await book('/urls-quiet');
+    clock.advance(after!.paused_until === null ? 0 : Date.parse(after!.paused_until) - clock.now() + 1000);
+    await env.rc.webhooks.runDue();
+    const [unsent] = await deliveriesOf(later);
+    assert.equal(unsent!.last_error, `not sent: every attempt to this URL has failed since ${disabled!.failing_since}, so it is disabled (redeliver ${after!.reopen_delivery_id} to open it again)`);
+  });
+
+  test('each URL lists its own gone lines, up to ten, however many another URL has', async () => {
+    // Gone lines as a 410 writes them (webhook-delivery.ts #recordGone), each naming one of the user's
+    // messages: 1001 to one URL, sorted first, and one to another.
+    const first = `${env.base}/a-many-gone`;
+    const second = `${env.base}/b-one-gone`;
+    const rows = Array.from({ length: 1002 }, (_, i) => ({
+      message_id: `msg_many_${i}`, user_id: env.user.userId, bot_id: `bot_many_${String(i).padStart(4, '0')}`, url: i < 1001 ? first : second, payload: '{}', state: 'failed',
+      attempts: 1, next_attempt_at_ms: clock.now(), lease_until_ms: null, last_error: 'HTTP 410 (the receiver says it is gone; not retried)', created_at: clock.now(), delivered_at: null,
+    }));
+    for (let s = 0; s < rows.length; s += 200) await env.rc.database.db.insertInto('webhook_deliveries').values(rows.slice(s, s + 200)).execute();
+    for (let s = 0; s < rows.length; s += 200) await env.rc.database.db.insertInto('gone_webhook_urls').values(rows.slice(s, s + 200).map((r) => ({ bot_id: r.bot_id, url: r.url, user_id: r.user_id, message_id: r.message_id }))).execute();
+    const urls = (await urlsOf(env.user.auth)).urls;
+    const many = urls.find((u) => u.url === first)!;
+    const one = urls.find((u) => u.url === second)!;
+    assert.deepEqual([many.gone_bots, many.gone_lines.length, many.gone_lines[0]], [1001, 10, { bot_id: 'bot_many_0000', meeting_title: '', delivery_id: 'msg_many_0' }]);
+    assert.deepEqual([one.gone_bots, one.gone_lines], [1, [{ bot_id: 'bot_many_1001', meeting_title: '', delivery_id: 'msg_many_1001' }]]);
   });
 });
 

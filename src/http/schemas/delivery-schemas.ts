@@ -44,10 +44,11 @@ export const DeliveriesResponse = Type.Object({
 export const WebhookUrl = Type.Object({
   url: Type.String({ description: 'A callback URL, compared character for character (another spelling of the same address is another URL)' }),
   state: Type.Union([Type.Literal('ok'), Type.Literal('paused'), Type.Literal('disabled')], {
-    description: 'ok: messages go to it (one at a time while it is failing, until one is taken); paused: nothing goes to it before paused_until; disabled: every attempt at it failed for days, so its messages fail unsent until a redelivered one is taken',
+    description: 'The URL as a whole (a bot whose line to it is gone has its messages fail unsent whatever this says: gone_bots). ok: neither paused nor disabled, its messages go to it, one at a time while paced; paused: nothing goes to it before paused_until; disabled: every attempt at it failed for days, so its messages fail unsent until a redelivered one is taken',
   }),
-  failing_since: Nullable(Type.String({ format: 'date-time', description: 'Every attempt at the URL has failed since then; null when it is not failing (a run with no failure for a day is over)' })),
-  last_failure_at: Nullable(Type.String({ format: 'date-time', description: 'Its latest failed attempt, while it is failing' })),
+  paced: Type.Boolean({ description: 'Its messages go one at a time (the next once the last is answered) until one is taken: its receiver answered 429, 502, 503 or 504, or did not answer, and the pause that followed is over. Other failures (a 500, say) pace nothing. False while paused or disabled' }),
+  failing_since: Nullable(Type.String({ format: 'date-time', description: 'Every attempt at the URL has failed since then; null when it is not failing (a run with no failure for a day is over, except while the URL is disabled: its run, the one its unsent messages name, goes on until a message is taken)' })),
+  last_failure_at: Nullable(Type.String({ format: 'date-time', description: 'Its latest failed attempt, while it is failing (for a disabled URL, a redelivered message\'s failure can come days after disabled_at)' })),
   paused_until: Nullable(Type.String({ format: 'date-time', description: 'Nothing goes to it before then (its receiver asked for a pause, or was found down); null when no pause is running' })),
   disabled_at: Nullable(Type.String({ format: 'date-time', description: 'When it was disabled; null while it is not' })),
   reopen_delivery_id: Nullable(Type.String({ description: 'The latest message that failed: redeliver it (POST /webhooks/deliveries/{delivery_id}/redeliver) to end a pause, or, taken by the receiver, to open a disabled URL again; null when the URL is not failing' })),
@@ -56,8 +57,9 @@ export const WebhookUrl = Type.Object({
   gone_bots: Type.Integer({ minimum: 0, description: 'Bots whose line to it is gone (the receiver answered 410 Gone to one of their messages): their messages to it fail unsent' }),
   gone_lines: Type.Array(Type.Object({
     bot_id: Type.String(),
+    meeting_title: Type.String({ description: 'The bot\'s meeting as the dashboard names it; empty when unknown (its data deleted, or the line is a calendar connection\'s)' }),
     delivery_id: Type.String({ description: 'The message the receiver answered 410: redelivered and taken, it opens the bot\'s line again' }),
-  }), { description: 'Up to 10 of the gone lines, by bot id' }),
+  }), { description: 'Up to 10 of its gone lines, by bot id (each URL its own ten)' }),
   last_queued_at: Nullable(Type.String({ format: 'date-time', description: 'When the latest of the caller\'s latest 1000 messages to it was queued; null when none of them went to it' })),
 });
 

@@ -549,7 +549,7 @@ async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: str
     if (await isLeft(line.message_id)) continue;
     const latest = await latestLeft(line.url, true);
     if (latest === undefined) await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', botId).where('url', '=', line.url).execute();
-    else await trx.updateTable('gone_webhook_urls').set({ message_id: latest }).where('bot_id', '=', botId).where('url', '=', line.url).execute();
+    else await trx.updateTable('gone_webhook_urls').set({ message_id: latest, user_id: userId }).where('bot_id', '=', botId).where('url', '=', line.url).execute();
   }
 }
 

@@ -1,6 +1,7 @@
 // The user's status webhook deliveries as they stand in the outbox (src/services/webhooks/webhook-delivery.ts
 // sends them): newest first, with attempts, the next retry and the last error; and redelivery of
 // one, which makes it due now.
+import { userDeliveriesBefore } from '../../db/user-deliveries-range.ts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Schema, WebhookDeliveriesTable } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -127,20 +128,8 @@ export class WebhookDeliveryLog {
   }
 
   /** What names the bots of these rows: their meeting (as the dashboard names it) and their name. */
-  async #botsOf(userId: string, rows: readonly DeliveryRow[]): Promise<Map<string, BotNames>> {
-    const botIds = [...new Set(rows.map((r) => r.bot_id))];
-    if (botIds.length === 0) return new Map();
-    const found = await this.#db.selectFrom('bots').select(['id', 'meeting_url', 'bot_config', 'data_deleted_at'])
-      .where('user_id', '=', userId).where('id', 'in', botIds).execute();
-    // A bot whose data was deleted keeps its links only so that no sync books its event again.
-    const withData = found.filter((b) => b.data_deleted_at === null).map((b) => b.id);
-    const linksByBot = Map.groupBy(await listTitledEventsOfBots(this.#db, userId, withData), (l) => l.bot_id);
-    return new Map(found.map((bot) => {
-      if (bot.data_deleted_at !== null) return [bot.id, { meeting_title: '', bot_name: '' }];
-      const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ title: l.title, is_linked: l.is_live === 1 }));
-      const config = JSON.parse(bot.bot_config) as { bot_name?: string };
-      return [bot.id, { meeting_title: meetingTitleOfEvents(events, bot.meeting_url), bot_name: config.bot_name ?? '' }];
-    }));
+  #botsOf(userId: string, rows: readonly DeliveryRow[]): Promise<Map<string, BotNames>> {
+    return botNamesOf(this.#db, userId, rows.map((r) => r.bot_id));
   }
 
   /** The pauses still running of the user's URLs held back (webhook_url_holds) among these rows' pending ones, by URL. */
@@ -172,9 +161,10 @@ export class WebhookDeliveryLog {
   async #list(userId: string, botId: string | null, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
     const before = query.cursor !== undefined ? decodeCursor(query.cursor, (v) => (typeof v.d === 'number' && Number.isSafeInteger(v.d) && v.d > 0 ? v.d : null)) : null;
-    let q = this.#db.selectFrom('webhook_deliveries').selectAll().where('user_id', '=', userId);
-    if (botId !== null) q = q.where('bot_id', '=', botId);
-    if (before !== null) q = q.where('id', '<', before);
+    // A bot's: by webhook_deliveries_bot. The user's: by webhook_deliveries_user, newest first (userDeliveriesBefore).
+    let q = botId !== null
+      ? this.#db.selectFrom('webhook_deliveries').selectAll().where('user_id', '=', userId).where('bot_id', '=', botId).$if(before !== null, (b) => b.where('id', '<', before!))
+      : this.#db.selectFrom('webhook_deliveries').selectAll().where(userDeliveriesBefore(userId, before));
     switch (query.status) {
       // Retrying: tried and failed (last_error kept). A delivered message sent again on request
       // is tried again without having failed (its last_error was cleared when it was delivered).
@@ -185,7 +175,7 @@ export class WebhookDeliveryLog {
       case 'failing': q = q.where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb('last_error', 'is not', null)])])); break;
       case undefined: break;
     }
-    const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await (botId !== null ? q : q.orderBy('user_id', 'desc')).orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const [heads, bots, pauses] = await Promise.all([this.#linesOf(page), this.#botsOf(userId, page), this.#pausesOf(userId, page)]);
@@ -213,7 +203,28 @@ function eventOf(row: DeliveryRow): string {
   return payload.bot_event ?? payload.event ?? '';
 }
 
-interface BotNames {
+/**
+ * The meeting title and bot name of each of the user's bots among `botIds`, as the pages name
+ * them ('' for a bot whose data was deleted; none for an id that is not a bot of the user's, a
+ * calendar connection's for its own webhooks).
+ */
+export async function botNamesOf(db: Kysely<Schema>, userId: string, botIds: readonly string[]): Promise<Map<string, BotNames>> {
+  const ids = [...new Set(botIds)];
+  if (ids.length === 0) return new Map();
+  const found = await db.selectFrom('bots').select(['id', 'meeting_url', 'bot_config', 'data_deleted_at'])
+    .where('user_id', '=', userId).where('id', 'in', ids).execute();
+  // A bot whose data was deleted keeps its links only so that no sync books its event again.
+  const withData = found.filter((b) => b.data_deleted_at === null).map((b) => b.id);
+  const linksByBot = Map.groupBy(await listTitledEventsOfBots(db, userId, withData), (l) => l.bot_id);
+  return new Map(found.map((bot) => {
+    if (bot.data_deleted_at !== null) return [bot.id, { meeting_title: '', bot_name: '' }];
+    const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ title: l.title, is_linked: l.is_live === 1 }));
+    const config = JSON.parse(bot.bot_config) as { bot_name?: string };
+    return [bot.id, { meeting_title: meetingTitleOfEvents(events, bot.meeting_url), bot_name: config.bot_name ?? '' }];
+  }));
+}
+
+export interface BotNames {
   meeting_title: string;
   bot_name: string;
 }

@@ -23,7 +23,7 @@ import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
 import { FailureLog } from '../../lib/failure-log.ts';
-import { holdsUrl, isDueToDisable, nextUrlHold } from '../../domain/webhook-url-hold.ts';
+import { holdsUrl, isDueToDisable, nextUrlHold, NOT_SENT_PREFIX } from '../../domain/webhook-url-hold.ts';
 import type { Transaction } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
 
@@ -58,17 +58,17 @@ const EXPIRY_SWEEP_MS = 60_000;
 
 /** last_error of a message not sent because its line is gone. */
 function notSentText(goneMessageId: string): string {
-  return `not sent: the receiver answered 410 Gone to ${goneMessageId} (redeliver that one to open this URL again)`;
+  return `${NOT_SENT_PREFIX} the receiver answered 410 Gone to ${goneMessageId} (redeliver that one to open this URL again)`;
 }
 
 /** last_error of a message not sent because its URL is disabled after days of failures. */
 function disabledText(failingSinceMs: number, messageId: string): string {
-  return `not sent: every attempt to this URL has failed since ${new Date(failingSinceMs).toISOString()}, so it is disabled (redeliver ${messageId} to open it again)`;
+  return `${NOT_SENT_PREFIX} every attempt to this URL has failed since ${new Date(failingSinceMs).toISOString()}, so it is disabled (redeliver ${messageId} to open it again)`;
 }
 
 /** last_error of a message given up before it was ever tried: it waited for its whole lifetime. */
 function expiredText(maxAgeMs: number): string {
-  return `not sent: still waiting ${Math.round(maxAgeMs / 3_600_000)} hours after it was queued, its URL's receiver failing`;
+  return `${NOT_SENT_PREFIX} still waiting ${Math.round(maxAgeMs / 3_600_000)} hours after it was queued, its URL's receiver failing`;
 }
 
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
@@ -536,10 +536,10 @@ export class WebhookDelivery {
     if (this.#o.database.engine === 'postgres') await trx.selectFrom('bots').select('id').where('id', '=', delivery.bot_id).forKeyShare().execute();
   }
 
-  /** Records the bot's line to the delivery's URL as gone (gone_webhook_urls), naming the delivery. */
+  /** Records the bot's line to the delivery's URL as gone (gone_webhook_urls), naming the delivery and its owner. */
   async #recordGone(trx: Transaction<Schema>, delivery: Delivery): Promise<void> {
-    await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, message_id: delivery.message_id })
-      .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ message_id: delivery.message_id })).execute();
+    await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, user_id: delivery.user_id, message_id: delivery.message_id })
+      .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ user_id: delivery.user_id, message_id: delivery.message_id })).execute();
   }
 
   /**
@@ -594,8 +594,8 @@ export class WebhookDelivery {
    */
   async #recordFailure(trx: Transaction<Schema>, row: Selectable<Schema['webhook_url_holds']> | undefined, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null, isStruggling: boolean): Promise<void> {
     const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms), failingSinceMs: Number(row.failing_since_ms), runMessageId: row.run_message_id, hasSeveralMessages: row.several_messages === 1 } : null;
-    const hold = nextUrlHold(previous, { messageId: delivery.message_id, startedAtMs: sentAt, nowMs: now, retryAfterMs, isStruggling }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
     const wasDisabled = row?.disabled_at_ms != null;
+    const hold = nextUrlHold(previous, { messageId: delivery.message_id, startedAtMs: sentAt, nowMs: now, retryAfterMs, isStruggling, isDisabled: wasDisabled }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
     const isDisabling = !wasDisabled && isDueToDisable(hold, now, this.#o.disableAfterMs);
     await trx.updateTable('webhook_url_holds').set({
       // (Disabled, the URL is sent nothing but redelivered messages: no pause keeps the others waiting to fail.)

@@ -7,6 +7,9 @@ import type { Schema, WebhookUrlHoldsTable } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { troubleRank, urlHealthOf, type UrlState } from '../../domain/webhook-url-health.ts';
+import { NOT_SENT_PREFIX } from '../../domain/webhook-url-hold.ts';
+import { userDeliveriesBefore } from '../../db/user-deliveries-range.ts';
+import { botNamesOf } from './webhook-delivery-log.ts';
 
 /** At most this many URLs in an answer (`has_more` says when there were more). */
 export const MAX_URLS = 100;
@@ -14,16 +17,11 @@ export const MAX_URLS = 100;
 export const RECENT_MESSAGES = 1000;
 /** At most this many gone lines named per URL (gone_bots counts them all). */
 export const MAX_GONE_LINES = 10;
-/** The gone lines read for the URLs listed, at most (a bound on the read, whatever the user has). */
-const GONE_LINES_READ = 1000;
-/**
- * How the outbox's last_error begins for a message it gave up without sending it (its URL
- * disabled, its bot's line gone, or still waiting at the end of its lifetime: webhook-delivery.ts).
- */
-const NOT_SENT_PREFIX = 'not sent:';
 
 export interface GoneLineView {
   bot_id: string;
+  /** The bot's meeting as the pages name it; '' when unknown (its data deleted, or a calendar connection's line). */
+  meeting_title: string;
   /** The message the receiver answered 410 last: redelivered and taken, it opens the bot's line again. */
   delivery_id: string;
 }
@@ -31,6 +29,7 @@ export interface GoneLineView {
 export interface WebhookUrlView {
   url: string;
   state: UrlState;
+  paced: boolean;
   failing_since: string | null;
   last_failure_at: string | null;
   paused_until: string | null;
@@ -65,8 +64,8 @@ export class WebhookUrlHealth {
   /**
    * The user's URLs with a record of trouble, then those of their latest messages, the troubled
    * first (disabled, paused, failing, with gone lines), at most MAX_URLS. Every read is the
-   * user's alone and bounded: the URL records by the user's key, the gone lines through their
-   * named message (which is the user's), the latest messages by the user's index.
+   * user's alone, by an index that starts with the user: the URL records by the table's key, the
+   * gone lines by gone_webhook_urls_user, the latest messages by webhook_deliveries_user.
    */
   async list(userId: string): Promise<{ urls: WebhookUrlView[]; has_more: boolean }> {
     const now = this.#clock.now();
@@ -102,6 +101,7 @@ export class WebhookUrlHealth {
       urls: page.map(({ entry, health }) => ({
         url: entry.url,
         state: health.state,
+        paced: health.isPaced,
         failing_since: formatOptionalInstant(health.failingSinceMs),
         last_failure_at: health.failingSinceMs === null || entry.hold === null ? null : formatInstant(Number(entry.hold.last_failure_at_ms)),
         paused_until: formatOptionalInstant(health.pausedUntilMs),
@@ -132,36 +132,42 @@ export class WebhookUrlHealth {
   }
 
   /**
-   * How many of the user's bots have their line to each URL gone; at most MAX_URLS + 1 URLs. A
-   * gone line is the user's when the message it names is (bot_id there may be a calendar
-   * connection's, for its own webhooks: the message says whose it is either way). The gone lines
-   * are read whole, a row per bot and URL gone, each joined to its message by its unique id.
+   * How many of the user's bots have their line to each URL gone (a gone line is the owner's of
+   * the message it names: its user_id); at most MAX_URLS + 1 URLs. Read from
+   * gone_webhook_urls_user alone (user, URL, bot): the user's lines, none of another's.
    */
   #goneCountsOf(userId: string) {
-    return this.#db.selectFrom('gone_webhook_urls as g').innerJoin('webhook_deliveries as d', 'd.message_id', 'g.message_id')
-      .select(['g.url', (eb) => eb.fn.countAll<number | string>().as('n')])
-      .where('d.user_id', '=', userId).groupBy('g.url').orderBy('g.url').limit(MAX_URLS + 1).execute();
+    return this.#db.selectFrom('gone_webhook_urls').select(['url', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('user_id', '=', userId).groupBy('url').orderBy('url').limit(MAX_URLS + 1).execute();
   }
 
-  /** Up to MAX_GONE_LINES gone lines of the user's per URL among `urls`, by bot. */
+  /**
+   * The user's gone lines to each URL among `urls`, at most MAX_GONE_LINES per URL, by bot: each
+   * URL gets its own, however many another has (numbered per URL, those past the bound dropped).
+   */
   async #goneLinesOf(userId: string, urls: readonly string[]): Promise<Map<string, GoneLineView[]>> {
     if (urls.length === 0) return new Map();
-    const rows = await this.#db.selectFrom('gone_webhook_urls as g').innerJoin('webhook_deliveries as d', 'd.message_id', 'g.message_id')
-      .select(['g.url', 'g.bot_id', 'g.message_id'])
-      .where('d.user_id', '=', userId).where('g.url', 'in', urls).orderBy('g.url').orderBy('g.bot_id').limit(GONE_LINES_READ).execute();
+    const numbered = this.#db.selectFrom('gone_webhook_urls').select(['url', 'bot_id', 'message_id', sql<number>`row_number() over (partition by url order by bot_id)`.as('n')])
+      .where('user_id', '=', userId).where('url', 'in', urls);
+    const rows = await this.#db.selectFrom(numbered.as('g')).select(['g.url', 'g.bot_id', 'g.message_id'])
+      .where('g.n', '<=', MAX_GONE_LINES).orderBy('g.url').orderBy('g.bot_id').execute();
+    const names = await botNamesOf(this.#db, userId, rows.map((r) => r.bot_id));
     const lines = new Map<string, GoneLineView[]>();
     for (const row of rows) {
       const list = lines.get(row.url) ?? [];
-      if (list.length < MAX_GONE_LINES) list.push({ bot_id: row.bot_id, delivery_id: row.message_id });
+      list.push({ bot_id: row.bot_id, meeting_title: names.get(row.bot_id)?.meeting_title ?? '', delivery_id: row.message_id });
       lines.set(row.url, list);
     }
     return lines;
   }
 
-  /** The user's latest RECENT_MESSAGES messages (by webhook_deliveries_user): where each went, and how it stands. */
+  /**
+   * The user's latest RECENT_MESSAGES messages, by webhook_deliveries_user from the user's newest
+   * (userDeliveriesBefore): where each went, and how it stands.
+   */
   #recentOf(userId: string) {
     return this.#db.selectFrom('webhook_deliveries').select(['url', 'state', 'last_error', 'created_at'])
-      .where('user_id', '=', userId).orderBy('id', 'desc').limit(RECENT_MESSAGES).execute();
+      .where(userDeliveriesBefore(userId, null)).orderBy('user_id', 'desc').orderBy('id', 'desc').limit(RECENT_MESSAGES).execute();
   }
 
   /**
