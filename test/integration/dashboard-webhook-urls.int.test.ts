@@ -67,18 +67,21 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     return scheduled.body.bot_id;
   }
 
-  async function urlState(path: string): Promise<{ state: string; reopen_delivery_id: string | null; failing_since: string | null; paused_until: string | null } | undefined> {
+  async function urlState(path: string): Promise<{ state: string; reopen_delivery_id: string | null; failing_since: string | null; disabled_at: string | null; paused_until: string | null; gone_lines: { bot_id: string; delivery_id: string }[] } | undefined> {
     const res = await rc.request('GET', '/api/v1/webhooks/urls', { auth: user.auth });
     return res.body.urls.find((u: { url: string }) => u.url === `${hooksUrl}${path}`);
   }
 
-  test('a disabled URL says since when, what it means and which webhook to redeliver, whose button opens it again; a paused one says until when', async () => {
+  test('a disabled URL says since when, what it means and which webhook to redeliver, whose button opens it again; a paused one says until when; a gone one names its bot, whose line its button opens', async () => {
     let isDeadDown = true;
+    let isGone = true;
     hooks.respond = (r) => {
       // A receiver down (503: Standard Webhooks, "Delivery success and failure", a failure to retry).
       if (r.url === '/hooks/dead' && isDeadDown) return { status: 503 };
       // A receiver asking for an hour's pause (429 with Retry-After: Standard Webhooks, same section; RFC 9110, section 10.2.3).
       if (r.url === '/hooks/busy') return { status: 429, headers: { 'retry-after': '3600' } };
+      // 410: the receiver wants no more webhooks of that bot (Standard Webhooks, same section).
+      if (r.url === '/hooks/gone' && isGone) return { status: 410 };
       return { status: 200 };
     };
     // Two bots' webhooks to a receiver that is down for over an hour: the URL is disabled.
@@ -96,6 +99,12 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     await rc.webhooks.runDue();
     const busy = (await urlState('/hooks/busy'))!;
     assert.equal(busy.state, 'paused');
+    // A bot whose webhook the receiver answers 410 Gone: its line to the URL is gone.
+    const goneBot = await book('/hooks/gone');
+    await rc.webhooks.runDue();
+    const gone = (await urlState('/hooks/gone'))!;
+    assert.equal(gone.gone_lines[0]?.bot_id, goneBot);
+    const goneMessage = gone.gone_lines[0]!.delivery_id;
 
     // (Signed in now: a session is as old as the manual clock says.)
     await signIn(page, base, user.auth.slice('Token '.length));
@@ -104,20 +113,27 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     const banners = page.getByTestId('webhook-url-banners');
     const disabled = banners.locator(`[data-url="${hooksUrl}/hooks/dead"]`);
     const paused = banners.locator(`[data-url="${hooksUrl}/hooks/busy"]`);
+    const goneBanner = banners.locator(`[data-url="${hooksUrl}/hooks/gone"]`);
     await disabled.waitFor();
     // The worst first, each in a banner of its own, above the signing secret and the deliveries.
-    assert.deepEqual(await banners.locator('[data-url-state]').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { urlState: string } }).dataset.urlState)), ['disabled', 'paused']);
+    assert.deepEqual(await banners.locator('[data-url-state]').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { urlState: string } }).dataset.urlState)), ['disabled', 'paused', 'gone']);
     const disabledText = await disabled.innerText();
     assert.match(disabledText, new RegExp(`^Disabled: ${hooksUrl}/hooks/dead\\n`));
-    assert.match(disabledText, /Every attempt to send to it has failed since .+, so it was disabled .+: its webhooks now fail without being sent \(1 webhook not sent\)\./);
+    assert.match(disabledText, /Disabled on .+, every attempt to send to it having failed since .+ \(last failure .+\): its webhooks now fail without being sent \(1 webhook not sent\)\./);
     assert.ok(disabledText.includes(`redeliver ${dead.reopen_delivery_id}: when the receiver takes it, the URL opens again`), disabledText);
     // Its times in the viewer's zone, each with the full instant on hover.
-    assert.equal(await disabled.locator('time').first().getAttribute('datetime'), dead.failing_since);
+    assert.deepEqual(await disabled.locator('time').evaluateAll((nodes) => nodes.slice(0, 2).map((n) => (n as unknown as { dateTime: string }).dateTime)), [dead.disabled_at, dead.failing_since]);
     const pausedText = await paused.innerText();
     assert.match(pausedText, new RegExp(`^Paused: ${hooksUrl}/hooks/busy\\n`));
     assert.match(pausedText, /nothing is sent to it until .+ \(in (1 hour|60 minutes)\), then one webhook at a time until one is taken \(1 webhook waiting\)\./);
     assert.equal(await paused.locator('time').first().getAttribute('datetime'), busy.paused_until);
     assert.equal(await paused.getByRole('button').count(), 0, 'no button: the pause is the receiver\'s');
+    // The gone banner names the bot by its meeting, and its button opens that bot's line alone.
+    const goneText = await goneBanner.innerText();
+    assert.match(goneText, new RegExp(`^Gone for 1 bot: ${hooksUrl}/hooks/gone\\n`));
+    assert.ok(goneText.includes(`To open the line of the bot of “Review 4” (${goneBot}) again, redeliver ${goneMessage}, the webhook it refused`), goneText);
+    const goneLabel = `Redeliver ${goneMessage} to open the line of the bot of “Review 4” (${goneBot}) to ${hooksUrl}/hooks/gone again`;
+    assert.equal(await goneBanner.getByRole('button', { name: goneLabel }).count(), 1);
     await saveScreenshots(page, 'webhooks-url-banners');
     await page.setViewportSize({ width: 320, height: 800 });
     try {
@@ -139,8 +155,39 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     await rc.webhooks.runDue();
     assert.equal((await urlState('/hooks/dead'))?.state, 'ok');
     await disabled.waitFor({ state: 'detached', timeout: LIVE_TIMEOUT_MS });
+    // The button that had the focus went with its banner: the focus goes to the notice, which now says the URL opened.
+    const reopenedText = `${hooksUrl}/hooks/dead is open again: its receiver took ${dead.reopen_delivery_id}.`;
+    await page.getByRole('status').filter({ hasText: reopenedText }).waitFor();
+    await focusMovesTo(page, reopenedText);
+    assert.equal(await page.getByRole('status').filter({ hasText: 'is being sent again' }).count(), 0, 'no notice says it is still to open');
     assert.equal(hooks.received.filter((r) => r.url === '/hooks/dead' && r.headers['webhook-id'] === dead.reopen_delivery_id).at(-1)?.url, '/hooks/dead', 'the named webhook was sent');
-    assert.deepEqual(await banners.locator('[data-url-state]').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { urlState: string } }).dataset.urlState)), ['paused']);
+    assert.deepEqual(await banners.locator('[data-url-state]').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { urlState: string } }).dataset.urlState)), ['paused', 'gone']);
     await saveScreenshots(page, 'webhooks-url-banner-reopened');
+
+    // The gone line: its button, by keyboard, redelivers the refused webhook; taken, it opens the bot's line and the banner goes.
+    isGone = false;
+    await goneBanner.getByRole('button', { name: goneLabel }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: `${goneMessage} is being sent again; once its receiver takes it, the webhooks of the bot of “Review 4” (${goneBot}) go to ${hooksUrl}/hooks/gone again` }).waitFor();
+    await rc.webhooks.runDue();
+    await goneBanner.waitFor({ state: 'detached', timeout: LIVE_TIMEOUT_MS });
+    const goneReopened = `The webhooks of the bot of “Review 4” (${goneBot}) go to ${hooksUrl}/hooks/gone again: its receiver took ${goneMessage}.`;
+    await focusMovesTo(page, goneReopened);
+    assert.deepEqual(await banners.locator('[data-url-state]').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { urlState: string } }).dataset.urlState)), ['paused']);
+
+    // The URLs cannot be read when the page opens (a 503 on the way): the page says so, as its other
+    // reads do, and Try again reads them.
+    await page.route('**/api/v1/webhooks/urls', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: 'Service unavailable' } }) }));
+    await page.reload();
+    const failed = page.getByRole('alert').filter({ hasText: 'The callback URLs could not be read' });
+    await failed.waitFor();
+    await page.unroute('**/api/v1/webhooks/urls');
+    // (The browser logs the 503 it was made to get: that one is expected.)
+    const expected503 = pageErrors.findIndex((e) => e.includes('status of 503'));
+    assert.ok(expected503 >= 0);
+    pageErrors.splice(expected503, 1);
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await paused.waitFor();
+    assert.equal(await failed.count(), 0);
   });
 });

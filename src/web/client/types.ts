@@ -131,10 +131,20 @@ export interface Delivery {
   queued_behind: { delivery_id: string; event: string; next_attempt_at: string } | null;
 }
 
+/** A bot's line to a callback URL, gone after a 410: `delivery_id`, redelivered and taken, opens it again. */
+export interface GoneLine {
+  bot_id: string;
+  /** '' when unknown. */
+  meeting_title: string;
+  delivery_id: string;
+}
+
 /** A callback URL and how it stands (GET /webhooks/urls). */
 export interface WebhookUrl {
   url: string;
   state: 'ok' | 'paused' | 'disabled';
+  /** Its messages go one at a time until one is taken (a struggling receiver's pause over). */
+  paced: boolean;
   failing_since: string | null;
   last_failure_at: string | null;
   paused_until: string | null;
@@ -144,7 +154,7 @@ export interface WebhookUrl {
   waiting: number;
   failed_unsent: number;
   gone_bots: number;
-  gone_lines: { bot_id: string; delivery_id: string }[];
+  gone_lines: GoneLine[];
   last_queued_at: string | null;
 }
 

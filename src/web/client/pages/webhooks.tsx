@@ -24,6 +24,12 @@ const FILTERS = [
 const REFRESH_MS = 2000;
 /** A retry due within this long is followed as closely; a later one is read when it is near. */
 const DUE_SOON_MS = 10_000;
+/**
+ * While the list is followed, the callback URLs are read again at least this often, besides when a
+ * delivery in the list changes: every read counts against the key's rate limit, which the user's
+ * own integration shares.
+ */
+const URLS_REFRESH_MS = 30_000;
 
 export function WebhooksPage() {
   const [filter, setFilter] = useState('');
@@ -33,12 +39,18 @@ export function WebhooksPage() {
     () => api.get<{ deliveries: Delivery[]; next: string | null }>(`/webhooks/deliveries${query({ status: filter, limit: 25, cursor: pager.cursor })}`),
     `${filter}|${pager.cursor ?? ''}`,
   );
-  // The callback URLs in trouble (disabled, paused, gone): read again whenever the deliveries are,
-  // since a delivery taken, failed or given up is what changes them.
+  // The callback URLs in trouble (disabled, paused, gone): a delivery taken, failed or given up is
+  // what changes them, so they are read again after an action, a bot's status change, a delivery in
+  // the list changing, and otherwise every URLS_REFRESH_MS while the list is followed.
   const urls = useApi(() => api.get<{ urls: WebhookUrl[]; has_more: boolean }>('/webhooks/urls'), 'urls');
+  const urlsReadAt = useRef(Date.now());
+  const reloadUrls = () => {
+    urlsReadAt.current = Date.now();
+    void urls.reload();
+  };
   const reloadAll = () => {
     void deliveries.reload();
-    void urls.reload();
+    reloadUrls();
   };
   useReloadOnStatusChanges(reloadAll);
   // Only what is about to change is followed this closely: a delivery pending, or retrying with its
@@ -49,16 +61,32 @@ export function WebhooksPage() {
     if (!list?.some((d) => d.status === 'pending' || d.status === 'retrying')) return;
     const timer = setInterval(() => {
       const isDueSoon = list.some((d) => d.status === 'pending' || (d.next_attempt_at !== null && Date.parse(d.next_attempt_at) - Date.now() < DUE_SOON_MS));
-      if (isDueSoon && !document.hidden) inBackground(reloadAll);
+      if (!isDueSoon || document.hidden) return;
+      inBackground(() => {
+        void deliveries.reload();
+        if (Date.now() - urlsReadAt.current >= URLS_REFRESH_MS) reloadUrls();
+      });
     }, REFRESH_MS);
     return () => clearInterval(timer);
+  }, [list]);
+  // A delivery of the list that changed (sent, failed, given up) since the list was last read: the
+  // URLs are read again. Deliveries coming into or leaving the list (another page, another filter,
+  // new ones queued) change nothing of themselves.
+  const seen = useRef<Map<string, string>>(new Map());
+  useEffect(() => {
+    if (!list) return;
+    const now = new Map(list.map((d) => [d.delivery_id, `${d.status} ${d.attempts}`]));
+    const hasChanged = list.some((d) => seen.current.has(d.delivery_id) && seen.current.get(d.delivery_id) !== now.get(d.delivery_id));
+    seen.current = now;
+    if (hasChanged) inBackground(reloadUrls);
   }, [list]);
 
   return (
     <section class="page">
       <h1>Webhooks</h1>
       <StaleNotice since={staleSince(deliveries, urls)} />
-      {urls.data && <WebhookUrlBanners urls={urls.data.urls} onChanged={reloadAll} />}
+      {urls.data ? <WebhookUrlBanners urls={urls.data.urls} onChanged={reloadAll} />
+        : urls.error && <ErrorState error={new Error(`The callback URLs could not be read: ${urls.error.message}`)} onRetry={reloadUrls} />}
       <SigningSecret />
       <section class="card" aria-labelledby="deliveries-title">
         <div class="card-header">
