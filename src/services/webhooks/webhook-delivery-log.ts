@@ -2,6 +2,7 @@
 // sends them): newest first, with attempts, the next retry and the last error; and redelivery of
 // one, which makes it due now.
 import { userDeliveriesBefore } from '../../db/user-deliveries-range.ts';
+import type { Engine } from '../../db/database.ts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Schema, WebhookDeliveriesTable } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -72,12 +73,14 @@ type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
 export class WebhookDeliveryLog {
   readonly #db: Kysely<Schema>;
+  readonly #engine: Engine;
   readonly #clock: Clock;
   readonly #onRedeliver: () => void;
 
   /** `onRedeliver` wakes the delivery loop, so a redelivery goes out now rather than at its next poll. */
-  constructor(deps: { db: Kysely<Schema>; clock: Clock; onRedeliver?: () => void }) {
+  constructor(deps: { db: Kysely<Schema>; engine: Engine; clock: Clock; onRedeliver?: () => void }) {
     this.#db = deps.db;
+    this.#engine = deps.engine;
     this.#clock = deps.clock;
     this.#onRedeliver = deps.onRedeliver ?? (() => {});
   }
@@ -164,7 +167,7 @@ export class WebhookDeliveryLog {
     // A bot's: by webhook_deliveries_bot. The user's: by webhook_deliveries_user, newest first (userDeliveriesBefore).
     let q = botId !== null
       ? this.#db.selectFrom('webhook_deliveries').selectAll().where('user_id', '=', userId).where('bot_id', '=', botId).$if(before !== null, (b) => b.where('id', '<', before!))
-      : this.#db.selectFrom('webhook_deliveries').selectAll().where(userDeliveriesBefore(userId, before));
+      : this.#db.selectFrom('webhook_deliveries').selectAll().where(userDeliveriesBefore(this.#engine, userId, before));
     switch (query.status) {
       // Retrying: tried and failed (last_error kept). A delivered message sent again on request
       // is tried again without having failed (its last_error was cleared when it was delivered).

@@ -9,6 +9,7 @@ import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { troubleRank, urlHealthOf, type UrlState } from '../../domain/webhook-url-health.ts';
 import { NOT_SENT_PREFIX } from '../../domain/webhook-url-hold.ts';
 import { userDeliveriesBefore } from '../../db/user-deliveries-range.ts';
+import type { Engine } from '../../db/database.ts';
 import { botNamesOf } from './webhook-delivery-log.ts';
 
 /** At most this many URLs in an answer (`has_more` says when there were more). */
@@ -54,10 +55,12 @@ interface Entry {
 
 export class WebhookUrlHealth {
   readonly #db: Kysely<Schema>;
+  readonly #engine: Engine;
   readonly #clock: Clock;
 
-  constructor(deps: { db: Kysely<Schema>; clock: Clock }) {
+  constructor(deps: { db: Kysely<Schema>; engine: Engine; clock: Clock }) {
     this.#db = deps.db;
+    this.#engine = deps.engine;
     this.#clock = deps.clock;
   }
 
@@ -167,7 +170,7 @@ export class WebhookUrlHealth {
    */
   #recentOf(userId: string) {
     return this.#db.selectFrom('webhook_deliveries').select(['url', 'state', 'last_error', 'created_at'])
-      .where(userDeliveriesBefore(userId, null)).orderBy('user_id', 'desc').orderBy('id', 'desc').limit(RECENT_MESSAGES).execute();
+      .where(userDeliveriesBefore(this.#engine, userId, null)).orderBy('user_id', 'desc').orderBy('id', 'desc').limit(RECENT_MESSAGES).execute();
   }
 
   /**
