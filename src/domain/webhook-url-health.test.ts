@@ -28,7 +28,7 @@ test('a run with no failure for over a day is over: the record tells nothing', (
 
 test('disabled stays disabled, however long ago its last failure, and says a pause of a redelivered message too', () => {
   const disabled = hold({ disabledAtMs: NOW - 3 * FAILING_RUN_GAP_MS, lastFailureAtMs: NOW - 3 * FAILING_RUN_GAP_MS, failingSinceMs: NOW - 8 * FAILING_RUN_GAP_MS });
-  assert.deepEqual(urlHealthOf(disabled, NOW), { state: 'disabled', failingSinceMs: NOW - 8 * FAILING_RUN_GAP_MS, pausedUntilMs: null, disabledAtMs: NOW - 3 * FAILING_RUN_GAP_MS, reopenMessageId: 'msg_latest', isPaced: false, isTroubled: true });
+  assert.deepEqual(urlHealthOf(disabled, NOW), { state: 'disabled', failingSinceMs: NOW - 8 * FAILING_RUN_GAP_MS, pausedUntilMs: null, disabledAtMs: NOW - 3 * FAILING_RUN_GAP_MS, reopenMessageId: 'msg_latest', isPaced: true, isTroubled: true });
   assert.equal(urlHealthOf({ ...disabled, pausedUntilMs: NOW + 5000 }, NOW).pausedUntilMs, NOW + 5000);
   assert.equal(urlHealthOf({ ...disabled, pausedUntilMs: NOW + 5000 }, NOW).state, 'disabled');
 });
@@ -44,9 +44,11 @@ test('troubled URLs come first: disabled, paused, failing, gone lines only, then
   assert.deepEqual(ranks, [0, 1, 2, 3, 4]);
 });
 
-test('paced only after struggling answers (failures > 0), never while paused or disabled', () => {
+test('paced only after struggling answers (failures > 0), never while paused; a disabled URL too, as its redelivered messages go one at a time', () => {
   assert.equal(urlHealthOf(hold({ failures: 0 }), NOW).isPaced, false, 'a run of 500s paces nothing');
   assert.equal(urlHealthOf(hold({ failures: 2 }), NOW).isPaced, true);
   assert.equal(urlHealthOf(hold({ failures: 2, pausedUntilMs: NOW + 1 }), NOW).isPaced, false);
-  assert.equal(urlHealthOf(hold({ failures: 2, disabledAtMs: NOW }), NOW).isPaced, false);
+  assert.equal(urlHealthOf(hold({ failures: 2, disabledAtMs: NOW }), NOW).isPaced, true);
+  assert.equal(urlHealthOf(hold({ failures: 0, disabledAtMs: NOW }), NOW).isPaced, false, 'disabled by a run of 500s: its redelivered messages go at the usual pace');
+  assert.equal(urlHealthOf(hold({ failures: 2, disabledAtMs: NOW, pausedUntilMs: NOW + 1 }), NOW).isPaced, false);
 });

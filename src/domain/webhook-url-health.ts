@@ -36,6 +36,7 @@ export interface UrlHealth {
    * Whether its messages go one at a time (the oldest, then the next once that one is answered)
    * rather than at the usual pace: a hold of struggling answers (429, 502, 503, 504, none; its
    * `failures`), its pause over, until a message is taken. Other failures (a 500, say) pace nothing.
+   * Of a disabled URL, its redelivered messages, the only ones it sends.
    */
   isPaced: boolean;
   /** Whether there is anything to tell: disabled, paused or failing. */
@@ -54,14 +55,15 @@ export function urlHealthOf(hold: UrlHoldRecord | null, nowMs: number): UrlHealt
   if (hold === null) return HEALTHY;
   const pausedUntilMs = hold.pausedUntilMs > nowMs ? hold.pausedUntilMs : null;
   const isRunGoingOn = nowMs - hold.lastFailureAtMs <= FAILING_RUN_GAP_MS;
+  // (The outbox paces a URL held back until a message to it is taken, however long ago its last
+  // failure: a disabled one's redelivered messages too, the only ones it sends.)
+  const isPaced = hold.failures > 0 && pausedUntilMs === null;
   if (hold.disabledAtMs !== null) {
-    return { state: 'disabled', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: hold.disabledAtMs, reopenMessageId: hold.messageId, isPaced: false, isTroubled: true };
+    return { state: 'disabled', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: hold.disabledAtMs, reopenMessageId: hold.messageId, isPaced, isTroubled: true };
   }
   if (pausedUntilMs !== null) {
     return { state: 'paused', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: null, reopenMessageId: hold.messageId, isPaced: false, isTroubled: true };
   }
-  // (The outbox paces a URL held back until a message to it is taken, however long ago its last failure.)
-  const isPaced = hold.failures > 0;
   if (!isRunGoingOn) return { ...HEALTHY, isPaced };
   return { state: 'ok', failingSinceMs: hold.failingSinceMs, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: hold.messageId, isPaced, isTroubled: true };
 }

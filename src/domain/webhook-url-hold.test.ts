@@ -52,6 +52,19 @@ test('a disabled URL\'s run goes on after a quiet day: a redelivered message fai
   assert.deepEqual([later.failingSinceMs, later.runMessageId, later.hasSeveralMessages, later.lastFailureAtMs], [0, 'm1', true, 3 * FAILING_RUN_GAP_MS]);
 });
 
+test('a disabled URL\'s failures start again after a quiet day: a redelivered message failing then is paused for the first step, the run kept', () => {
+  let hold = nextUrlHold(null, { messageId: 'm1', startedAtMs: 0, nowMs: 0, retryAfterMs: null, isStruggling: true }, delay);
+  for (let i = 1; i <= 12; i++) hold = nextUrlHold(hold, { messageId: 'm2', startedAtMs: i * 3_600_000, nowMs: i * 3_600_000, retryAfterMs: null, isStruggling: true, isDisabled: true }, delay);
+  assert.equal(hold.failures, 13, 'the run\'s rounds, a step each');
+  const at = 12 * 3_600_000 + 2 * FAILING_RUN_GAP_MS;
+  const later = nextUrlHold(hold, { messageId: 'm3', startedAtMs: at, nowMs: at, retryAfterMs: null, isStruggling: true, isDisabled: true }, delay);
+  assert.deepEqual(later, { pausedUntilMs: at + 1000, failures: 1, lastFailureAtMs: at, failingSinceMs: 0, runMessageId: 'm1', hasSeveralMessages: true });
+  const next = nextUrlHold(later, { messageId: 'm3', startedAtMs: at + 2000, nowMs: at + 2000, retryAfterMs: null, isStruggling: true, isDisabled: true }, delay);
+  assert.equal(next.failures, 2, 'within the day, each round a step again');
+  const refused = nextUrlHold(hold, { messageId: 'm3', startedAtMs: at, nowMs: at, retryAfterMs: null, isStruggling: false, isDisabled: true }, delay);
+  assert.deepEqual([refused.failures, refused.failingSinceMs], [0, 0], 'a failure of another kind after a quiet day: no step, the run kept');
+});
+
 test('a URL failing for the whole period, with failures of two messages or more, is disabled; 0 never disables', () => {
   const days = 5 * FAILING_RUN_GAP_MS;
   const several = { failingSinceMs: 0, hasSeveralMessages: true };

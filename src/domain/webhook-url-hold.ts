@@ -51,23 +51,29 @@ export const FAILING_RUN_GAP_MS = 24 * 3_600_000;
  * message. The pause is the receiver's Retry-After when it gave one, else `delayMs(failures)`
  * (the backoff); a longer pause already recorded stands. Any other failure leaves the hold as it
  * was and only extends the run of failures. A run that ended (a day without failures) is
- * forgotten: the next failure starts a new one, its backoff at the first step again; not so while
- * the URL is disabled (`isDisabled`): its run, the one its unsent messages' errors name, goes on.
+ * forgotten: the next failure starts a new one, its backoff at the first step again. While the URL
+ * is disabled (`isDisabled`) the run, the one its unsent messages' errors name, goes on whatever
+ * the quiet days (its start and message are kept), but its failures still start again after a
+ * quiet day: a redelivered message failing days after the URL was disabled is paused for the
+ * backoff's first step, not for the step the run had reached.
  */
 export function nextUrlHold(previous: UrlHold | null, attempt: { messageId: string; startedAtMs: number; nowMs: number; retryAfterMs: number | null; isStruggling: boolean; isDisabled?: boolean }, delayMs: (failures: number) => number): UrlHold {
   // A disabled URL's run is the one that disabled it, however quiet the days since (its messages
   // fail unsent, no attempt, no failure): it ends only when a message is taken.
-  const isRunGoingOn = previous !== null && (attempt.isDisabled === true || attempt.nowMs - previous.lastFailureAtMs <= FAILING_RUN_GAP_MS);
+  const isQuiet = previous !== null && attempt.nowMs - previous.lastFailureAtMs > FAILING_RUN_GAP_MS;
+  const isRunGoingOn = previous !== null && (attempt.isDisabled === true || !isQuiet);
   const run = isRunGoingOn ? previous : null;
+  // The backoff's step: restarted after a quiet day, the run's or not.
+  const failuresBefore = run === null || isQuiet ? 0 : run.failures;
   const failingSinceMs = run?.failingSinceMs ?? attempt.nowMs;
   const runMessageId = run?.runMessageId ?? attempt.messageId;
   const hasSeveralMessages = run !== null && (run.hasSeveralMessages || run.runMessageId !== attempt.messageId);
   const lastFailureAtMs = Math.max(previous?.lastFailureAtMs ?? 0, attempt.nowMs);
   // (A pause of an ended run is long over: it is kept only as the latest one asked for.)
   const pausedBeforeMs = previous?.pausedUntilMs ?? 0;
-  if (!attempt.isStruggling) return { pausedUntilMs: pausedBeforeMs, failures: run?.failures ?? 0, lastFailureAtMs, failingSinceMs, runMessageId, hasSeveralMessages };
-  const isSameRound = run !== null && run.failures > 0 && attempt.startedAtMs < run.lastFailureAtMs;
-  const failures = run === null ? 1 : isSameRound ? run.failures : run.failures + 1;
+  if (!attempt.isStruggling) return { pausedUntilMs: pausedBeforeMs, failures: failuresBefore, lastFailureAtMs, failingSinceMs, runMessageId, hasSeveralMessages };
+  const isSameRound = failuresBefore > 0 && attempt.startedAtMs < previous!.lastFailureAtMs;
+  const failures = isSameRound ? failuresBefore : failuresBefore + 1;
   const pauseMs = attempt.retryAfterMs !== null && attempt.retryAfterMs > 0 ? attempt.retryAfterMs : delayMs(failures);
   return { pausedUntilMs: Math.max(pausedBeforeMs, attempt.nowMs + pauseMs), failures, lastFailureAtMs, failingSinceMs, runMessageId, hasSeveralMessages };
 }

@@ -857,7 +857,7 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     // The same message and time the unsent message's error names.
     assert.equal(unsentDead.last_error, `not sent: every attempt to this URL has failed since ${iso(deadAt)}, so it is disabled (redeliver ${dead.reopen_delivery_id} to open it again)`);
     assert.deepEqual({ ...dead, last_failure_at: undefined }, {
-      url: `${env.base}/urls-dead`, state: 'disabled', paced: false, failing_since: iso(deadAt), last_failure_at: undefined, paused_until: null, disabled_at: iso(disabledAt),
+      url: `${env.base}/urls-dead`, state: 'disabled', paced: true, failing_since: iso(deadAt), last_failure_at: undefined, paused_until: null, disabled_at: iso(disabledAt),
       reopen_delivery_id: dead.reopen_delivery_id, waiting: 0, failed_unsent: 1, gone_bots: 0, gone_lines: [], last_queued_at: iso(deadAt),
     });
     assert.ok(deadMessages.some((d) => d.delivery_id === dead!.reopen_delivery_id), 'the message named is one of the URL\'s');
@@ -908,12 +908,45 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     await env.rc.webhooks.runDue();
     const after = await urlOf('/urls-quiet');
     assert.deepEqual([after?.state, after?.failing_since, after?.disabled_at, after?.last_failure_at], ['disabled', disabled!.failing_since, disabled!.disabled_at, iso(retriedAt)]);
-    // A message queued now fails unsent, once the pause that failure began is over, naming the same run.
+    // Its failures start again after the quiet day: the redelivered message's pause is the
+    // backoff's first step (5 s, with jitter), not the hour the run had reached.
+    const pauseMs = Date.parse(after!.paused_until!) - retriedAt;
+    assert.ok(pauseMs > 0 && pauseMs <= 6_000, `paused for ${pauseMs} ms`);
+    // A message queued now fails unsent at once, naming the same run.
     const later = await book('/urls-quiet');
-    clock.advance(after!.paused_until === null ? 0 : Date.parse(after!.paused_until) - clock.now() + 1000);
     await env.rc.webhooks.runDue();
     const [unsent] = await deliveriesOf(later);
     assert.equal(unsent!.last_error, `not sent: every attempt to this URL has failed since ${disabled!.failing_since}, so it is disabled (redeliver ${after!.reopen_delivery_id} to open it again)`);
+  });
+
+  test('a disabled URL paused by a redelivered message that failed: the messages queued meanwhile fail unsent at once; the redelivered one waits for the pause', async () => {
+    hooks.respond = (r) => (r.url === '/urls-soon' ? { status: 503 } : { status: 200 });
+    await book('/urls-soon');
+    await book('/urls-soon');
+    let disabled: UrlView | undefined;
+    for (let minutes = 0; (disabled = await urlOf('/urls-soon'))?.state !== 'disabled'; minutes += 5) {
+      assert.ok(minutes <= 180, JSON.stringify(disabled));
+      await env.rc.webhooks.runDue();
+      clock.advance(5 * 60_000);
+    }
+    // Redelivered at once and failing again: the run's failures go on, a pause of up to an hour.
+    const retriedAt = clock.now();
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${disabled!.reopen_delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
+    const after = await urlOf('/urls-soon');
+    assert.equal(after?.state, 'disabled');
+    assert.ok(after?.paused_until !== null && Date.parse(after!.paused_until) - retriedAt > 30 * 60_000, JSON.stringify(after));
+    const tries = hooks.received.filter((r) => r.url === '/urls-soon').length;
+    clock.advance(60_000);
+    const later = await book('/urls-soon');
+    await env.rc.webhooks.runDue();
+    const [unsent] = await deliveriesOf(later);
+    assert.deepEqual([unsent!.status, unsent!.attempts, unsent!.last_error], ['failed', 0, `not sent: every attempt to this URL has failed since ${disabled!.failing_since}, so it is disabled (redeliver ${after!.reopen_delivery_id} to open it again)`]);
+    assert.equal(hooks.received.filter((r) => r.url === '/urls-soon').length, tries, 'the redelivered message is not sent again before the pause ends');
+    // Once the pause is over, the redelivered message is tried again.
+    clock.advance(Date.parse(after!.paused_until!) - clock.now() + 1000);
+    await env.rc.webhooks.runDue();
+    assert.equal(hooks.received.filter((r) => r.url === '/urls-soon').length, tries + 1);
   });
 
   test('each URL lists its own gone lines, up to ten, however many another URL has', async () => {

@@ -301,11 +301,14 @@ export class WebhookDelivery {
       )));
     // Nothing to a URL its receiver asked a pause of, or found down, before the pause ends,
     // whichever bot a message is of (by the holds' primary key: a handful of rows). Left out when
-    // the messages are of one URL found not paused: PostgreSQL would then sort them all.
+    // the messages are of one URL found not paused: PostgreSQL would then sort them all. A
+    // disabled URL's pause (a redelivered message failed) holds back only its redelivered
+    // messages: the others are not sent, they fail unsent at once.
     if (!ofUrlNotPaused) {
       eligible = eligible.where(({ not, exists, selectFrom }) => not(exists(
         selectFrom('webhook_url_holds as h').select('h.user_id')
-          .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now),
+          .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now)
+          .where((eb) => eb.or([eb('h.disabled_at_ms', 'is', null), eb('d.redelivered', '=', 1)])),
       )));
     }
     if (this.#inFlightIds.size > 0) eligible = eligible.where('d.id', 'not in', [...this.#inFlightIds]);
