@@ -190,4 +190,30 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     await paused.waitFor();
     assert.equal(await failed.count(), 0);
   });
+  test('the URLs are read with the page\'s other reads, every 30 s while it is visible, not again by a timer of their own while the list is followed', async () => {
+    // A webhook waiting (the outbox is not run): the list is followed every 2 s.
+    await book('/hooks/followed');
+    // (A page of the same context: signed in by the test above.)
+    const clocked = await page.context().newPage();
+    try {
+      await clocked.clock.install();
+      const reads: string[] = [];
+      clocked.on('request', (request) => {
+        const path = new URL(request.url()).pathname;
+        if (path === '/api/v1/webhooks/urls' || path === '/api/v1/webhooks/deliveries') reads.push(path);
+      });
+      await clocked.goto(`${base}/dashboard/webhooks`);
+      await clocked.getByRole('table', { name: 'Webhook deliveries' }).getByText('Pending').first().waitFor();
+      await clocked.getByTestId('webhook-url-banners').waitFor();
+      const urlReads = () => reads.filter((r) => r === '/api/v1/webhooks/urls').length;
+      const before = { urls: urlReads(), deliveries: reads.length - urlReads() };
+      // A minute and a second, every timer due run in turn (the page's 2 s follow-ups among them).
+      await clocked.clock.runFor('01:01');
+      await clocked.waitForTimeout(500);
+      assert.ok(reads.length - urlReads() - before.deliveries >= 20, `the list was followed: ${reads.length - urlReads() - before.deliveries} reads`);
+      assert.equal(urlReads() - before.urls, 2, 'the URLs read at 30 s and 60 s, with the page\'s other reads, and no more');
+    } finally {
+      await clocked.close();
+    }
+  });
 });

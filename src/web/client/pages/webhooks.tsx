@@ -24,12 +24,6 @@ const FILTERS = [
 const REFRESH_MS = 2000;
 /** A retry due within this long is followed as closely; a later one is read when it is near. */
 const DUE_SOON_MS = 10_000;
-/**
- * While the list is followed, the callback URLs are read again at least this often, besides when a
- * delivery in the list changes: every read counts against the key's rate limit, which the user's
- * own integration shares.
- */
-const URLS_REFRESH_MS = 30_000;
 
 export function WebhooksPage() {
   const [filter, setFilter] = useState('');
@@ -40,14 +34,13 @@ export function WebhooksPage() {
     `${filter}|${pager.cursor ?? ''}`,
   );
   // The callback URLs in trouble (disabled, paused, gone): a delivery taken, failed or given up is
-  // what changes them, so they are read again after an action, a bot's status change, a delivery in
-  // the list changing, and otherwise every URLS_REFRESH_MS while the list is followed.
+  // what changes them, so they are read again after an action, a bot's status change and a
+  // delivery in the list changing; besides, like every read of a page, when the tab is shown again,
+  // the connection comes back, and every 30 s while the tab is visible (freshness.ts). Not with the
+  // list's own 2 s reads: every read counts against the key's rate limit, which the user's own
+  // integration shares.
   const urls = useApi(() => api.get<{ urls: WebhookUrl[]; has_more: boolean }>('/webhooks/urls'), 'urls');
-  const urlsReadAt = useRef(Date.now());
-  const reloadUrls = () => {
-    urlsReadAt.current = Date.now();
-    void urls.reload();
-  };
+  const reloadUrls = () => void urls.reload();
   const reloadAll = () => {
     void deliveries.reload();
     reloadUrls();
@@ -62,10 +55,7 @@ export function WebhooksPage() {
     const timer = setInterval(() => {
       const isDueSoon = list.some((d) => d.status === 'pending' || (d.next_attempt_at !== null && Date.parse(d.next_attempt_at) - Date.now() < DUE_SOON_MS));
       if (!isDueSoon || document.hidden) return;
-      inBackground(() => {
-        void deliveries.reload();
-        if (Date.now() - urlsReadAt.current >= URLS_REFRESH_MS) reloadUrls();
-      });
+      inBackground(() => void deliveries.reload());
     }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [list]);
