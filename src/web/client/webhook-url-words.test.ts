@@ -1,7 +1,7 @@
 // The Webhooks page's banners: one per URL with something to tell, the worst first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countsWords, isReopened, redeliverLabel, redeliveryAskedWords, reopenedWords, urlBanners } from './webhook-url-words.ts';
+import { countsWords, goneCountWords, isReopened, redeliverLabel, redeliveryAskedWords, reopenedWords, urlBanners } from './webhook-url-words.ts';
 import type { WebhookUrl } from './types.ts';
 
 const url = (fields: Partial<WebhookUrl> & Pick<WebhookUrl, 'url'>): WebhookUrl => ({
@@ -46,4 +46,19 @@ test('a gone banner\'s button, notice and reopening speak of its bot\'s line alo
   assert.equal(isReopened([gone], gone.url, goneBanner!), false);
   assert.equal(isReopened([{ ...gone, gone_bots: 1, gone_lines: [gone.gone_lines[1]!] }], gone.url, goneBanner!), true);
   assert.equal(isReopened([], gone.url, goneBanner!), true);
+});
+
+test('a calendar connection\'s gone line is named as the connection, not as a bot; the count says whose lines are gone', () => {
+  const line = { bot_id: 'cal_1', meeting_title: '', delivery_id: 'msg_c1' };
+  const gone = url({ url: 'https://a.example/gone', gone_bots: 1, gone_lines: [line] });
+  const [[, banner]] = urlBanners([gone]).map((b) => [b.url, b.banner] as const);
+  assert.equal(banner!.title, 'Gone for 1 calendar connection');
+  assert.equal(redeliverLabel(gone, banner!), 'Redeliver msg_c1 to open the line of calendar connection cal_1 to https://a.example/gone again');
+  assert.equal(redeliveryAskedWords(gone, banner!), 'msg_c1 is being sent again; once its receiver takes it, the webhooks of calendar connection cal_1 go to https://a.example/gone again (other lines stay closed).');
+  assert.equal(reopenedWords(gone.url, banner!), 'The webhooks of calendar connection cal_1 go to https://a.example/gone again: its receiver took msg_c1.');
+  const bot = { bot_id: 'bot_1', meeting_title: 'Standup', delivery_id: 'msg_b1' };
+  assert.equal(goneCountWords({ gone_bots: 3, gone_lines: [line, bot, { ...bot, bot_id: 'bot_2' }] }), '2 bots and 1 calendar connection');
+  assert.equal(goneCountWords({ gone_bots: 2, gone_lines: [line, { ...line, bot_id: 'cal_2' }] }), '2 calendar connections');
+  assert.equal(goneCountWords({ gone_bots: 2, gone_lines: [bot, { ...bot, bot_id: 'bot_2' }] }), '2 bots');
+  assert.equal(goneCountWords({ gone_bots: 12, gone_lines: Array.from({ length: 10 }, (_, i) => ({ ...bot, bot_id: `bot_${i}` })) }), '12 bots or calendar connections', 'beyond the ten listed, their kinds unknown');
 });

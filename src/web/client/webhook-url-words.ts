@@ -22,35 +22,59 @@ export function urlBanners(urls: readonly WebhookUrl[]): { url: WebhookUrl; bann
     else if (url.state === 'paused') banners.push({ url, banner: { kind: 'paused', title: 'Paused', reopenDeliveryId: null, goneLine: null } });
     else if (url.gone_bots > 0) {
       const line = url.gone_lines[0] ?? null;
-      banners.push({ url, banner: { kind: 'gone', title: `Gone for ${countOf(url.gone_bots, 'bot')}`, reopenDeliveryId: line?.delivery_id ?? null, goneLine: line } });
+      banners.push({ url, banner: { kind: 'gone', title: `Gone for ${goneCountWords(url)}`, reopenDeliveryId: line?.delivery_id ?? null, goneLine: line } });
     }
   }
   return banners;
 }
 
-/** A bot as a gone banner names it: its meeting's title and its id, or its id alone. */
-export function botWords(line: Pick<GoneLine, 'bot_id' | 'meeting_title'>): string {
+/**
+ * Whether a gone line is a calendar connection's rather than a bot's: a connection's own webhooks
+ * (calendar.auth_revoked, calendar.sync_failing, calendar.sync_restored) are queued under its id
+ * (cal_…) where a bot's are under the bot's, and may go to its bots' callback URLs, so a 410 to
+ * one closes the connection's line.
+ */
+export function isConnectionLine(line: Pick<GoneLine, 'bot_id'>): boolean {
+  return line.bot_id.startsWith('cal_');
+}
+
+/** Whose a gone line is, as a gone banner names it: a bot by its meeting's title and its id, or its id alone; a calendar connection by its id. */
+export function lineWords(line: Pick<GoneLine, 'bot_id' | 'meeting_title'>): string {
+  if (isConnectionLine(line)) return `calendar connection ${line.bot_id}`;
   return line.meeting_title === '' ? `bot ${line.bot_id}` : `the bot of “${line.meeting_title}” (${line.bot_id})`;
+}
+
+/**
+ * How many lines to a URL are gone, by whose they are: "1 bot", "2 bots and 1 calendar connection".
+ * Only the listed lines (up to ten) are known by kind: when more are gone, "12 bots or calendar
+ * connections".
+ */
+export function goneCountWords(url: Pick<WebhookUrl, 'gone_bots' | 'gone_lines'>): string {
+  if (url.gone_lines.length < url.gone_bots) return `${url.gone_bots} bots or calendar connections`;
+  const connections = url.gone_lines.filter(isConnectionLine).length;
+  const bots = url.gone_bots - connections;
+  if (connections === 0) return countOf(bots, 'bot');
+  return [bots > 0 ? countOf(bots, 'bot') : '', countOf(connections, 'calendar connection')].filter((w) => w !== '').join(' and ');
 }
 
 /** The accessible name of a banner's Redeliver button: what it opens. */
 export function redeliverLabel(url: WebhookUrl, banner: UrlBanner): string {
   const id = banner.reopenDeliveryId ?? '';
-  if (banner.kind === 'gone' && banner.goneLine) return `Redeliver ${id} to open the line of ${botWords(banner.goneLine)} to ${url.url} again`;
+  if (banner.kind === 'gone' && banner.goneLine) return `Redeliver ${id} to open the line of ${lineWords(banner.goneLine)} to ${url.url} again`;
   return `Redeliver ${id} to open ${url.url} again`;
 }
 
 /** What the page says once a banner's redelivery is asked for: what opens, and when. */
 export function redeliveryAskedWords(url: WebhookUrl, banner: UrlBanner): string {
   const id = banner.reopenDeliveryId ?? '';
-  if (banner.kind === 'gone' && banner.goneLine) return `${id} is being sent again; once its receiver takes it, the webhooks of ${botWords(banner.goneLine)} go to ${url.url} again (other bots' lines stay closed).`;
+  if (banner.kind === 'gone' && banner.goneLine) return `${id} is being sent again; once its receiver takes it, the webhooks of ${lineWords(banner.goneLine)} go to ${url.url} again (${isConnectionLine(banner.goneLine) ? 'other lines' : 'other bots\' lines'} stay closed).`;
   return `${id} is being sent again; ${url.url} opens again once its receiver takes it.`;
 }
 
 /** What the page says once what a redelivery was to open is open. */
 export function reopenedWords(urlText: string, banner: UrlBanner): string {
   const id = banner.reopenDeliveryId ?? '';
-  if (banner.kind === 'gone' && banner.goneLine) return `The webhooks of ${botWords(banner.goneLine)} go to ${urlText} again: its receiver took ${id}.`;
+  if (banner.kind === 'gone' && banner.goneLine) return `The webhooks of ${lineWords(banner.goneLine)} go to ${urlText} again: its receiver took ${id}.`;
   return `${urlText} is open again: its receiver took ${id}.`;
 }
 

@@ -1,13 +1,13 @@
 // A banner per callback URL in trouble, above the deliveries: disabled (since when, what it means,
 // the message to redeliver to open it again, with a button that does), paused (until when), or
-// gone for some bots (a 410; the first bot's line, by bot id, with its own button). GET
+// gone for some bots or calendar connections (a 410; the first line, by id, with its own button). GET
 // /webhooks/urls says how each URL stands.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { formatRelative } from '../format.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
 import type { WebhookUrl } from '../types.ts';
-import { botWords, countsWords, isReopened, redeliverLabel, redeliveryAskedWords, reopenedWords, urlBanners, type UrlBanner } from '../webhook-url-words.ts';
+import { countsWords, goneCountWords, isConnectionLine, isReopened, lineWords, redeliverLabel, redeliveryAskedWords, reopenedWords, urlBanners, type UrlBanner } from '../webhook-url-words.ts';
 import { LocalTime } from './local-time.tsx';
 import { Notice } from './states.tsx';
 
@@ -33,9 +33,9 @@ function Explanation({ url, banner }: { url: WebhookUrl; banner: UrlBanner }) {
   const others = url.gone_bots - 1;
   return (
     <p>
-      Its receiver answered 410 Gone to the webhooks of {url.gone_bots === 1 ? 'one bot: its webhooks' : `${url.gone_bots} bots: their webhooks`} to it fail without being sent{counts && ` (${counts})`}.
-      {line && <>{' '}To open the line of {botWords(line)} again, redeliver <code>{line.delivery_id}</code>, the webhook it refused: when the receiver takes it, that bot's webhooks go to it again.</>}
-      {others > 0 && <>{' '}The other {others === 1 ? 'bot\'s line opens' : `${others} bots' lines open`} the same way, each by its own refused webhook (among the failed deliveries below).</>}
+      Its receiver answered 410 Gone to the webhooks of {url.gone_bots === 1 ? `${goneCountWords(url).replace(/^1 /, 'one ')}: its webhooks` : `${goneCountWords(url)}: their webhooks`} to it fail without being sent{counts && ` (${counts})`}.
+      {line && <>{' '}To open the line of {lineWords(line)} again, redeliver <code>{line.delivery_id}</code>, the webhook it refused: when the receiver takes it, {isConnectionLine(line) ? 'that connection\'s' : 'that bot\'s'} webhooks go to it again.</>}
+      {others > 0 && <>{' '}The other {others === 1 ? 'line opens' : `${others} lines open`} the same way, each by its own refused webhook (among the failed deliveries below).</>}
     </p>
   );
 }
