@@ -457,6 +457,33 @@ describe('status webhooks and real receivers', () => {
     assert.deepEqual(await env.rc.database.db.selectFrom('webhook_url_holds').select('url').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/private`).execute(), [], 'the notice taken, the URL is not kept');
   });
 
+  test('deleting the data of a bot whose line is gone: the line goes with its refused messages, rather than naming a notice still to go; the notices go out, and a 410 closes the line again', async () => {
+    // Standard Webhooks, "Delivery success and failure": 410 says the receiver wants no more webhooks.
+    hooks.respond = (r) => ({ status: r.url === '/gone-deleted' ? 410 : 200 });
+    const botId = await book('/gone-deleted');
+    await env.rc.webhooks.runDue();
+    const db = env.rc.database.db;
+    const lineOf = () => db.selectFrom('gone_webhook_urls').select('message_id').where('bot_id', '=', botId).where('url', '=', `${env.base}/gone-deleted`).executeTakeFirst();
+    assert.ok(await lineOf(), 'the line is gone');
+    const deleted = await env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    // Only the notices the deletion queued are left (its cancellation and data_deletion), both waiting.
+    const left = await db.selectFrom('webhook_deliveries').select(['message_id', 'state']).where('bot_id', '=', botId).orderBy('id').execute();
+    assert.deepEqual(left.map((m) => m.state), ['pending', 'pending']);
+    assert.equal(await lineOf(), undefined, 'no line names a message still to go');
+    const sent = env.to('/gone-deleted').length;
+    await env.rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
+    // The first notice is sent and refused; the line names it, and the other fails unsent naming it.
+    assert.equal(env.to('/gone-deleted').length, sent + 1);
+    const after = await db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'last_error']).where('bot_id', '=', botId).orderBy('id').execute();
+    assert.deepEqual(after.map((m) => [m.state, m.last_error]), [
+      ['failed', 'HTTP 410 (the receiver says it is gone; not retried)'],
+      ['failed', `not sent: the receiver answered 410 Gone to ${after[0]!.message_id} (redeliver that one to open this URL again)`],
+    ]);
+    assert.equal((await lineOf())?.message_id, after[0]!.message_id);
+  });
+
   test('messages waiting behind a held URL still end within their own three days, unsent ones too', async () => {
     hooks.respond = (r) => ({ status: r.url === '/down' ? 503 : 200 });
     const bots: string[] = [];
@@ -599,7 +626,7 @@ test('migration 046 records as gone each bot\'s URL with a failed delivery answe
   });
 });
 
-test('migration 054 gives each gone line the owner of its message; a line naming a deleted message names its bot\'s latest one left to the URL, or goes', async () => {
+test('migration 054 gives each gone line the owner of its message; a line naming a deleted message names its bot\'s latest failed one to the URL, or goes', async () => {
   await withSchemaBefore(54, 'usr_owner', async (database) => {
     const db = database.db;
     await db.insertInto('users').values({ id: 'usr_other', name: 'usr_other', webhook_secret: 'whsec_y', webhook_secret_rotated_at: null, created_at: 0 }).execute();
@@ -612,13 +639,18 @@ test('migration 054 gives each gone line the owner of its message; a line naming
       row(2, 'usr_other', 'bot_b', 'https://a.example/hook'),
       row(3, 'usr_owner', 'bot_c', 'https://c.example/hook'),
       row(4, 'usr_owner', 'bot_c', 'https://c.example/hook'),
+      // Waiting messages: bot_c's latest, bot_e's only one.
+      { ...row(5, 'usr_owner', 'bot_c', 'https://c.example/hook'), state: 'pending', attempts: 0, last_error: null },
+      { ...row(6, 'usr_owner', 'bot_e', 'https://e.example/hook'), state: 'pending', attempts: 0, last_error: null },
     ] as never).execute();
     await db.insertInto('gone_webhook_urls' as never).values([
       { bot_id: 'bot_a', url: 'https://a.example/hook', message_id: 'msg_1' },
       { bot_id: 'bot_b', url: 'https://a.example/hook', message_id: 'msg_2' },
-      // Deleted messages: bot_c has two others to its URL left, bot_d none.
+      // Deleted messages: bot_c has two failed messages to its URL left and a later one waiting,
+      // bot_d none, bot_e one waiting only (named, it would fail unsent for a 410 to itself).
       { bot_id: 'bot_c', url: 'https://c.example/hook', message_id: 'msg_gone_c' },
       { bot_id: 'bot_d', url: 'https://d.example/hook', message_id: 'msg_gone_d' },
+      { bot_id: 'bot_e', url: 'https://e.example/hook', message_id: 'msg_gone_e' },
     ] as never).execute();
     await migrate(db, database.engine, MIGRATIONS);
     const lines = await db.selectFrom('gone_webhook_urls').select(['bot_id', 'url', 'user_id', 'message_id']).orderBy('bot_id').execute();

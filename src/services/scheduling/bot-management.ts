@@ -528,14 +528,17 @@ async function lockUrlRecords(trx: Transaction<Schema>, engine: Engine, userId: 
 /**
  * After a bot's sent webhooks are deleted: the records of its failing callback URLs
  * (webhook_url_holds, the user's; gone_webhook_urls, the bot's; `records`, locked before the
- * deletion) name a message to redeliver. One whose URL no message is left for goes (the URL is not
- * kept); one naming a deleted message names the latest message left for its URL instead, one its
- * owner can redeliver.
+ * deletion) name a message to redeliver. A hold naming a deleted message names the latest message
+ * of the user's left for its URL instead, or goes when none is left. A gone line naming a deleted
+ * message names the latest of its bot's messages to the URL that failed instead, or goes when none
+ * did (as migration 054 does): never a message still waiting, which would then fail unsent for a
+ * 410 to itself. The bot's sent messages having gone, its line goes: its waiting messages are then
+ * sent, and a receiver still gone refuses the first, which closes the line again on it.
  */
 async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: string, botId: string, records: UrlRecords): Promise<void> {
   const latestLeft = async (url: string, ofBot: boolean) => {
     let q = trx.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', userId).where('url', '=', url);
-    if (ofBot) q = q.where('bot_id', '=', botId);
+    if (ofBot) q = q.where('bot_id', '=', botId).where('state', '=', 'failed');
     return (await q.orderBy('id', 'desc').limit(1).executeTakeFirst())?.message_id;
   };
   const isLeft = async (messageId: string) => (await trx.selectFrom('webhook_deliveries').select('id').where('message_id', '=', messageId).executeTakeFirst()) !== undefined;
