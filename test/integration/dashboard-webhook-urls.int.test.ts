@@ -191,8 +191,12 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     assert.equal(await failed.count(), 0);
   });
   test('the URLs are read with the page\'s other reads, every 30 s while it is visible, not again by a timer of their own while the list is followed', async () => {
-    // A webhook waiting (the outbox is not run): the list is followed every 2 s.
-    await book('/hooks/followed');
+    // A webhook waiting, never tried (the outbox is not run): the list is followed every 2 s. Queued
+    // here as the outbox would, beside one of the user's own, rather than by booking a bot, whose
+    // status change would reach the page's live stream and read the page again besides.
+    const model = await rc.database.db.selectFrom('webhook_deliveries').selectAll().where('user_id', '=', user.userId).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const { id: _id, ...fields } = model;
+    await rc.database.db.insertInto('webhook_deliveries').values({ ...fields, message_id: `${model.message_id}_followed`, url: `${hooksUrl}/hooks/followed`, state: 'pending', attempts: 0, last_error: null, lease_until_ms: null, last_attempt_at_ms: null, delivered_at: null, redelivered: 0, next_attempt_at_ms: clock.now() }).execute();
     // (A page of the same context: signed in by the test above.)
     const clocked = await page.context().newPage();
     try {
