@@ -4,6 +4,8 @@ import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts
 import type { Engine } from '../db/database.ts';
 import { instanceSeriesId, type InstanceSeries } from '../domain/instance-series.ts';
 import { occurrenceKey } from '../domain/recurrence.ts';
+import { allDayZone } from '../domain/all-day.ts';
+import { isAllDayEvent } from '../domain/auto-schedule-rules.ts';
 
 export type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -188,8 +190,27 @@ export async function listTitledEventsOfBots(db: Db, userId: string, botIds: rea
   const links = await db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
     .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
     .where('be.bot_id', 'in', [...botIds]).orderBy('be.id').execute();
-  const titles = await occurrenceTitles(db, userId, links);
-  return links.map((l) => ({ ...l, title: titles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title }));
+  const [titles, zones] = await Promise.all([occurrenceTitles(db, userId, links), allDayZonesOfEvents(db, userId, links.map((l) => l.event_id))]);
+  return links.map((l) => ({ ...l, title: titles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title, all_day_zone: zones.get(l.event_id) ?? null }));
+}
+
+/**
+ * Of these events (a link's event: a single event or a series), the all-day ones, each with the
+ * zone whose midnights its times and its occurrences' keys are (allDayZone). Read once per
+ * event: a raw payload can be 64 KB.
+ */
+export async function allDayZonesOfEvents(db: Db, userId: string, eventIds: readonly string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(eventIds)];
+  const zones = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.selectFrom('events').select(['id', 'raw', 'platform', 'timezone'])
+      .where('user_id', '=', userId).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const row of rows) {
+      const zone = allDayZone({ is_all_day: isAllDayEvent(row.raw), platform: row.platform, timezone: row.timezone });
+      if (zone !== null) zones.set(row.id, zone);
+    }
+  }
+  return zones;
 }
 
 /**

@@ -57,6 +57,8 @@ export const BotDetailResponse = Type.Object({
     start_time: Type.String(),
     end_time: Type.String(),
     is_linked: Type.Boolean(),
+    is_all_day: Type.Boolean({ description: 'An all-day event, or an occurrence of an all-day series: the pages name it by its date, not a time' }),
+    all_day_zone: Nullable(Type.String({ description: 'For an all-day one, the zone whose midnights its times and its occurrences\' keys are, to read its dates in (the event\'s zone for Google and ICS, UTC for Outlook); null otherwise' })),
   })),
   status_timeline: Type.Array(Type.Object({ status: Type.String(), at: Type.String(), reason: Type.String() })),
   decisions: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), reason: Type.String(), details: Type.Object({}, { additionalProperties: true }) })),

@@ -24,6 +24,7 @@ import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.
 import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
+import { isAllDayEvent } from '../../domain/auto-schedule-rules.ts';
 import { nearestReplacement, overrideTimesAfterChange, reanchorOverrides, usualSpacingMs } from '../../domain/series-move.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
@@ -83,6 +84,8 @@ export interface EventView {
   platform_id: string | null;
   /** The iCalendar UID the provider gives (shared by every occurrence of a series); null when written through the API. */
   ical_uid: string | null;
+  /** An all-day event (a day, not a time: isAllDayEvent); an occurrence is as its series. Never for an event written through the API. */
+  is_all_day: boolean;
 }
 
 export interface ListQuery extends CalendarScopeInput {
@@ -1001,6 +1004,7 @@ function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
     platform: row.platform,
     platform_id: platformId,
     ical_uid: icalUid,
+    is_all_day: isAllDayEvent(row.raw),
   };
 }
 

@@ -11,6 +11,7 @@ import { meetStreamPlatformOf, PLATFORM_FILTERS, platformOfFilter } from '../../
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
+import { allDayZonesOfEvents } from '../../store/event-store.ts';
 import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
 import { atRiskOf, findAtRisk, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
 
@@ -28,7 +29,8 @@ export interface BotDetail {
   schedule_state: string | null;
   bot_config: Record<string, unknown>;
   custom_attributes: Record<string, string>;
-  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean }[];
+  /** `all_day_zone`: for an all-day event (or occurrence), the zone whose midnights its times and key are (allDayZone); null otherwise. */
+  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean; is_all_day: boolean; all_day_zone: string | null }[];
   status_timeline: { status: string; at: string; reason: string }[];
   decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
   created_at: string;
@@ -150,6 +152,7 @@ export class BotQueries {
       bot.status === 'Scheduled' ? findAtRisk(this.#db, [bot.id]) : new Map<string, AtRisk>(),
       bot.status === 'Joining' ? findFailingLaunches(this.#db, [bot.id]) : new Map<string, LaunchFailing>(),
     ]);
+    const zones = await allDayZonesOfEvents(this.#db, userId, links.map((l) => l.event_id));
     return {
       bot_id: bot.id,
       status: bot.status,
@@ -173,6 +176,8 @@ export class BotQueries {
           start_time: formatInstant(l.start_ms),
           end_time: formatInstant(l.end_ms),
           is_linked: l.is_live === 1,
+          is_all_day: zones.has(l.event_id),
+          all_day_zone: zones.get(l.event_id) ?? null,
         };
       }),
       status_timeline: timeline.map((t) => ({ status: t.status, at: formatInstant(t.at_ms), reason: t.reason })),

@@ -24,7 +24,8 @@ export interface EndedBot {
   /** When its stored data was deleted: its meeting link, name, events and end reason are gone; null while it has them. */
   data_deleted_at: string | null;
   /** The events it was for. An ended bot lets go of its events, so most are no longer linked; the meeting still names it. */
-  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
+  /** `all_day_zone`: for an all-day event (or occurrence), the zone whose midnights its times are (allDayZone); null otherwise. */
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean; is_all_day: boolean; all_day_zone: string | null }[];
   /** What booked it (GET /bots/{bot_id}'s origin); null for a bot booked before origins were stored whose history did not say. */
   origin: ActionOrigin | null;
 }
@@ -129,6 +130,7 @@ export class EndedBots {
           data_deleted_at: formatOptionalInstant(bot.data_deleted_at),
           events: (linksByBot.get(bot.id) ?? []).map((l) => ({
             event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
+            is_all_day: l.all_day_zone !== null, all_day_zone: l.all_day_zone,
           })),
           origin: actionOriginOf(bot.origin),
         };

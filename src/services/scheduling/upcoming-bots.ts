@@ -10,6 +10,7 @@ import { isAutoScheduledBot } from '../../domain/bot-config.ts';
 import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
 import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
 import { findBotsWithoutCalendarAccess, listUnreadableCalendarsOfBots } from '../../store/connection-store.ts';
+import { listTitledEventsOfBots } from '../../store/event-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
 export type BotSource = 'api' | 'calendar' | 'auto_schedule';
@@ -22,13 +23,30 @@ export interface UpcomingBot {
   bot_name: string;
   scheduled_join_time: string;
   source: BotSource;
-  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
+  /**
+   * Its live links; a bot that has none left (its meeting left the calendar while the bot was in
+   * it) lists those it had, with is_linked false, so that the row can still name its meeting.
+   */
+  events: UpcomingEvent[];
   /** Why the bot will be cancelled at its join time unless something changes first; null when it will not. */
   at_risk: AtRisk | null;
   /** Launch attempts the runtime refused or did not answer, while they are being retried; null otherwise. */
   launch_failing: LaunchFailing | null;
   /** What booked it (GET /bots/{bot_id}'s origin); null for a bot booked before origins were stored whose history did not say. */
   origin: ActionOrigin | null;
+}
+
+/** An event (or one occurrence of a series) an upcoming bot is or was for. */
+export interface UpcomingEvent {
+  event_id: string;
+  title: string | null;
+  calendar_id: string | null;
+  start_time: string;
+  is_linked: boolean;
+  /** An all-day event (or an occurrence of an all-day series). */
+  is_all_day: boolean;
+  /** For an all-day one, the zone whose midnights its times and its occurrences' keys are (allDayZone); null otherwise. */
+  all_day_zone: string | null;
 }
 
 /** A launch being retried: how many attempts failed, the last one's cause, and when the next is due. */
@@ -126,10 +144,8 @@ export class UpcomingBots {
     }
     const rows = await q.orderBy('join_at_ms').orderBy('id').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
-    const links = page.length === 0 ? [] : await this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
-      .select(['be.bot_id', 'be.event_id', 'be.start_ms', 'e.title', 'e.calendar_id'])
-      .where('be.bot_id', 'in', page.map((b) => b.id)).where(isLiveFlag('be.is_live'))
-      .orderBy('be.id').execute();
+    // Ended links too: where a bot's meeting came from outlives them (sourceOf).
+    const links = await listTitledEventsOfBots(this.#db, userId, page.map((b) => b.id));
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // One query for the page, as the dispatcher asks it at the join time (spec section 12).
     const atRisk = await findAtRisk(this.#db, page.filter((b) => b.status === 'Scheduled').map((b) => b.id));
@@ -137,7 +153,12 @@ export class UpcomingBots {
     const last = page.at(-1);
     return {
       bots: page.map((bot) => {
-        const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms) }));
+        const all = (linksByBot.get(bot.id) ?? []).map((l): UpcomingEvent => ({
+          event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms),
+          is_linked: l.is_live === 1, is_all_day: l.all_day_zone !== null, all_day_zone: l.all_day_zone,
+        }));
+        const live = all.filter((e) => e.is_linked);
+        const events = live.length > 0 ? live : all;
         const config = JSON.parse(bot.bot_config) as { bot_name?: string };
         return {
           bot_id: bot.id,
@@ -146,7 +167,7 @@ export class UpcomingBots {
           meeting_url: bot.meeting_url,
           bot_name: config.bot_name ?? '',
           scheduled_join_time: formatInstant(bot.join_at_ms),
-          source: sourceOf(bot, events),
+          source: sourceOf(bot, all),
           events,
           at_risk: atRiskOf(bot, atRisk),
           launch_failing: failing.get(bot.id) ?? null,
@@ -195,8 +216,9 @@ export class UpcomingBots {
 
 /**
  * Auto-schedule's bots are told by their key and attribute (isAutoScheduledBot); a bot any of whose
- * live events came from a connected calendar was scheduled for a calendar meeting; everything else
- * came through the API.
+ * events, linked or no longer, came from a connected calendar was scheduled for a calendar meeting
+ * (one that stays in its meeting after its event left the calendar still came from there);
+ * everything else came through the API.
  */
 export function sourceOf(bot: { deduplication_key: string; custom_attributes: string }, events: { calendar_id: string | null }[]): BotSource {
   if (isAutoScheduledBot(bot)) return 'auto_schedule';

@@ -1,7 +1,7 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
-import { decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords } from './format.ts';
+import { calendarDateWords, decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords } from './format.ts';
 import { nameCalendarsInReason } from './reason-calendars.ts';
 import type { Connection } from './types.ts';
 
@@ -22,14 +22,16 @@ const OCCURRENCE_ID = /^(.+)_(\d{8}T\d{6}(?:\.\d{3})?Z)$/;
  * the same meeting …") named by its title instead, where the page read the event ("Scheduled for
  * “Design review” (zoom:…)", "“Design review” is the same meeting …"; "series" and "of" stay
  * before the title), and one occurrence as that of its series with its start in local time
- * ("occurrence of “Weekly sync” on Dec 7, 2026, 11:00 AM"). An event the page does not know keeps
+ * ("occurrence of “Weekly sync” on Dec 7, 2026, 11:00 AM"), or by its date alone, as the calendar
+ * has it, when its series is all-day (`allDayZones`: by series id, the zone whose midnights its
+ * keys are: "occurrence of “Offsite” on Dec 7, 2026"). An event the page does not know keeps
  * its id where the page shows the ids too (`unknown: 'id'`, the bot's page, under Ids), and is "its
  * event" (or "its series") where it shows none (`unknown: 'its'`, Ended): the row names the
  * meeting. The title is put in as the calendar has it, in one pass, so nothing in a title is read
  * as an id; the reason's own words (its durations, reasonWords) are said in words before, never
  * after.
  */
-export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>, unknown: 'id' | 'its' = 'id'): string {
+export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>, unknown: 'id' | 'its' = 'id', allDayZones: ReadonlyMap<string, string> = new Map()): string {
   const titleOf = (id: string): string | null => {
     const title = titles.get(id);
     return title === undefined || title.trim() === '' ? null : title;
@@ -43,7 +45,7 @@ export function nameEventsInReason(text: string, titles: ReadonlyMap<string, str
       }
       const title = titleOf(occurrence[1]!);
       const series = title !== null ? `“${title}”` : unknown === 'id' ? occurrence[1]! : 'its series';
-      return `occurrence of ${series} on ${occurrenceKeyWords(occurrence[2]!)}`;
+      return `occurrence of ${series} on ${occurrenceKeyWords(occurrence[2]!, allDayZones.get(occurrence[1]!) ?? null)}`;
     }
     // An occurrence is known by its own title, else by its series'.
     const title = titleOf(id) ?? (occurrence !== null ? titleOf(occurrence[1]!) : null);
@@ -56,6 +58,25 @@ export function nameEventsInReason(text: string, titles: ReadonlyMap<string, str
       case 'series': return 'its series';
       default: return 'of its event';
     }
+  });
+}
+
+/** "The occurrence 20261207T230000Z of series evt_…", as the server names one occurrence by its key beside its series' id. */
+const OCCURRENCE_KEY_OF = /\b(occurrence|Occurrence) (\d{8}T\d{6}(?:\.\d{3})?Z) of ((?:series )?)(evt_[A-Za-z0-9_]+)(?![\w:-])/g;
+
+/**
+ * A reason from the server with the occurrences of all-day series it names by key ("The occurrence
+ * 20261206T230000Z of series evt_… was cancelled") named by their date as the calendar has it ("The
+ * occurrence on Dec 7, 2026 of series evt_… was cancelled"), before reasonWords would name them by
+ * their midnight in the viewer's zone (the day before, west of the series' zone). `allDayZones`: by
+ * series id, the zone whose midnights its keys are; another series' keys are left to reasonWords.
+ */
+export function withAllDayOccurrences(text: string, allDayZones: ReadonlyMap<string, string>): string {
+  if (allDayZones.size === 0) return text;
+  return text.replace(OCCURRENCE_KEY_OF, (whole, lead: string, key: string, series: string, id: string) => {
+    const zone = allDayZones.get(id);
+    const iso = zone === undefined ? null : occurrenceKeyInstant(key);
+    return iso === null ? whole : `${lead} on ${calendarDateWords(iso, zone!)} of ${series}${id}`;
   });
 }
 
@@ -79,9 +100,11 @@ export function withoutBotIds(text: string): string {
  */
 export function decisionReasonWords(
   decision: { kind: string; reason: string; details: Readonly<Record<string, unknown>> },
-  context: { connections: readonly Connection[] | null; eventTitles: ReadonlyMap<string, string>; identities: readonly string[] },
+  context: { connections: readonly Connection[] | null; eventTitles: ReadonlyMap<string, string>; identities: readonly string[]; allDayZones?: ReadonlyMap<string, string> },
 ): string {
-  const named = nameEventsInReason(nameCalendarsInReason(reasonWords(decision.reason), context.connections, decision.details), context.eventTitles);
+  const zones = context.allDayZones ?? new Map<string, string>();
+  const worded = reasonWords(withAllDayOccurrences(decision.reason, zones));
+  const named = nameEventsInReason(nameCalendarsInReason(worded, context.connections, decision.details), context.eventTitles, 'id', zones);
   return withoutRepeatedLead(decisionWords(decision.kind), withoutSoleMeetingIdentity(named, context.identities));
 }
 

@@ -1,7 +1,7 @@
 // How the pages speak of a bot that has ended: a join time it never reached, and a key it was
 // never given.
 import { formatRelative, reasonWords, statusWords } from './format.ts';
-import { nameEventsInReason, withoutBotIds, withoutRepeatedLead } from './bot-words.ts';
+import { nameEventsInReason, withAllDayOccurrences, withoutBotIds, withoutRepeatedLead } from './bot-words.ts';
 
 /** Beside a join time the bot ended before reaching (cancelled ahead of its meeting): what it was, not a countdown. */
 export const PLANNED_WORDS = 'planned; ended before then';
@@ -36,6 +36,17 @@ export function endedEventTitles(events: readonly { event_id: string; title: str
 }
 
 /**
+ * The all-day events of a bot's list row, by id, each with the zone whose midnights its times and
+ * its occurrences' keys are (the API's all_day_zone), as its reason names them (a series'
+ * occurrences by the series' id).
+ */
+export function allDayZonesOfEvents(events: readonly { event_id: string; all_day_zone: string | null }[]): Map<string, string> {
+  const zones = new Map<string, string>();
+  for (const event of events) if (event.all_day_zone !== null) zones.set(event.event_id, event.all_day_zone);
+  return zones;
+}
+
+/**
  * Why an ended bot ended, beside its status (Ended's Status column): the reason in words without
  * saying the status again ("Cancelled from the dashboard" beside Cancelled reads "From the
  * dashboard"); empty when the reason is only the status. The events it names by id are named by
@@ -43,8 +54,9 @@ export function endedEventTitles(events: readonly { event_id: string; title: str
  * "another bot": the list shows no ids ("Event evt_… was deleted" reads "“Design review” was
  * deleted"; "Bot bot_… is already on its way …" "Another bot is already on its way …").
  */
-export function endReasonWords(status: string, endReason: string, eventTitles: ReadonlyMap<string, string> = new Map()): string {
-  return nameEventsInReason(withoutBotIds(withoutRepeatedLead(statusWords(status), reasonWords(endReason))), eventTitles, 'its');
+export function endReasonWords(status: string, endReason: string, eventTitles: ReadonlyMap<string, string> = new Map(), allDayZones: ReadonlyMap<string, string> = new Map()): string {
+  const worded = reasonWords(withAllDayOccurrences(endReason, allDayZones));
+  return nameEventsInReason(withoutBotIds(withoutRepeatedLead(statusWords(status), worded)), eventTitles, 'its', allDayZones);
 }
 
 /**
@@ -53,9 +65,9 @@ export function endReasonWords(status: string, endReason: string, eventTitles: R
  * untrue); that none was given when there is none, or that it went with the bot's data. Null: say
  * nothing; `isMuted`: a note about the reason rather than the reason.
  */
-export function endReasonCell(status: string, endReason: string | null, isDataDeleted: boolean, eventTitles: ReadonlyMap<string, string> = new Map()): { text: string; isMuted: boolean } | null {
+export function endReasonCell(status: string, endReason: string | null, isDataDeleted: boolean, eventTitles: ReadonlyMap<string, string> = new Map(), allDayZones: ReadonlyMap<string, string> = new Map()): { text: string; isMuted: boolean } | null {
   if (endReason) {
-    const words = endReasonWords(status, endReason, eventTitles);
+    const words = endReasonWords(status, endReason, eventTitles, allDayZones);
     return words === '' ? null : { text: words, isMuted: false };
   }
   return { text: isDataDeleted ? 'Not kept: its data was deleted' : 'No reason given', isMuted: true };

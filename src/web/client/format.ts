@@ -103,10 +103,53 @@ export function occurrenceKeyInstant(key: string): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** An occurrence's key in the browser's zone, without seconds ("Dec 7, 2026, 11:00 AM"); the key as it is when it is not one. */
-export function occurrenceKeyWords(key: string): string {
+/**
+ * An occurrence's key in the browser's zone, without seconds ("Dec 7, 2026, 11:00 AM"); the key as
+ * it is when it is not one. An all-day series' occurrence (`allDayZone`: the zone whose midnights
+ * its keys are, allDayZone in src/domain/all-day.ts) by its date as the calendar has it, with no
+ * time ("Dec 7, 2026"): its key is that midnight, the day before for a viewer west of the zone.
+ */
+export function occurrenceKeyWords(key: string, allDayZone: string | null = null): string {
   const iso = occurrenceKeyInstant(key);
-  return iso === null ? key : formatTimeRange(iso, null);
+  if (iso === null) return key;
+  return allDayZone === null ? formatTimeRange(iso, null) : calendarDateWords(iso, allDayZone);
+}
+
+/**
+ * The day an all-day event's midnight (`iso`) is in its zone (`zone`, allDayZone), as the calendar
+ * has it ("Dec 7, 2026"), whatever the viewer's zone; a zone the browser does not know is read as
+ * UTC. The date as it is when `iso` is not one.
+ */
+export function calendarDateWords(iso: string, zone: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return calendarDateFormat(zone).format(at);
+}
+
+/**
+ * An all-day event's days, from its start to its end (the midnight after its last day, as
+ * calendars give it), in its zone: "Dec 7, 2026" for one day, "Dec 7 – 9, 2026" for three.
+ */
+export function allDayRangeWords(startIso: string, endIso: string | null | undefined, zone: string): string {
+  const start = new Date(startIso);
+  if (Number.isNaN(start.getTime())) return '—';
+  const end = endIso ? new Date(endIso) : null;
+  // The last day is the one before the end's midnight (a day of 23 or 25 hours included).
+  const lastDay = end === null || Number.isNaN(end.getTime()) || end.getTime() <= start.getTime() ? start : new Date(end.getTime() - 1);
+  return calendarDateFormat(zone).formatRange(start, lastDay);
+}
+
+/** When an event is, as the lists say it: its days for an all-day one (`allDayZone` given, allDayRangeWords), else its times (formatTimeRange). */
+export function eventWhenWords(startIso: string, endIso: string | null | undefined, allDayZone: string | null): string {
+  return allDayZone === null ? formatTimeRange(startIso, endIso) : allDayRangeWords(startIso, endIso, allDayZone);
+}
+
+function calendarDateFormat(zone: string): Intl.DateTimeFormat {
+  try {
+    return new Intl.DateTimeFormat(UI_LOCALE, { dateStyle: 'medium', timeZone: zone });
+  } catch {
+    return new Intl.DateTimeFormat(UI_LOCALE, { dateStyle: 'medium', timeZone: 'UTC' });
+  }
 }
 
 /** "occurrence 20261207T100000Z", as the server's reasons name one occurrence of a series by its key. */

@@ -9,7 +9,8 @@ export interface UpcomingBot {
   bot_name: string;
   scheduled_join_time: string;
   source: 'api' | 'calendar' | 'auto_schedule';
-  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
+  /** Its linked events; a bot with none left lists those it had, with is_linked false. */
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean; is_all_day: boolean; all_day_zone: string | null }[];
   at_risk: AtRisk | null;
   launch_failing: LaunchFailing | null;
   /** What booked it, as BotDetail's origin. */
@@ -31,7 +32,7 @@ export interface EndedBot {
   end_reason: string;
   /** When its stored data was deleted (its meeting link, name, events and reasons went); null while it has them. */
   data_deleted_at: string | null;
-  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean; is_all_day: boolean; all_day_zone: string | null }[];
   /** What booked it, as BotDetail's origin. */
   origin: ActionOrigin | null;
 }
@@ -98,7 +99,8 @@ export interface BotDetail {
   schedule_state: string | null;
   bot_config: { bot_name?: string; callback_url?: string } & Record<string, unknown>;
   custom_attributes: Record<string, string>;
-  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean }[];
+  /** `all_day_zone`: for an all-day event, the zone whose midnights its times and its occurrences' keys are; null otherwise. */
+  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean; is_all_day: boolean; all_day_zone: string | null }[];
   status_timeline: { status: string; at: string; reason: string }[];
   decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
   created_at: string;
@@ -212,6 +214,10 @@ export interface CalendarEvent {
   meeting_platform: string | null;
   recurring_event_id: string | null;
   status: string;
+  timezone: string | null;
+  platform: string | null;
+  /** A day, not a time: its start and end are midnights (allDayZone in src/domain/all-day.ts says whose). */
+  is_all_day: boolean;
   bots: { bot_id: string; status: string; scheduled_join_time: string; is_scheduled: boolean }[];
 }
 

@@ -4,10 +4,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { formatDateTime, formatInstant, formatRelative, formatTimeRange, launchTimerWords, platformWords, reasonWords, statusWords } from '../format.ts';
+import { eventWhenWords, formatDateTime, formatInstant, formatRelative, formatTimeRange, launchTimerWords, platformWords, reasonWords, statusWords } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
-import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
+import { allDayZonesOfEvents, DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
 import { isLiveStatus } from '../live-statuses.ts';
 import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts';
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
@@ -254,7 +254,7 @@ export function BotPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="why-title">
           <h2 id="why-title">Why: the decision log</h2>
-          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} eventTitles={eventTitlesOf(detail.data)} />}
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} eventTitles={eventTitlesOf(detail.data)} allDayZones={allDayZonesOfEvents(bot.events)} />}
         </section>
 
         <section class="card" aria-labelledby="timeline-title">
@@ -285,7 +285,7 @@ export function BotPage({ id }: { id: string }) {
                 <li key={eventId}>
                   <strong>{event?.title ?? 'Untitled event'}</strong>
                   {/* As Events says a meeting's time: from start to end, without seconds. */}
-                  <div><time dateTime={link.start_time} title={`${formatInstant(link.start_time)} to ${formatInstant(link.end_time)}`}>{formatTimeRange(link.start_time, link.end_time)}</time> {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
+                  <div><time dateTime={link.start_time} title={`${formatInstant(link.start_time)} to ${formatInstant(link.end_time)}`}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
                 </li>
               );
             })}

@@ -15,7 +15,7 @@ import { Pager, pagerOf } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
-import { DATA_DELETED_TITLE, endedEventTitles, endedJoinWords, endReasonCell } from '../ended-bot.ts';
+import { allDayZonesOfEvents, DATA_DELETED_TITLE, endedEventTitles, endedJoinWords, endReasonCell } from '../ended-bot.ts';
 import { originWords } from '../bot-words.ts';
 
 /** The API's outcomes (`outcome`), in words. */
@@ -108,7 +108,7 @@ export function EndedPage() {
 
 /** Why it ended, as the column says it (endReasonCell): nothing more where the reason was only the status. */
 function whyEnded(bot: EndedBot) {
-  const cell = endReasonCell(bot.status, bot.end_reason, bot.data_deleted_at !== null, endedEventTitles(bot.events));
+  const cell = endReasonCell(bot.status, bot.end_reason, bot.data_deleted_at !== null, endedEventTitles(bot.events), allDayZonesOfEvents(bot.events));
   if (cell === null) return null;
   return cell.isMuted ? <span class="muted">{cell.text}</span> : cell.text;
 }
