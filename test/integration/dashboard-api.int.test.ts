@@ -1005,6 +1005,80 @@ describe('dashboard API', () => {
         assert.equal((await rc.request('GET', `/api/v1/bots/launch-histogram?${bad}`, { auth: user.auth })).status, 400, bad);
       }
     });
+    test('an all-day event and its occurrences say so (is_all_day), and the lists and a bot\'s detail give the zone its dates are read in', async () => {
+      const user = await rc.newUser('ada');
+      const DAY = 86_400_000;
+      // A feed in Berlin with a daily all-day series (a date-valued DTSTART, RFC 5545 3.3.4) and a timed meeting.
+      const firstDay = new Date(clock.now() + 3 * DAY).toISOString().slice(0, 10);
+      const firstMidnight = Date.parse(`${firstDay}T00:00:00+01:00`);
+      const timedStart = clock.now() + 2 * DAY;
+      const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const feedUrl = feeds.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', 'X-WR-TIMEZONE:Europe/Berlin',
+        'BEGIN:VEVENT', 'UID:offsite@ada', `DTSTAMP:${stamp(NOW)}`, `DTSTART;VALUE=DATE:${firstDay.replace(/-/g, '')}`, 'RRULE:FREQ=DAILY;COUNT=3', 'SUMMARY:Offsite', 'LOCATION:https://zoom.us/j/83333333333', 'END:VEVENT',
+        'BEGIN:VEVENT', 'UID:timed@ada', `DTSTAMP:${stamp(NOW)}`, `DTSTART:${stamp(timedStart)}`, `DTEND:${stamp(timedStart + 1_800_000)}`, 'SUMMARY:Timed', 'LOCATION:https://zoom.us/j/84444444444', 'END:VEVENT',
+        'END:VCALENDAR', ''].join('\r\n'));
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const listed = await rc.request('GET', `/api/v1/calendar/events?time_min=${new Date(clock.now()).toISOString()}&time_max=${new Date(clock.now() + 10 * DAY).toISOString()}`, { auth: user.auth });
+      type Listed = { id: string; title: string; start_time: string; is_all_day: boolean; recurring_event_id: string | null };
+      const events = listed.body.results as Listed[];
+      assert.deepEqual(events.map((e) => [e.title, e.start_time, e.is_all_day]), [
+        ['Timed', new Date(timedStart).toISOString(), false],
+        ...[0, 1, 2].map((i) => ['Offsite', new Date(firstMidnight + i * DAY).toISOString(), true]),
+      ]);
+      const second = events.filter((e) => e.title === 'Offsite')[1]!;
+      const seriesId = second.recurring_event_id!;
+      assert.equal((await rc.request('GET', `/api/v1/calendar/events/${seriesId}`, { auth: user.auth })).body.is_all_day, true, 'the series too');
+      assert.equal((await rc.request('GET', `/api/v1/calendar/events/${second.id}`, { auth: user.auth })).body.is_all_day, true, 'one occurrence read by its id');
+
+      const allDayBot = await schedule(user.auth, second.id, 'ada-offsite');
+      const timedBot = await schedule(user.auth, events[0]!.id, 'ada-timed');
+      type Listing = { event_id: string; is_all_day: boolean; all_day_zone: string | null };
+      const upcoming = (await rc.request('GET', '/api/v1/bots/upcoming', { auth: user.auth })).body.bots as { bot_id: string; events: Listing[] }[];
+      const zonesOf = (bots: { bot_id: string; events: Listing[] }[]) => Object.fromEntries(bots.map((b) => [b.bot_id, b.events.map((e) => [e.event_id, e.is_all_day, e.all_day_zone])]));
+      assert.deepEqual(zonesOf(upcoming), { [allDayBot]: [[seriesId, true, 'Europe/Berlin']], [timedBot]: [[events[0]!.id, false, null]] });
+      const detail = (await rc.request('GET', `/api/v1/bots/${allDayBot}`, { auth: user.auth })).body as { events: (Listing & { occurrence_id: string; occurrence_start: string })[] };
+      assert.deepEqual(detail.events.map((e) => [e.occurrence_id, e.occurrence_start, e.is_all_day, e.all_day_zone]),
+        [[second.id, new Date(firstMidnight + DAY).toISOString(), true, 'Europe/Berlin']], 'its key is its midnight in Berlin, read there');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${allDayBot}`, { auth: user.auth })).status, 200);
+      const ended = (await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth })).body.bots as { bot_id: string; events: Listing[] }[];
+      assert.deepEqual(zonesOf(ended), { [allDayBot]: [[seriesId, true, 'Europe/Berlin']] });
+    });
+
+    test('a calendar bot that stays in its meeting after its event let go of it reads as from its calendar, listing the event it had', async () => {
+      const user = await rc.newUser('finn');
+      const feedUrl = feeds.createFeed('Finn');
+      const start = clock.now() + 10 * 60_000;
+      feeds.edit(feedUrl, (events) => {
+        events.push({ uid: 'kept@finn', summary: 'Kept meeting', startMs: start, endMs: start + 3_600_000, location: 'https://zoom.us/j/85555555555' });
+      });
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const calendarId = connected.body.calendar_id as string;
+      const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(clock.now()).toISOString()}&time_max=${new Date(start + 3_600_000).toISOString()}`, { auth: user.auth });
+      const eventId = (listed.body.results as { id: string }[])[0]!.id;
+      const calendarBot = await schedule(user.auth, eventId, 'finn-kept');
+      const apiBot = await schedule(user.auth, await createEvent(user.auth, start + 60_000, { title: 'Through the API' }), 'finn-api');
+      type Row = { bot_id: string; status: string; source: string; events: { event_id: string; title: string; calendar_id: string | null; is_linked: boolean }[] };
+      const rows = async () => Object.fromEntries(((await rc.request('GET', '/api/v1/bots/upcoming', { auth: user.auth })).body.bots as Row[]).map((b) => [b.bot_id, b]));
+      clock.set(start - 60_000);
+      await rc.dispatcher.runDue();
+      const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', calendarBot).executeTakeFirstOrThrow();
+      const reported = await rc.request('POST', `/api/v1/bots/${calendarBot}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status: 'InMeeting' } });
+      assert.equal(reported.status, 200, JSON.stringify(reported.body));
+
+      // The organiser takes the meeting link out of the event: the bot, already in, stays till the meeting ends.
+      feeds.edit(feedUrl, (events) => {
+        delete events[0]!.location;
+      });
+      const synced = await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+      const after = await rows();
+      assert.equal(after[calendarBot]!.status, 'InMeeting');
+      assert.deepEqual([after[calendarBot]!.source, after[calendarBot]!.events.map((e) => [e.event_id, e.title, e.calendar_id, e.is_linked])],
+        ['calendar', [[eventId, 'Kept meeting', calendarId, false]]], 'from its calendar, with the event it had, no longer linked');
+      assert.deepEqual([after[apiBot]!.source, after[apiBot]!.events.map((e) => e.is_linked)], ['api', [true]]);
+    });
   });
 
   describe('webhook deliveries', () => {

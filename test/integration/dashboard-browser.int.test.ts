@@ -1267,6 +1267,72 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     await screenshot('ended-origin');
   });
 
+  test('an all-day occurrence is named by its date as the calendar has it, also to a viewer west of the calendar; a calendar bot whose event let go of it still reads as from its calendar', async () => {
+    const DAY = 86_400_000;
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    // A Berlin feed: a daily all-day series (date-valued DTSTART) and a meeting about to start.
+    const firstDay = new Date(Date.now() + 3 * DAY).toLocaleDateString('en-CA', { timeZone: 'Europe/Berlin' });
+    const meetingStart = Date.now() + 10 * 60_000;
+    const lines = (withLink: boolean) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', 'X-WR-TIMEZONE:Europe/Berlin',
+      'BEGIN:VEVENT', 'UID:offsite@alice', `DTSTAMP:${stamp(Date.now())}`, `DTSTART;VALUE=DATE:${firstDay.replace(/-/g, '')}`, 'RRULE:FREQ=DAILY;COUNT=2', 'SUMMARY:Offsite', 'LOCATION:https://zoom.us/j/86666666666', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:kept@alice', `DTSTAMP:${stamp(Date.now())}`, `DTSTART:${stamp(meetingStart)}`, `DTEND:${stamp(meetingStart + 3_600_000)}`, 'SUMMARY:Kept meeting', ...(withLink ? ['LOCATION:https://zoom.us/j/87777777777'] : []), 'END:VEVENT',
+      'END:VCALENDAR', ''].join('\r\n');
+    const feedUrl = feeds.publishRaw(lines(true));
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feedUrl } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date().toISOString()}&time_max=${new Date(Date.now() + 6 * DAY).toISOString()}`, { auth: alice.auth });
+    const events = listed.body.results as { id: string; title: string; is_all_day: boolean; recurring_event_id: string | null }[];
+    const secondDay = events.filter((e) => e.title === 'Offsite')[1]!;
+    assert.equal(secondDay.is_all_day, true);
+    // A bot for the second day, unscheduled: its reason names the occurrence by its key, its midnight in Berlin.
+    const offsiteBot = await schedule(alice.auth, secondDay.id, 'offsite-day-2');
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/schedule/${secondDay.id}`, { auth: alice.auth })).status, 200);
+    const secondDate = await page.evaluate((day) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000)), firstDay);
+
+    // A bot in the kept meeting, whose link the organiser then takes out of the event: the bot stays.
+    const keptId = events.find((e) => e.title === 'Kept meeting')!.id;
+    const keptBot = await schedule(alice.auth, keptId, 'kept-meeting', { bot_name: 'Kept notes', join_at: new Date(Date.now() + 1000).toISOString() });
+    for (let i = 0; i < 100 && await statusOf(keptBot) === 'Scheduled'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', keptBot).executeTakeFirstOrThrow();
+    assert.equal((await rc.request('POST', `/api/v1/bots/${keptBot}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status: 'InMeeting' } })).status, 200);
+    feeds.replaceWithRaw(feedUrl, lines(false));
+    assert.equal((await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth })).status, 200);
+    assert.equal(await statusOf(keptBot), 'InMeeting');
+
+    // Seen from Los Angeles, nine hours west of Berlin, where the occurrence's midnight is 3 PM the day before.
+    const west = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'America/Los_Angeles' });
+    try {
+      await west.addCookies(await context.cookies());
+      const there = await west.newPage();
+      await there.goto(`${base}/dashboard`);
+      const keptRow = there.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${keptBot}"]`);
+      await keptRow.waitFor();
+      assert.equal(await keptRow.locator('td[data-label="Source"]').innerText(), 'Calendar\nEvent no longer linked\nBooked through the API');
+      assert.match(await keptRow.locator('td[data-label="Meeting"]').innerText(), /^Kept meeting\nKept notes$/, 'named by the event it had');
+      await keptRow.scrollIntoViewIfNeeded();
+      await there.screenshot({ path: join(SCREENSHOTS, 'upcoming-event-no-longer-linked-desktop.png'), fullPage: true });
+
+      await there.goto(`${base}/dashboard/ended`);
+      const endedRow = there.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${offsiteBot}"]`);
+      await endedRow.waitFor();
+      assert.match(await endedRow.locator('td[data-label="Why it ended"]').innerText(), new RegExp(`^Unscheduled through the API \\(occurrence of “Offsite” on ${secondDate}\\)\\s+Ended `));
+      await endedRow.scrollIntoViewIfNeeded();
+      await there.screenshot({ path: join(SCREENSHOTS, 'ended-all-day-occurrence-los-angeles-desktop.png'), fullPage: true });
+
+      // Its page: the event's day, no time, and the decision log's occurrence by its date.
+      await there.goto(`${base}/dashboard/bots/${offsiteBot}`);
+      await there.getByRole('heading', { name: 'Offsite' }).first().waitFor();
+      const eventsText = await there.locator('.plain-list li').filter({ hasText: 'Offsite' }).first().innerText();
+      assert.match(eventsText, new RegExp(`^Offsite\\n${secondDate}\\s`), eventsText);
+      assert.match(await there.getByRole('region', { name: 'Why: the decision log' }).innerText(), new RegExp(`occurrence of “Offsite” on ${secondDate}\\)`));
+      await there.screenshot({ path: join(SCREENSHOTS, 'bot-all-day-occurrence-los-angeles-desktop.png'), fullPage: true });
+    } finally {
+      await west.close();
+      await rc.request('DELETE', `/api/v1/calendar/scheduled/${keptBot}`, { auth: alice.auth });
+    }
+  });
+
   test('a page showing "cannot be reached" reads again as soon as the browser is back online, as a background read', async () => {
     await page.goto(`${base}/dashboard/events`);
     await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();

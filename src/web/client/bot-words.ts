@@ -136,6 +136,21 @@ export function originBesideSource(origin: ActionOrigin | null, source: string):
   return originWords(origin);
 }
 
+/** What Upcoming says beneath the source of a calendar bot none of whose calendar events holds it any more (unlinkedEventNote). */
+export const UNLINKED_EVENT_WORDS = 'Event no longer linked';
+
+/**
+ * Beneath an upcoming bot's source: that the calendar event it was booked for no longer holds it
+ * (deleted or cancelled, its meeting link taken out, unscheduled, its calendar disconnected) while
+ * the bot stays in its meeting, for a bot from a calendar (`calendar`, `auto_schedule`) with no
+ * linked calendar event left; null otherwise. Such a bot still came from its calendar: the API
+ * says `calendar` and lists the events it had, with is_linked false.
+ */
+export function unlinkedEventNote(bot: { source: string; events: readonly { calendar_id: string | null; is_linked: boolean }[] }): string | null {
+  if (bot.source !== 'calendar' && bot.source !== 'auto_schedule') return null;
+  return bot.events.some((e) => e.calendar_id !== null && e.is_linked) ? null : UNLINKED_EVENT_WORDS;
+}
+
 /**
  * A deduplication key in words when the bot's booking set it: "Chosen by the dashboard" for the
  * Events page's Schedule bot (`dashboard:<event id>`), "Set by auto-schedule" for auto-schedule's

@@ -18,7 +18,7 @@ import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { LIVE_STATUSES } from '../live-statuses.ts';
 import { meetingTitle } from '../meeting-title.ts';
-import { originBesideSource } from '../bot-words.ts';
+import { originBesideSource, unlinkedEventNote } from '../bot-words.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
 const DEFAULT_HOURS = 6;
@@ -106,7 +106,7 @@ export function UpcomingPage() {
                         </td>
                         <td data-label="Joins"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{formatRelative(bot.scheduled_join_time)}</div></td>
                         <td data-label="Platform">{platformWords(bot.platform)}</td>
-                        <td data-label="Source">{SOURCE_WORDS[bot.source] ?? bot.source}<OriginNote bot={bot} /></td>
+                        <td data-label="Source">{SOURCE_WORDS[bot.source] ?? bot.source}<UnlinkedNote bot={bot} /><OriginNote bot={bot} /></td>
                         <td data-label="Status">
                           <StatusBadge status={bot.status} />
                           {bot.at_risk && <AtRiskBadge atRisk={bot.at_risk} connectionNames={names} />}
@@ -144,6 +144,12 @@ function AtRiskBadge({ atRisk, connectionNames }: { atRisk: AtRisk; connectionNa
       <div class="small" data-testid="at-risk-summary">{atRiskSummary(atRisk.calendars)}</div>
     </div>
   );
+}
+
+/** Beneath a calendar bot's source, when its event no longer holds it (unlinkedEventNote). */
+function UnlinkedNote({ bot }: { bot: UpcomingBot }) {
+  const words = unlinkedEventNote(bot);
+  return words === null ? null : <div class="small" data-testid="event-unlinked">{words}</div>;
 }
 
 /** What booked the bot, beneath its source, where it says more (originBesideSource). */
