@@ -81,6 +81,12 @@ export interface EventsTable {
    * (observed-offsets.ts, observancesText), by which it is expanded (migration 049). Null otherwise.
    */
   zone_rules: string | null;
+  /**
+   * 1: an all-day event (a day, not a time: Google's start.date, Graph's isAllDay, a feed's
+   * date-valued DTSTART), as the provider said when it was last read; 0 otherwise, and always for
+   * an event written through the API (migration 053). Every write in the server gives it; 0 by default.
+   */
+  is_all_day: ColumnType<number, number | undefined, number>;
 }
 
 export interface BotsTable {

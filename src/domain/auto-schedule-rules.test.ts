@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RULES, isAllDayEvent, notAMeetingEntryType, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from './auto-schedule-rules.ts';
+import { DEFAULT_RULES, notAMeetingEntryType, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from './auto-schedule-rules.ts';
 
 const me = 'ana@acme.example';
 const rules = (partial: Partial<AutoScheduleRules>): AutoScheduleRules => ({ ...DEFAULT_RULES, ...partial });
@@ -73,19 +73,6 @@ test('each rule refuses what it leaves out, and an unknown fact never passes a r
 test('stored rules: none stored means the defaults; stored ones are filled in', () => {
   assert.deepEqual(parseStoredRules(null), DEFAULT_RULES);
   assert.deepEqual(parseStoredRules('{"organizer":"me"}'), { ...DEFAULT_RULES, organizer: 'me' });
-});
-
-test('all-day events as Google, Graph and a feed give them; timed ones are not', () => {
-  assert.equal(isAllDayEvent(JSON.stringify({ start: { date: '2026-12-04' }, end: { date: '2026-12-05' } })), true);
-  assert.equal(isAllDayEvent(JSON.stringify({ start: { dateTime: '2026-12-04T10:00:00Z' } })), false);
-  assert.equal(isAllDayEvent(JSON.stringify({ isAllDay: true, start: { dateTime: '2026-12-04T00:00:00.0000000', timeZone: 'UTC' } })), true);
-  assert.equal(isAllDayEvent(JSON.stringify({ isAllDay: false })), false);
-  const vevent = (dtstart: string) => JSON.stringify({ uid: 'a@b', vevent: `BEGIN:VEVENT\r\nUID:a@b\r\n${dtstart}\r\nSUMMARY:x\r\nEND:VEVENT` });
-  assert.equal(isAllDayEvent(vevent('DTSTART;VALUE=DATE:20261204')), true);
-  assert.equal(isAllDayEvent(vevent('DTSTART:20261204')), true);
-  assert.equal(isAllDayEvent(vevent('DTSTART;TZID=Europe/Berlin:20261204T090000')), false);
-  assert.equal(isAllDayEvent(vevent('DTSTART:20261204T090000Z')), false);
-  assert.equal(isAllDayEvent('not json'), false);
 });
 
 test('Google\'s status, birthday and Gmail entries are no meeting; default events, untyped ones and other providers\' are', () => {

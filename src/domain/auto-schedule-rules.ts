@@ -132,26 +132,6 @@ export function ruleRefusal(rules: AutoScheduleRules, facts: MeetingFacts, meeti
 }
 
 /**
- * An all-day event (a conference day, a day off with a personal meeting room in its notes): never
- * booked by auto-schedule, whatever the rules, since no meeting starts at midnight for a bot to
- * join; the client can still book one itself. Google gives its times as `start.date` (no
- * `dateTime`), Graph sets `isAllDay`, and a feed's DTSTART is a bare date (YYYYMMDD, RFC 5545
- * 3.3.4), which Rollcall keeps in the event's `vevent` text.
- */
-export function isAllDayEvent(raw: string): boolean {
-  let event: { start?: { date?: unknown; dateTime?: unknown }; isAllDay?: unknown; vevent?: unknown } | null;
-  try {
-    event = JSON.parse(raw) as typeof event;
-  } catch {
-    return false;
-  }
-  if (event === null || typeof event !== 'object') return false;
-  if (event.isAllDay === true) return true;
-  if (typeof event.start?.date === 'string' && event.start.dateTime === undefined) return true;
-  return typeof event.vevent === 'string' && /^DTSTART(?:;[^:\r\n]*)?:\d{8}\s*$/m.test(event.vevent);
-}
-
-/**
  * Google's entry types that are no meeting (events resource, `eventType`; the Calendar API's
  * "Event types" and "Manage focus time, out of office, and working location events" guides): a
  * status the owner sets on their primary calendar (`focusTime`, `outOfOffice`,

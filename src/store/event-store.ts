@@ -5,7 +5,6 @@ import type { Engine } from '../db/database.ts';
 import { instanceSeriesId, type InstanceSeries } from '../domain/instance-series.ts';
 import { occurrenceKey } from '../domain/recurrence.ts';
 import { allDayZone } from '../domain/all-day.ts';
-import { isAllDayEvent } from '../domain/auto-schedule-rules.ts';
 
 export type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -183,54 +182,73 @@ export async function findLiveSeries(db: Db, userId: string, ids: readonly strin
 /**
  * Every event these bots were linked to, live or ended, in link order, titled as the pages name
  * them: an occurrence by its override's title when one changed it. `is_live` 0: a link the bot let
- * go of (an ended bot has let go of them all).
+ * go of (an ended bot has let go of them all). `all_day_zone`: for an all-day event or occurrence
+ * (an override by its own row, else its series'), the zone whose midnights its times are
+ * (allDayZone); null otherwise.
  */
 export async function listTitledEventsOfBots(db: Db, userId: string, botIds: readonly string[]) {
   if (botIds.length === 0) return [];
   const links = await db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
-    .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
+    .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id', 'e.is_all_day', 'e.platform', 'e.timezone'])
     .where('be.bot_id', 'in', [...botIds]).orderBy('be.id').execute();
-  const [titles, zones] = await Promise.all([occurrenceTitles(db, userId, links), allDayZonesOfEvents(db, userId, links.map((l) => l.event_id))]);
-  return links.map((l) => ({ ...l, title: titles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title, all_day_zone: zones.get(l.event_id) ?? null }));
+  const overrides = await occurrenceOverrides(db, userId, links);
+  return links.map(({ is_all_day: isAllDay, platform, timezone, ...l }) => {
+    const override = overrides.get(`${l.event_id} ${l.occurrence_key}`);
+    const own = override ?? { is_all_day: isAllDay, platform, timezone };
+    return { ...l, title: override?.title ?? l.title, all_day_zone: allDayZoneOfRow(own) };
+  });
 }
 
 /**
- * Of these events (a link's event: a single event or a series), the all-day ones, each with the
- * zone whose midnights its times and its occurrences' keys are (allDayZone). Read once per
- * event: a raw payload can be 64 KB.
+ * The all-day zone of each of these links' events (allDayZone), keyed "<event id> <occurrence
+ * key>": an occurrence's from its override when one changed it (an override may be timed in an
+ * all-day series, or a day in a timed one), else its series'. Null: not all-day.
  */
-export async function allDayZonesOfEvents(db: Db, userId: string, eventIds: readonly string[]): Promise<Map<string, string>> {
-  const ids = [...new Set(eventIds)];
-  const zones = new Map<string, string>();
+export async function allDayZonesOfLinks(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
+  const ids = [...new Set(links.map((l) => l.event_id))];
+  const rows = new Map<string, { is_all_day: number; platform: string | null; timezone: string | null }>();
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db.selectFrom('events').select(['id', 'raw', 'platform', 'timezone'])
+    const read = await db.selectFrom('events').select(['id', 'is_all_day', 'platform', 'timezone'])
       .where('user_id', '=', userId).where('id', 'in', ids.slice(i, i + 500)).execute();
-    for (const row of rows) {
-      const zone = allDayZone({ is_all_day: isAllDayEvent(row.raw), platform: row.platform, timezone: row.timezone });
-      if (zone !== null) zones.set(row.id, zone);
-    }
+    for (const row of read) rows.set(row.id, row);
+  }
+  const overrides = await occurrenceOverrides(db, userId, links);
+  const zones = new Map<string, string | null>();
+  for (const link of links) {
+    const key = `${link.event_id} ${link.occurrence_key}`;
+    const own = overrides.get(key) ?? rows.get(link.event_id);
+    zones.set(key, own === undefined ? null : allDayZoneOfRow(own));
   }
   return zones;
 }
 
+function allDayZoneOfRow(row: { is_all_day: number; platform: string | null; timezone: string | null }): string | null {
+  return allDayZone({ is_all_day: row.is_all_day === 1, platform: row.platform, timezone: row.timezone });
+}
+
 /**
- * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
- * key>"): an occurrence is listed by its own title, as the bot's page heads it.
+ * The overrides that changed the occurrences these links are for (keyed "<series id> <occurrence
+ * key>"): an occurrence is listed by its own title, as the bot's page heads it, and is all-day or
+ * not as its own row says.
  */
-async function occurrenceTitles(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
+async function occurrenceOverrides(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]) {
+  type Override = { title: string | null; is_all_day: number; platform: string | null; timezone: string | null };
+  const found = new Map<string, Override>();
   const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
-  if (occurrenceLinks.length === 0) return new Map();
+  if (occurrenceLinks.length === 0) return found;
   const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));
-  const overrides = await db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title'])
-    .where('user_id', '=', userId).where('is_deleted', '=', 0)
-    .where('recurring_event_id', 'in', [...new Set(occurrenceLinks.map((l) => l.event_id))]).execute();
-  const titles = new Map<string, string | null>();
-  for (const o of overrides) {
-    if (o.original_start_ms === null) continue;
-    const key = `${o.recurring_event_id} ${occurrenceKey(o.original_start_ms)}`;
-    if (wanted.has(key)) titles.set(key, o.title);
+  const seriesIds = [...new Set(occurrenceLinks.map((l) => l.event_id))];
+  for (let i = 0; i < seriesIds.length; i += 500) {
+    const overrides = await db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title', 'is_all_day', 'platform', 'timezone'])
+      .where('user_id', '=', userId).where('is_deleted', '=', 0)
+      .where('recurring_event_id', 'in', seriesIds.slice(i, i + 500)).execute();
+    for (const { recurring_event_id: seriesId, original_start_ms: originalStartMs, ...o } of overrides) {
+      if (originalStartMs === null) continue;
+      const key = `${seriesId} ${occurrenceKey(originalStartMs)}`;
+      if (wanted.has(key)) found.set(key, o);
+    }
   }
-  return titles;
+  return found;
 }
 
 /** An Outlook instance listed as a plain occurrence at `startMs`: that is its slot in its series (instance_slots). */

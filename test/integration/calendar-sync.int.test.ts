@@ -14,6 +14,7 @@ import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
+import { sql } from 'kysely';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { forgetValidatorsOfPlacedSeries } from '../../src/db/migrations/049-series-zone-rules.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
@@ -5770,6 +5771,58 @@ describe('migration 049', () => {
   });
 });
 
+describe('migration 053', () => {
+  test('migration 053: is_all_day is filled from the stored payloads without telling the change feed; a feed whose all-day text was dropped for size is read whole next', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(53, 'usr_allday', async (database) => {
+      const db = database.db as any;
+      const connection = (id: string, provider: string) => ({
+        id, user_id: 'usr_allday', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
+        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
+        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
+      });
+      await db.insertInto('calendar_connections').values([connection('cal_feed', 'ics'), connection('cal_cut', 'ics'), connection('cal_google', 'google'), connection('cal_outlook', 'microsoft')]).execute();
+      const validators = { etag: '"v7"', lastModified: 'Fri, 20 Nov 2026 09:00:00 GMT', events: 3 };
+      const calendar = (connectionId: string, providerCalendarId: string, cursor: object) => ({
+        connection_id: connectionId, provider_calendar_id: providerCalendarId, name: null, time_zone: null, is_primary: 1, sync_cursor: JSON.stringify(cursor), last_full_sync_at: null,
+        push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: at, updated_at: at,
+      });
+      await db.insertInto('connected_calendars').values([calendar('cal_feed', '', validators), calendar('cal_cut', '', validators), calendar('cal_google', 'primary', { syncToken: 'abc' }), calendar('cal_outlook', 'primary', { deltaLink: 'x' })]).execute();
+      const event = (id: string, calendarId: string | null, platform: string | null, raw: object) => ({
+        id, user_id: 'usr_allday', calendar_id: calendarId, provider_event_id: calendarId === null ? null : id, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
+        timezone: 'Europe/Berlin', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: null, recurring_event_id: null, original_start_ms: null,
+        status: 'confirmed', is_deleted: 0, raw: JSON.stringify(raw), created_at: at, updated_at: at, provider_series_id: null, platform, provider_calendar_id: null,
+      });
+      const vevent = (dtstart: string) => ({ uid: 'a@b', summary: 'x', vevent: `BEGIN:VEVENT\r\nUID:a@b\r\n${dtstart}\r\nSUMMARY:x\r\nEND:VEVENT` });
+      await db.insertInto('events').values([
+        event('evt_feed_day', 'cal_feed', 'ics', vevent('DTSTART;VALUE=DATE:20261204')),
+        event('evt_feed_time', 'cal_feed', 'ics', vevent('DTSTART;TZID=Europe/Berlin:20261204T090000')),
+        // Its VEVENT text was dropped for size (boundRaw): the payload no longer says.
+        event('evt_feed_cut', 'cal_cut', 'ics', { uid: 'c@d', summary: 'x', _rollcall: { dropped_raw_fields: ['vevent'] } }),
+        event('evt_google_day', 'cal_google', 'google_calendar', { start: { date: '2026-12-04' }, end: { date: '2026-12-05' } }),
+        event('evt_google_time', 'cal_google', 'google_calendar', { start: { dateTime: '2026-12-04T10:00:00Z' }, description: 'a "date": in its notes' }),
+        event('evt_outlook_day', 'cal_outlook', 'outlook_calendar', { isAllDay: true, start: { dateTime: '2026-12-04T00:00:00.0000000', timeZone: 'UTC' } }),
+        event('evt_outlook_time', 'cal_outlook', 'outlook_calendar', { isAllDay: false }),
+        // Written through the API: its payload is the client's text, whatever it holds.
+        event('evt_api', null, null, { summary: 'x', description: '{"isAllDay":true}' }),
+      ]).execute();
+      const positions = async () => (await sql<{ id: string; position: string }>`select id, ${sql.raw(database.engine === 'postgres' ? "change_xid::text || '/' || change_seq" : 'change_seq')} as position from events order by id`.execute(db)).rows;
+      const before = await positions();
+      await migrate(database.db, database.engine, MIGRATIONS);
+      const flags = await db.selectFrom('events').select(['id', 'is_all_day']).orderBy('id').execute() as { id: string; is_all_day: number }[];
+      assert.deepEqual(Object.fromEntries(flags.map((r) => [r.id, r.is_all_day])), {
+        evt_api: 0, evt_feed_cut: 0, evt_feed_day: 1, evt_feed_time: 0, evt_google_day: 1, evt_google_time: 0, evt_outlook_day: 1, evt_outlook_time: 0,
+      });
+      assert.deepEqual(await positions(), before, 'the change feed is not told');
+      await db.updateTable('events').set({ title: 'renamed' }).where('id', '=', 'evt_api').execute();
+      assert.notDeepEqual((await positions()).find((r) => r.id === 'evt_api'), before.find((r) => r.id === 'evt_api'), 'its trigger is back');
+      const cursors = Object.fromEntries((await db.selectFrom('connected_calendars').select(['connection_id', 'sync_cursor']).execute() as { connection_id: string; sync_cursor: string }[])
+        .map((row) => [row.connection_id, JSON.parse(row.sync_cursor)]));
+      assert.deepEqual(cursors, { cal_feed: validators, cal_cut: { ...validators, etag: null, lastModified: null }, cal_google: { syncToken: 'abc' }, cal_outlook: { deltaLink: 'x' } });
+    });
+  });
+});
+
 describe('ICS feed specifics', () => {
   let env: FullEnv;
   before(async () => {
@@ -6799,7 +6852,7 @@ describe('auto-schedule', () => {
     return { user, booked, sync, me, ids, calendars, enabled: enabled.body };
   }
 
-  test('all-day events get no bot from auto-schedule (Google, Outlook, a feed), a daily all-day series neither; the client can still book one', async () => {
+  test('all-day events get no bot from auto-schedule (Google, Outlook, a feed), a daily all-day series neither, and read is_all_day; the client can still book one', async () => {
     const user = await env.rc.newUser();
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
     const google = await connectGoogle(env, user.auth);
@@ -6818,6 +6871,9 @@ describe('auto-schedule', () => {
     const feed = env.ics.publishRaw([
       'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//All day//EN',
       'BEGIN:VEVENT', `UID:allday-${user.userId}@feed`, `DTSTAMP:20261101T000000Z`, `DTSTART;VALUE=DATE:${day.replaceAll('-', '')}`, `DTEND;VALUE=DATE:${nextDay.replaceAll('-', '')}`, 'SUMMARY:Feed holiday', `LOCATION:${meetingUrl()}`, 'END:VEVENT',
+      // One with a long agenda (32,000 characters): its VEVENT text, the largest field, is dropped from raw.
+      'BEGIN:VEVENT', `UID:allday-long-${user.userId}@feed`, `DTSTAMP:20261101T000000Z`, `DTSTART;VALUE=DATE:${day.replaceAll('-', '')}`, `DTEND;VALUE=DATE:${nextDay.replaceAll('-', '')}`, 'SUMMARY:Long feed holiday', `LOCATION:${meetingUrl()}`,
+      `DESCRIPTION:${'Agenda. '.repeat(4000)}`.match(/.{1,74}/g)!.join('\r\n '), 'END:VEVENT',
       'BEGIN:VEVENT', `UID:timed-${user.userId}@feed`, `DTSTAMP:20261101T000000Z`, `DTSTART:${iso(timedStart).replace(/[-:]/g, '').slice(0, 15)}Z`, `DTEND:${iso(timedStart + HOUR).replace(/[-:]/g, '').slice(0, 15)}Z`, 'SUMMARY:Timed', `LOCATION:${meetingUrl()}`, 'END:VEVENT',
       'END:VCALENDAR', '',
     ].join('\r\n'));
@@ -6831,7 +6887,22 @@ describe('auto-schedule', () => {
     const listed = async (calendarId: string) => (await eventsOf(env, user.auth, calendarId, from, from + 7 * DAY)).map((e) => `${e.title}: ${e.bots.length}`).sort();
     assert.deepEqual(await listed(google.calendarId), ['Office hours every day: 0', 'Office hours every day: 0', 'Office hours every day: 0', 'Offsite day: 0', 'Timed: 1']);
     assert.deepEqual(await listed(outlook.calendarId), ['Conference day: 0', 'Timed: 1']);
-    assert.deepEqual(await listed(connectedFeed.body.calendar_id), ['Feed holiday: 0', 'Timed: 1']);
+    assert.deepEqual(await listed(connectedFeed.body.calendar_id), ['Feed holiday: 0', 'Long feed holiday: 0', 'Timed: 1']);
+    // Each says whether it is a day or a time (is_all_day, stored as the provider gave it): the
+    // Outlook one from Graph's isAllDay, its times midnights in UTC.
+    const allDay = async (calendarId: string) => {
+      const res = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(from).toISOString()}&time_max=${new Date(from + 7 * DAY).toISOString()}&limit=100`, { auth: user.auth });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return (res.body.results as { title: string; is_all_day: boolean; start_time: string; raw: { start?: unknown; end?: unknown } }[]).map((e) => `${e.title}: ${e.is_all_day}`).sort();
+    };
+    assert.deepEqual(await allDay(google.calendarId), ['Office hours every day: true', 'Office hours every day: true', 'Office hours every day: true', 'Offsite day: true', 'Timed: false']);
+    assert.deepEqual(await allDay(outlook.calendarId), ['Conference day: true', 'Timed: false']);
+    assert.deepEqual(await allDay(connectedFeed.body.calendar_id), ['Feed holiday: true', 'Long feed holiday: true', 'Timed: false']);
+    const outlookDay = (await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${outlook.calendarId}&time_min=${new Date(from).toISOString()}&time_max=${new Date(from + 7 * DAY).toISOString()}`, { auth: user.auth })).body.results.find((e: { title: string }) => e.title === 'Conference day');
+    assert.deepEqual([outlookDay.start_time, outlookDay.end_time, outlookDay.raw.isAllDay], [new Date(midnight).toISOString(), new Date(midnight + DAY).toISOString(), true]);
+    // The feed's all-day event has Google's shape in raw: its days as dates, no time.
+    const holiday = (await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${connectedFeed.body.calendar_id}&time_min=${new Date(from).toISOString()}&time_max=${new Date(from + 7 * DAY).toISOString()}`, { auth: user.auth })).body.results.find((e: { title: string }) => e.title === 'Feed holiday');
+    assert.deepEqual([holiday.raw.start, holiday.raw.end], [{ date: day }, { date: nextDay }]);
     const offsite = (await eventsOf(env, user.auth, google.calendarId, from, from + 7 * DAY)).find((e) => e.title === 'Offsite day');
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
   });

@@ -58,7 +58,7 @@ export const EventResponse = Type.Object({
   platform: Nullable(Type.String({ description: 'google_calendar | outlook_calendar | ics; null for an event written through the API' })),
   platform_id: Nullable(Type.String({ description: 'The event\'s id at the provider (an occurrence Rollcall expands carries its series\' id); null for an event written through the API' })),
   ical_uid: Nullable(Type.String({ description: 'The iCalendar UID the provider gives (Google and ICS feeds: shared by the occurrences of a series; Outlook: each occurrence its own)' })),
-  is_all_day: Type.Boolean({ description: 'An all-day event: a day (Google\'s start.date, Outlook\'s isAllDay, a feed\'s date-valued DTSTART), not a time. start_time and end_time are then midnights: in timezone for Google and ICS events, in UTC for Outlook\'s (Graph gives every all-day event so). An occurrence is as its series; always false for an event written through the API' }),
+  is_all_day: Type.Boolean({ description: 'An all-day event: a day (Google\'s start.date, Outlook\'s isAllDay, a feed\'s date-valued DTSTART), not a time. start_time and end_time are then midnights: in timezone for Google and ICS events, in UTC for Outlook\'s (Graph gives every all-day event so). Stored as the provider said at the last sync. An occurrence Rollcall expands is as its series, an override instance as its own row; a PATCH keeps it while start_time, end_time and timezone stay as they are, and a PATCH of any of them makes it false. Always false for an event written through the API' }),
 });
 
 export const EventListQuery = Type.Object({

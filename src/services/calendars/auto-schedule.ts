@@ -31,7 +31,7 @@ import type { MeetingPlatform } from '../../domain/meeting-url.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
-import { DEFAULT_RULES, isAllDayEvent, meetingFactsOf, notAMeetingEntryType, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
+import { DEFAULT_RULES, meetingFactsOf, notAMeetingEntryType, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -511,7 +511,10 @@ export class AutoSchedule implements AfterSyncHook {
         withOverrideAhead.add(event.recurring_event_id);
         continue;
       }
-      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw)) continue;
+      // An all-day event (a conference day, a day off with a personal meeting room in its notes)
+      // is never booked by auto-schedule, whatever the rules: no meeting starts at midnight for a
+      // bot to join. The client can still book one itself.
+      if (isDeclinedInvitation(event.raw) || event.is_all_day === 1) continue;
       // An Outlook occurrence is an event of its own, of a series all the same.
       const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
       const meeting = { eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms };
@@ -525,7 +528,7 @@ export class AutoSchedule implements AfterSyncHook {
     const seriesList = [...notOver, ...await findLiveSeries(db, userId, [...withOverrideAhead].filter((id) => !read.has(id)))]
       .filter((s) => s.calendar_id !== null && s.status !== 'cancelled');
     for (const series of seriesList) {
-      if (isAllDayEvent(series.raw)) continue;
+      if (series.is_all_day === 1) continue;
       const seriesAnswer = ownerAnswerOf(series.raw);
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now - LATE_START_GRACE_MS, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;

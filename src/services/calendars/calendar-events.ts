@@ -24,7 +24,7 @@ import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.
 import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
-import { isAllDayEvent } from '../../domain/auto-schedule-rules.ts';
+import { allDayZone } from '../../domain/all-day.ts';
 import { nearestReplacement, overrideTimesAfterChange, reanchorOverrides, usualSpacingMs } from '../../domain/series-move.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
@@ -84,7 +84,7 @@ export interface EventView {
   platform_id: string | null;
   /** The iCalendar UID the provider gives (shared by every occurrence of a series); null when written through the API. */
   ical_uid: string | null;
-  /** An all-day event (a day, not a time: isAllDayEvent); an occurrence is as its series. Never for an event written through the API. */
+  /** An all-day event (a day, not a time: events.is_all_day); an occurrence expanded from a series is as its series, an override as its own row. */
   is_all_day: boolean;
 }
 
@@ -625,6 +625,9 @@ export class CalendarEvents {
       meeting_identity: meeting?.identity ?? null,
       meeting_url_given: givenMeetingUrl !== null ? 1 : 0,
       raw: JSON.stringify({ summary: title, description, location }),
+      // An event written here is a time. A synced all-day event stays a day while its start, end
+      // and time zone stay as they are (a new title or link); given other times, it is those times.
+      is_all_day: existing !== null && existing.is_all_day === 1 && startMs === existing.start_ms && endMs === existing.end_ms && timezone === existing.timezone ? 1 : 0,
     };
   }
 }
@@ -1004,7 +1007,7 @@ function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
     platform: row.platform,
     platform_id: platformId,
     ical_uid: icalUid,
-    is_all_day: isAllDayEvent(row.raw),
+    is_all_day: row.is_all_day === 1,
   };
 }
 
@@ -1058,7 +1061,12 @@ function icalUidOf(row: EventRow, raw: Record<string, unknown>, platformId: stri
 function googleShapedRaw(row: EventRow, stored: Record<string, unknown>, icalUid: string | null): Record<string, unknown> {
   const limits = stored[LIMITS_RAW_KEY] as { dropped_raw_fields?: unknown } | undefined;
   const dropped = new Set(Array.isArray(limits?.dropped_raw_fields) ? limits.dropped_raw_fields : []);
-  const time = (ms: number) => ({ dateTime: formatInstant(ms), ...(row.timezone !== null ? { timeZone: row.timezone } : {}) });
+  // An all-day event's times are midnights in its zone (allDayZone): Google gives such an event
+  // its days alone, as `date` (YYYY-MM-DD) with no dateTime or timeZone.
+  const dayZone = allDayZone({ is_all_day: row.is_all_day === 1, platform: row.platform, timezone: row.timezone });
+  const time = (ms: number) => (dayZone !== null
+    ? { date: calendarDateIn(ms, dayZone) }
+    : { dateTime: formatInstant(ms), ...(row.timezone !== null ? { timeZone: row.timezone } : {}) });
   const shaped: Record<string, unknown> = { ...stored };
   for (const [key, value] of [['summary', row.title], ['description', row.description], ['location', row.location]] as const) {
     if (!Object.hasOwn(stored, key) && !dropped.has(key)) shaped[key] = value;
@@ -1072,6 +1080,18 @@ function googleShapedRaw(row: EventRow, stored: Record<string, unknown>, icalUid
   shaped.iCalUID = icalUid;
   return shaped;
 }
+
+/** The calendar date (YYYY-MM-DD) an instant falls on in a zone. */
+function calendarDateIn(ms: number, zone: string): string {
+  let format = dateFormats.get(zone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dateFormats.set(zone, format);
+  }
+  return format.format(ms);
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 function compareRows(a: EventRow, b: EventRow): number {
   return a.start_ms - b.start_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

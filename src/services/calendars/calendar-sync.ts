@@ -1871,7 +1871,7 @@ class SyncedEventWriter {
     const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c])
       || (existing.raw !== values.raw && isDeclinedInvitation(existing.raw) !== isDeclinedInvitation(values.raw));
     const isSameSource = existing.platform === values.platform && existing.provider_calendar_id === values.provider_calendar_id;
-    if (!isMeaningful && existing.raw === values.raw && isSameSource && existing.series_rule === values.series_rule) return;
+    if (!isMeaningful && existing.raw === values.raw && isSameSource && existing.series_rule === values.series_rule && existing.is_all_day === values.is_all_day) return;
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
     await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
     // An Outlook instance listed as a plain occurrence: its start is its slot (instance_slots),
@@ -2149,6 +2149,8 @@ class SyncedEventWriter {
       platform: provider === 'google' ? 'google_calendar' : provider === 'microsoft' ? 'outlook_calendar' : 'ics',
       provider_calendar_id: provider === 'ics' ? null : this.#calendar.provider_calendar_id,
       series_rule: event.seriesRule ?? null,
+      // As the provider gives it now: raw may lose what says so (a feed's VEVENT text cut for size).
+      is_all_day: event.isAllDay ? 1 : 0,
       // The provider gives the link (conference data) or the text holds it: not a client's.
       meeting_url_given: null,
     };

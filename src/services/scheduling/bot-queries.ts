@@ -11,7 +11,7 @@ import { meetStreamPlatformOf, PLATFORM_FILTERS, platformOfFilter } from '../../
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
-import { allDayZonesOfEvents } from '../../store/event-store.ts';
+import { allDayZonesOfLinks } from '../../store/event-store.ts';
 import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
 import { atRiskOf, findAtRisk, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
 
@@ -152,7 +152,7 @@ export class BotQueries {
       bot.status === 'Scheduled' ? findAtRisk(this.#db, [bot.id]) : new Map<string, AtRisk>(),
       bot.status === 'Joining' ? findFailingLaunches(this.#db, [bot.id]) : new Map<string, LaunchFailing>(),
     ]);
-    const zones = await allDayZonesOfEvents(this.#db, userId, links.map((l) => l.event_id));
+    const zones = await allDayZonesOfLinks(this.#db, userId, links);
     return {
       bot_id: bot.id,
       status: bot.status,
@@ -169,6 +169,7 @@ export class BotQueries {
       custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
       events: links.map((l) => {
         const originalStartMs = l.occurrence_key === '' ? null : parseOccurrenceKey(l.occurrence_key);
+        const zone = zones.get(`${l.event_id} ${l.occurrence_key}`) ?? null;
         return {
           event_id: l.event_id,
           occurrence_id: originalStartMs === null ? null : occurrenceIdOf(l.event_id, originalStartMs),
@@ -176,8 +177,8 @@ export class BotQueries {
           start_time: formatInstant(l.start_ms),
           end_time: formatInstant(l.end_ms),
           is_linked: l.is_live === 1,
-          is_all_day: zones.has(l.event_id),
-          all_day_zone: zones.get(l.event_id) ?? null,
+          is_all_day: zone !== null,
+          all_day_zone: zone,
         };
       }),
       status_timeline: timeline.map((t) => ({ status: t.status, at: formatInstant(t.at_ms), reason: t.reason })),
