@@ -1045,6 +1045,76 @@ describe('dashboard API', () => {
       assert.deepEqual(zonesOf(ended), { [allDayBot]: [[seriesId, true, 'Europe/Berlin']] });
     });
 
+    test('is_all_day is stored as the feed said: kept when the VEVENT text is dropped for size and by a PATCH of the title, dropped by a PATCH of the times', async () => {
+      const user = await rc.newUser('abe');
+      const DAY = 86_400_000;
+      const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      // RFC 5545 3.1: lines of at most 75 octets, continued after a space.
+      const fold = (line: string) => line.match(/.{1,74}/g)!.join('\r\n ');
+      const day = new Date(clock.now() + 3 * DAY).toISOString().slice(0, 10);
+      const midnight = Date.parse(`${day}T00:00:00+01:00`);
+      const feed = (uid: string, description: string) => feeds.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', 'X-WR-TIMEZONE:Europe/Berlin',
+        'BEGIN:VEVENT', `UID:${uid}`, `DTSTAMP:${stamp(NOW)}`, `DTSTART;VALUE=DATE:${day.replace(/-/g, '')}`, 'SUMMARY:Offsite',
+        'LOCATION:https://zoom.us/j/83333333333', fold(`DESCRIPTION:${description}`), 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+      const listedOffsite = async (calendarId: string) => {
+        const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(clock.now()).toISOString()}&time_max=${new Date(clock.now() + 10 * DAY).toISOString()}`, { auth: user.auth });
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        return (listed.body.results as { id: string; start_time: string; end_time: string; is_all_day: boolean; raw: { start: unknown; _rollcall?: { dropped_raw_fields?: string[] } } }[])[0]!;
+      };
+      // A long agenda (32,000 characters): the VEVENT text, the largest field, is dropped from raw.
+      const long = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed('long@abe', 'Agenda. '.repeat(4000)) } });
+      assert.equal(long.status, 200, JSON.stringify(long.body));
+      const longEvent = await listedOffsite(long.body.calendar_id);
+      assert.ok(longEvent.raw._rollcall?.dropped_raw_fields?.includes('vevent'), 'the payload no longer says');
+      assert.deepEqual([longEvent.start_time, longEvent.is_all_day, longEvent.raw.start], [new Date(midnight).toISOString(), true, { date: day }]);
+
+      const short = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed('short@abe', 'Short') } });
+      assert.equal(short.status, 200, JSON.stringify(short.body));
+      const event = await listedOffsite(short.body.calendar_id);
+      assert.equal(event.is_all_day, true);
+      const retitled = await rc.request('PATCH', `/api/v1/calendar/events/${event.id}`, { auth: user.auth, body: { title: 'Offsite (moved room)' } });
+      assert.equal(retitled.status, 200, JSON.stringify(retitled.body));
+      assert.deepEqual([retitled.body.start_time, retitled.body.end_time, retitled.body.is_all_day, retitled.body.raw.start], [event.start_time, event.end_time, true, { date: day }], 'a new title does not make a day a time');
+      const retimed = await rc.request('PATCH', `/api/v1/calendar/events/${event.id}`, { auth: user.auth, body: { start_time: new Date(midnight + 9 * 3_600_000).toISOString(), end_time: new Date(midnight + 10 * 3_600_000).toISOString() } });
+      assert.equal(retimed.status, 200, JSON.stringify(retimed.body));
+      assert.deepEqual([retimed.body.is_all_day, retimed.body.raw.start], [false, { dateTime: new Date(midnight + 9 * 3_600_000).toISOString(), timeZone: 'Europe/Berlin' }], 'given times, it is those times');
+    });
+
+    test('an occurrence is all-day or not as its own override says, in the lists and a bot\'s detail', async () => {
+      const user = await rc.newUser('ida');
+      const DAY = 86_400_000;
+      const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const firstDay = new Date(clock.now() + 3 * DAY).toISOString().slice(0, 10);
+      const firstMidnight = Date.parse(`${firstDay}T00:00:00+01:00`);
+      const secondDay = new Date(firstMidnight + DAY + 3_600_000).toISOString().slice(0, 10).replace(/-/g, '');
+      const timedStart = firstMidnight + DAY + 10 * 3_600_000;
+      // A daily all-day series whose second day was given times (RECURRENCE-ID as a date, RFC 5545 3.8.4.4).
+      const feedUrl = feeds.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', 'X-WR-TIMEZONE:Europe/Berlin',
+        'BEGIN:VEVENT', 'UID:days@ida', `DTSTAMP:${stamp(NOW)}`, `DTSTART;VALUE=DATE:${firstDay.replace(/-/g, '')}`, 'RRULE:FREQ=DAILY;COUNT=3', 'SUMMARY:Days', 'LOCATION:https://zoom.us/j/83333333334', 'END:VEVENT',
+        'BEGIN:VEVENT', 'UID:days@ida', `DTSTAMP:${stamp(NOW)}`, `RECURRENCE-ID;VALUE=DATE:${secondDay}`, `DTSTART:${stamp(timedStart)}`, `DTEND:${stamp(timedStart + 3_600_000)}`, 'SUMMARY:Days, timed', 'LOCATION:https://zoom.us/j/83333333334', 'END:VEVENT',
+        'END:VCALENDAR', ''].join('\r\n'));
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const listed = await rc.request('GET', `/api/v1/calendar/events?time_min=${new Date(clock.now()).toISOString()}&time_max=${new Date(clock.now() + 10 * DAY).toISOString()}`, { auth: user.auth });
+      const events = listed.body.results as { id: string; title: string; start_time: string; is_all_day: boolean }[];
+      assert.deepEqual(events.map((e) => [e.title, e.start_time, e.is_all_day]), [
+        ['Days', new Date(firstMidnight).toISOString(), true],
+        ['Days, timed', new Date(timedStart).toISOString(), false],
+        ['Days', new Date(firstMidnight + 2 * DAY).toISOString(), true],
+      ]);
+      const timedBot = await schedule(user.auth, events[1]!.id, 'ida-timed');
+      const dayBot = await schedule(user.auth, events[2]!.id, 'ida-day');
+      type Listing = { is_all_day: boolean; all_day_zone: string | null };
+      const upcoming = (await rc.request('GET', '/api/v1/bots/upcoming', { auth: user.auth })).body.bots as { bot_id: string; events: Listing[] }[];
+      const zonesOf = (bots: { bot_id: string; events: Listing[] }[]) => Object.fromEntries(bots.map((b) => [b.bot_id, b.events.map((e) => [e.is_all_day, e.all_day_zone])]));
+      assert.deepEqual(zonesOf(upcoming), { [timedBot]: [[false, null]], [dayBot]: [[true, 'Europe/Berlin']] });
+      const detail = async (botId: string) => ((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.events as Listing[]).map((e) => [e.is_all_day, e.all_day_zone]);
+      assert.deepEqual([await detail(timedBot), await detail(dayBot)], [[[false, null]], [[true, 'Europe/Berlin']]]);
+      for (const botId of [timedBot, dayBot]) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth })).status, 200);
+      const ended = (await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth })).body.bots as { bot_id: string; events: Listing[] }[];
+      assert.deepEqual(zonesOf(ended), { [timedBot]: [[false, null]], [dayBot]: [[true, 'Europe/Berlin']] });
+    });
+
     test('a calendar bot that stays in its meeting after its event let go of it reads as from its calendar, listing the event it had', async () => {
       const user = await rc.newUser('finn');
       const feedUrl = feeds.createFeed('Finn');
@@ -1078,6 +1148,39 @@ describe('dashboard API', () => {
       assert.deepEqual([after[calendarBot]!.source, after[calendarBot]!.events.map((e) => [e.event_id, e.title, e.calendar_id, e.is_linked])],
         ['calendar', [[eventId, 'Kept meeting', calendarId, false]]], 'from its calendar, with the event it had, no longer linked');
       assert.deepEqual([after[apiBot]!.source, after[apiBot]!.events.map((e) => e.is_linked)], ['api', [true]]);
+      // Filtered by the calendar its row names, it is still there (and the API's bot is not).
+      const filtered = (await rc.request('GET', `/api/v1/bots/upcoming?calendar_id=${calendarId}`, { auth: user.auth })).body.bots as Row[];
+      assert.deepEqual(filtered.map((b) => b.bot_id), [calendarBot]);
+    });
+
+    test('filtered by a calendar, a bot with a linked event elsewhere is not listed for an event of it that let go', async () => {
+      const user = await rc.newUser('gus');
+      const feedA = feeds.createFeed('Gus A');
+      const feedB = feeds.createFeed('Gus B');
+      const start = clock.now() + 3 * 86_400_000;
+      // One meeting on two calendars: one bot for both events.
+      for (const feed of [feedA, feedB]) {
+        feeds.edit(feed, (events) => {
+          events.push({ uid: `both@${feed}`, summary: 'Shared meeting', startMs: start, endMs: start + 3_600_000, location: 'https://zoom.us/j/86666666666' });
+        });
+      }
+      const calendars: string[] = [];
+      for (const feed of [feedA, feedB]) {
+        const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+        assert.equal(connected.status, 200, JSON.stringify(connected.body));
+        calendars.push(connected.body.calendar_id as string);
+      }
+      const eventOf = async (calendarId: string) => ((await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(start - 60_000).toISOString()}&time_max=${new Date(start + 3_600_000).toISOString()}`, { auth: user.auth })).body.results as { id: string }[])[0]!.id;
+      const botId = await schedule(user.auth, await eventOf(calendars[0]!), 'gus-shared');
+      assert.equal(await schedule(user.auth, await eventOf(calendars[1]!), 'gus-shared'), botId, 'the same bot');
+      const ids = async (calendarId: string) => ((await rc.request('GET', `/api/v1/bots/upcoming?calendar_id=${calendarId}`, { auth: user.auth })).body.bots as { bot_id: string }[]).map((b) => b.bot_id);
+      assert.deepEqual([await ids(calendars[0]!), await ids(calendars[1]!)], [[botId], [botId]]);
+      // Calendar A's event loses its link: the bot stays for B's.
+      feeds.edit(feedA, (events) => {
+        delete events[0]!.location;
+      });
+      assert.equal((await rc.request('POST', `/api/v1/calendar/connections/${calendars[0]}/sync`, { auth: user.auth })).status, 200);
+      assert.deepEqual([await ids(calendars[0]!), await ids(calendars[1]!)], [[], [botId]], 'its row names B\'s event only');
     });
   });
 

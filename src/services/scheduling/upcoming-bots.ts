@@ -134,9 +134,15 @@ export class UpcomingBots {
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.calendar_id !== undefined) {
       const calendarId = query.calendar_id;
-      q = q.where(({ exists, selectFrom }) => exists(
+      // The bots whose row names the calendar: a live link to one of its events, or, for a bot
+      // with no live link left (its row lists the events it had), any link to one.
+      q = q.where(({ exists, not, or, selectFrom }) => exists(
         selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id').select('be.id')
-          .whereRef('be.bot_id', '=', 'bots.id').where(isLiveFlag('be.is_live')).where('e.calendar_id', '=', calendarId),
+          .whereRef('be.bot_id', '=', 'bots.id').where('e.calendar_id', '=', calendarId)
+          .where(or([
+            isLiveFlag('be.is_live'),
+            not(exists(selectFrom('bot_events as held').select('held.id').whereRef('held.bot_id', '=', 'bots.id').where(isLiveFlag('held.is_live')))),
+          ])),
       ));
     }
     if (after) {
