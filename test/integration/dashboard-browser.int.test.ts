@@ -1308,10 +1308,13 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
       await there.goto(`${base}/dashboard`);
       const keptRow = there.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${keptBot}"]`);
       await keptRow.waitFor();
-      assert.equal(await keptRow.locator('td[data-label="Source"]').innerText(), 'Calendar\nEvent no longer linked\nBooked through the API');
+      assert.equal(await keptRow.locator('td[data-label="Source"]').innerText(), 'Calendar\nRemoved from its calendar event\nBooked through the API');
       assert.match(await keptRow.locator('td[data-label="Meeting"]').innerText(), /^Kept meeting\nKept notes$/, 'named by the event it had');
       await keptRow.scrollIntoViewIfNeeded();
       await there.screenshot({ path: join(SCREENSHOTS, 'upcoming-event-no-longer-linked-desktop.png'), fullPage: true });
+      // Filtered by the calendar its row names, it is still listed.
+      await there.goto(`${base}/dashboard?calendar=${calendarId}`);
+      await there.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${keptBot}"]`).waitFor();
 
       await there.goto(`${base}/dashboard/ended`);
       const endedRow = there.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${offsiteBot}"]`);
@@ -1326,6 +1329,12 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
       const eventsText = await there.locator('.plain-list li').filter({ hasText: 'Offsite' }).first().innerText();
       assert.match(eventsText, new RegExp(`^Offsite\\n${secondDate}\\s`), eventsText);
       assert.match(await there.getByRole('region', { name: 'Why: the decision log' }).innerText(), new RegExp(`occurrence of “Offsite” on ${secondDate}\\)`));
+      // The Status timeline beside it says the same day, by the series' title, not the raw id.
+      const timeline = await there.getByRole('region', { name: 'Status timeline' }).innerText();
+      assert.match(timeline, new RegExp(`occurrence of “Offsite” on ${secondDate}\\)`), timeline);
+      assert.doesNotMatch(timeline, /evt_/);
+      // Its hover text is the day too, not midnight in the viewer's zone.
+      assert.equal(await there.locator('.plain-list li').filter({ hasText: 'Offsite' }).first().locator('time').getAttribute('title'), `${secondDate}, all day`);
       await there.screenshot({ path: join(SCREENSHOTS, 'bot-all-day-occurrence-los-angeles-desktop.png'), fullPage: true });
     } finally {
       await west.close();

@@ -3,8 +3,8 @@
 // is a viewer west of every zone below, who would otherwise read the day before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allDayRangeWords, calendarDateWords, eventWhenWords, formatTimeRange, occurrenceKeyWords, reasonWords } from './format.ts';
-import { decisionReasonWords, nameEventsInReason, withAllDayOccurrences } from './bot-words.ts';
+import { allDayRangeWords, calendarDateWords, eventWhenTitle, eventWhenWords, formatInstant, formatTimeRange, occurrenceKeyWords, reasonWords } from './format.ts';
+import { decisionReasonWords, nameEventsInReason, statusReasonWords, withAllDayOccurrences } from './bot-words.ts';
 import { allDayZonesOfEvents, endReasonWords } from './ended-bot.ts';
 import { occurrenceKey } from '../../domain/occurrence-key.ts';
 import { allDayZone } from '../../domain/all-day.ts';
@@ -38,8 +38,11 @@ test('the days of an all-day event: one day, or from its first to its last (its 
   const threeDays = new Date(BERLIN_DEC_7 + 3 * 86_400_000).toISOString();
   // Intl puts thin spaces around the dash.
   assert.match(allDayRangeWords(new Date(BERLIN_DEC_7).toISOString(), threeDays, 'Europe/Berlin'), /^Dec 7\s–\s9, 2026$/);
-  // Across the spring change (Berlin, Mar 29, 2027): a day of 23 hours ends at the next midnight.
-  assert.equal(allDayRangeWords('2027-03-28T23:00:00.000Z', '2027-03-29T22:00:00.000Z', 'Europe/Berlin'), 'Mar 29, 2027');
+  // The day of the spring change (Berlin, Mar 28, 2027) has 23 hours: from midnight in winter
+  // time (23:00Z the day before) to midnight in summer time (22:00Z); the autumn one (Oct 31,
+  // 2027) has 25, from 22:00Z the day before to 23:00Z.
+  assert.equal(allDayRangeWords('2027-03-27T23:00:00.000Z', '2027-03-28T22:00:00.000Z', 'Europe/Berlin'), 'Mar 28, 2027');
+  assert.equal(allDayRangeWords('2027-10-30T22:00:00.000Z', '2027-10-31T23:00:00.000Z', 'Europe/Berlin'), 'Oct 31, 2027');
   assert.equal(eventWhenWords(new Date(BERLIN_DEC_7).toISOString(), endOfDay, 'Europe/Berlin'), 'Dec 7, 2026');
   assert.equal(eventWhenWords('2026-12-07T10:00:00.000Z', '2026-12-07T11:00:00.000Z', null), formatTimeRange('2026-12-07T10:00:00.000Z', '2026-12-07T11:00:00.000Z'));
 });
@@ -67,4 +70,26 @@ test('a reason naming an all-day occurrence by its key beside its series says it
 
 test('a list row\'s all-day events by id, for its reason', () => {
   assert.deepEqual([...allDayZonesOfEvents([{ event_id: SERIES, all_day_zone: 'Europe/Berlin' }, { event_id: 'evt_timed', all_day_zone: null }])], [[SERIES, 'Europe/Berlin']]);
+});
+
+test('the bot page\'s Status timeline names an all-day occurrence by the same day as its decision log', () => {
+  // Dec 11, 2026 in Berlin begins at 23:00Z on Dec 10: the key the server writes.
+  const reason = 'The occurrence 20261210T230000Z of series evt_offsite0001 was cancelled';
+  const log = decisionReasonWords({ kind: 'cancelled', reason, details: {} }, { connections: null, eventTitles: titles, identities: [], allDayZones: zones });
+  assert.equal(log, 'The occurrence on Dec 11, 2026 of series “Offsite” was cancelled');
+  assert.equal(statusReasonWords('Cancelled', reason, titles, zones), log);
+  // The status is not said twice: "Cancelled from the dashboard" beside Cancelled.
+  assert.equal(statusReasonWords('Cancelled', 'Cancelled from the dashboard', titles, zones), 'From the dashboard');
+  // By its id (an unscheduled occurrence): its series' title and its date, not the id.
+  assert.equal(statusReasonWords('Cancelled', `Unscheduled from the dashboard (occurrence ${SERIES}_20261210T230000Z)`, titles, zones),
+    'Unscheduled from the dashboard (occurrence of “Offsite” on Dec 11, 2026)');
+  // A timed series' key in the viewer's time, and an event the page did not read by its id.
+  assert.equal(statusReasonWords('Cancelled', `Unscheduled from the dashboard (occurrence evt_weekly0001_20261210T230000Z)`, new Map(), new Map()),
+    `Unscheduled from the dashboard (occurrence of evt_weekly0001 on ${formatTimeRange('2026-12-10T23:00:00.000Z', null)})`);
+});
+
+test('the hover text of an all-day event is its days, of a timed one its instants', () => {
+  const start = new Date(BERLIN_DEC_7).toISOString();
+  assert.equal(eventWhenTitle(start, new Date(BERLIN_DEC_7 + 86_400_000).toISOString(), 'Europe/Berlin'), 'Dec 7, 2026, all day');
+  assert.equal(eventWhenTitle('2026-12-07T10:00:00.000Z', '2026-12-07T11:00:00.000Z', null), `${formatInstant('2026-12-07T10:00:00.000Z')} to ${formatInstant('2026-12-07T11:00:00.000Z')}`);
 });

@@ -1,7 +1,7 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
-import { calendarDateWords, decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords } from './format.ts';
+import { calendarDateWords, decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords, statusWords } from './format.ts';
 import { nameCalendarsInReason } from './reason-calendars.ts';
 import type { Connection } from './types.ts';
 
@@ -81,6 +81,19 @@ export function withAllDayOccurrences(text: string, allDayZones: ReadonlyMap<str
 }
 
 /**
+ * A status change's reason beside its status on the bot's page (its Status timeline), worded as
+ * the decision log beside it words its reasons: the status not said twice ("Cancelled from the
+ * dashboard" beside Cancelled reads "From the dashboard"), an occurrence of an all-day series by
+ * its date as the calendar has it (withAllDayOccurrences; `allDayZones` by series id), and the
+ * events it names by their titles where the page read them (nameEventsInReason, ids kept for
+ * the others: the page shows ids).
+ */
+export function statusReasonWords(status: string, reason: string, eventTitles: ReadonlyMap<string, string>, allDayZones: ReadonlyMap<string, string> = new Map()): string {
+  const worded = withoutRepeatedLead(statusWords(status), reasonWords(withAllDayOccurrences(reason, allDayZones)));
+  return nameEventsInReason(worded, eventTitles, 'id', allDayZones);
+}
+
+/**
  * How a reason names another bot ("Bot bot_… is already on its way to this meeting …", a bot that
  * gave way, meeting-keepers.ts): newId('bot')'s ids.
  */
@@ -137,7 +150,7 @@ export function originBesideSource(origin: ActionOrigin | null, source: string):
 }
 
 /** What Upcoming says beneath the source of a calendar bot none of whose calendar events holds it any more (unlinkedEventNote). */
-export const UNLINKED_EVENT_WORDS = 'Event no longer linked';
+export const UNLINKED_EVENT_WORDS = 'Removed from its calendar event';
 
 /**
  * Beneath an upcoming bot's source: that the calendar event it was booked for no longer holds it

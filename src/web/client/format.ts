@@ -144,6 +144,15 @@ export function eventWhenWords(startIso: string, endIso: string | null | undefin
   return allDayZone === null ? formatTimeRange(startIso, endIso) : allDayRangeWords(startIso, endIso, allDayZone);
 }
 
+/**
+ * The hover text of an event's time: its start and end to the second for a timed one; for an
+ * all-day one (`allDayZone` given), its days as the calendar has them, whatever the viewer's zone
+ * ("Dec 7, 2026, all day"), since its midnights in the viewer's zone are not its days.
+ */
+export function eventWhenTitle(startIso: string, endIso: string, allDayZone: string | null): string {
+  return allDayZone === null ? `${formatInstant(startIso)} to ${formatInstant(endIso)}` : `${allDayRangeWords(startIso, endIso, allDayZone)}, all day`;
+}
+
 function calendarDateFormat(zone: string): Intl.DateTimeFormat {
   try {
     return new Intl.DateTimeFormat(UI_LOCALE, { dateStyle: 'medium', timeZone: zone });

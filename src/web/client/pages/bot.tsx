@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { eventWhenWords, formatDateTime, formatInstant, formatRelative, formatTimeRange, launchTimerWords, platformWords, reasonWords, statusWords } from '../format.ts';
+import { eventWhenTitle, eventWhenWords, formatDateTime, formatRelative, launchTimerWords, platformWords, statusWords } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
 import { allDayZonesOfEvents, DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
@@ -13,7 +13,7 @@ import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
 import { connectionNamesWithKinds } from '../connection-names.ts';
 import { reasonNamesConnection } from '../reason-calendars.ts';
-import { deduplicationKeyWords, meetingIdentitiesOf, withoutRepeatedLead } from '../bot-words.ts';
+import { deduplicationKeyWords, meetingIdentitiesOf, statusReasonWords } from '../bot-words.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -132,6 +132,9 @@ export function BotPage({ id }: { id: string }) {
   if (detail.data === null) return <section class="page"><h1 data-loading>Bot</h1><Loading what="the bot" /></section>;
 
   const { bot, events, connections } = detail.data;
+  // The page's events by id: their titles, and the all-day ones' zones, name them in the reasons.
+  const titles = eventTitlesOf(detail.data);
+  const allDayZones = allDayZonesOfEvents(bot.events);
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
   // A key said in words when the bot's booking set it; the key itself then goes under Ids.
@@ -254,7 +257,7 @@ export function BotPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="why-title">
           <h2 id="why-title">Why: the decision log</h2>
-          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} eventTitles={eventTitlesOf(detail.data)} allDayZones={allDayZonesOfEvents(bot.events)} />}
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} eventTitles={titles} allDayZones={allDayZones} />}
         </section>
 
         <section class="card" aria-labelledby="timeline-title">
@@ -265,7 +268,7 @@ export function BotPage({ id }: { id: string }) {
                 <LocalTime iso={t.at} />
                 <StatusBadge status={t.status} />
                 {/* Said once: "Cancelled from the dashboard" beside Cancelled reads "From the dashboard". */}
-                <span>{withoutRepeatedLead(statusWords(t.status), reasonWords(t.reason))}</span>
+                <span>{statusReasonWords(t.status, t.reason, titles, allDayZones)}</span>
               </li>
             ))}
           </ol>
@@ -285,7 +288,7 @@ export function BotPage({ id }: { id: string }) {
                 <li key={eventId}>
                   <strong>{event?.title ?? 'Untitled event'}</strong>
                   {/* As Events says a meeting's time: from start to end, without seconds. */}
-                  <div><time dateTime={link.start_time} title={`${formatInstant(link.start_time)} to ${formatInstant(link.end_time)}`}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
+                  <div><time dateTime={link.start_time} title={eventWhenTitle(link.start_time, link.end_time, link.all_day_zone)}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
                 </li>
               );
             })}

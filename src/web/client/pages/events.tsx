@@ -4,7 +4,7 @@ import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
-import { eventWhenWords, formatInstant, platformWords, statusWords, zoneAbbreviation } from '../format.ts';
+import { eventWhenTitle, eventWhenWords, platformWords, statusWords, zoneAbbreviation } from '../format.ts';
 import { allDayZone } from '../../../domain/all-day.ts';
 import type { CalendarEvent, Connection } from '../types.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
@@ -194,7 +194,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                           {event.status === 'cancelled' && <span class="badge badge-neutral">cancelled</span>}
                           <div class="muted small">{event.calendar_id ? 'from a connected calendar' : 'written through the API'}{event.recurring_event_id ? ', part of a series' : ''}</div>
                         </td>
-                        <td data-label="When"><time dateTime={event.start_time} title={`${formatInstant(event.start_time)} to ${formatInstant(event.end_time)}`}>{eventWhenWords(event.start_time, event.end_time, allDayZone(event))}</time></td>
+                        <td data-label="When"><time dateTime={event.start_time} title={eventWhenTitle(event.start_time, event.end_time, allDayZone(event))}>{eventWhenWords(event.start_time, event.end_time, allDayZone(event))}</time></td>
                         <td data-label="Platform">{event.meeting_url ? platformWords(event.meeting_platform) : <span class="muted">no meeting link</span>}</td>
                         <td data-label="Bot">{bot ? <a href={`${BASE}/bots/${bot.bot_id}`} aria-label={`Bot for ${event.title ?? 'Untitled event'}: ${statusWords(bot.status)}`}><StatusBadge status={bot.status} /></a> : <span class="muted">No bot</span>}</td>
                         <td data-label="Actions">
