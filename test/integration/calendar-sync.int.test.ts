@@ -14,7 +14,7 @@ import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { forgetValidatorsOfPlacedSeries } from '../../src/db/migrations/049-series-zone-rules.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
@@ -5819,6 +5819,62 @@ describe('migration 053', () => {
       const cursors = Object.fromEntries((await db.selectFrom('connected_calendars').select(['connection_id', 'sync_cursor']).execute() as { connection_id: string; sync_cursor: string }[])
         .map((row) => [row.connection_id, JSON.parse(row.sync_cursor)]));
       assert.deepEqual(cursors, { cal_feed: validators, cal_cut: { ...validators, etag: null, lastModified: null }, cal_google: { syncToken: 'abc' }, cal_outlook: { deltaLink: 'x' } });
+    });
+  });
+
+  test('migration 053: each batch of the fill walks the primary key, sorting nothing, on a table the planner has no statistics of', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(53, 'usr_allday_plan', async (database) => {
+      const db = database.db as any;
+      // A table never analyzed, as after a restore: no statistics to judge the batches by.
+      if (database.engine === 'postgres') await sql`ALTER TABLE events SET (autovacuum_enabled = false)`.execute(db);
+      await db.insertInto('calendar_connections').values({
+        id: 'cal_plan', user_id: 'usr_allday_plan', provider: 'ics', account_id: 'plan@example.com', user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
+        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
+        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
+      }).execute();
+      const agenda = 'Planning notes. '.repeat(60);
+      for (let batch = 0; batch < 40; batch++) {
+        await db.insertInto('events').values(Array.from({ length: 500 }, (_, i) => {
+          const n = batch * 500 + i;
+          const platform = n % 3 === 0 ? 'ics' : n % 3 === 1 ? 'google_calendar' : 'outlook_calendar';
+          const raw = platform === 'ics' ? { uid: `${n}@feed`, vevent: `BEGIN:VEVENT\r\nDTSTART:20261204T090000Z\r\nDESCRIPTION:${agenda}\r\nEND:VEVENT` }
+            : platform === 'google_calendar' ? { start: { date: '2026-12-04' }, description: agenda } : { isAllDay: true, body: { content: agenda } };
+          return {
+            id: `evt_${(n * 7919 % 20000).toString().padStart(5, '0')}`, user_id: 'usr_allday_plan', calendar_id: 'cal_plan', provider_event_id: `p${n}`, title: 't', description: null, location: null,
+            start_ms: at, end_ms: at + 3_600_000, timezone: 'UTC', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: null, recurring_event_id: null,
+            original_start_ms: null, status: 'confirmed', is_deleted: 0, raw: JSON.stringify(raw), created_at: at, updated_at: at, provider_series_id: null, platform, provider_calendar_id: null,
+          };
+        })).execute();
+      }
+      // The reads of events by id the migration makes, as it made them.
+      const reads: { sql: string; parameters: readonly unknown[] }[] = [];
+      const recorder = {
+        transformQuery: (args: { node: any; queryId: any }) => {
+          if (args.node.kind === 'SelectQueryNode') {
+            const compiled = database.db.getExecutor().compileQuery(args.node, args.queryId);
+            if (/from "events"/.test(compiled.sql) && /"id" >/.test(compiled.sql)) reads.push({ sql: compiled.sql, parameters: compiled.parameters });
+          }
+          return args.node;
+        },
+        transformResult: async (args: { result: any }) => args.result,
+      };
+      await migrate(database.db.withPlugin(recorder), database.engine, MIGRATIONS);
+      assert.equal(Number((await db.selectFrom('events').select((eb: any) => eb.fn.countAll().as('c')).where('is_all_day', '=', 1).executeTakeFirstOrThrow()).c), 40 * 500 * 2 / 3 | 0);
+      assert.ok(reads.length >= 40, `${reads.length} batch reads`);
+      // The last batches, the first one, and one mid-way: each as the planner would run it now.
+      for (const read of [reads[0]!, reads[Math.floor(reads.length / 2)]!, reads.at(-1)!]) {
+        const explain = database.engine === 'postgres' ? `explain ${read.sql}` : `explain query plan ${read.sql}`;
+        const plan = ((await database.db.executeQuery(CompiledQuery.raw(explain, [...read.parameters]))).rows as Record<string, string>[])
+          .map((row) => row['QUERY PLAN'] ?? row.detail).join('\n');
+        if (database.engine === 'postgres') {
+          assert.match(plan, /Index (Only )?Scan (using|on) events_pkey/, `${read.sql}\n${plan}`);
+          assert.doesNotMatch(plan, /Sort|Seq Scan/, `${read.sql}\n${plan}`);
+        } else {
+          assert.match(plan, /SEARCH events USING (COVERING )?(INDEX sqlite_autoindex_events_1|PRIMARY KEY)/, `${read.sql}\n${plan}`);
+          assert.doesNotMatch(plan, /TEMP B-TREE|SCAN events/, `${read.sql}\n${plan}`);
+        }
+      }
     });
   });
 });

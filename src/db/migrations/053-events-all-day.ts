@@ -14,7 +14,7 @@ const BATCH = 500;
  * Filled here from the stored payloads by the rule they were read with (isAllDayRaw), without
  * telling the change feed. Only the
  * rows that can hold such a payload are read (a feed's events; Google's with a `date`; Graph's
- * with `isAllDay` true), a batch at a time by id, and only the all-day ones written.
+ * with `isAllDay` true), a batch of ids at a time, and only the all-day ones written.
  *
  * A feed's event whose VEVENT text was dropped for size no longer says: the ICS calendars holding
  * one forget their feed's validators (ETag, Last-Modified) so that their next sync reads the whole
@@ -32,19 +32,25 @@ export const eventsAllDay: Migration = {
     else await sql`DROP TRIGGER events_mark_update`.execute(db);
     let after = '';
     for (;;) {
+      // The next ids by the primary key alone, then the candidates among them: a batch reads a
+      // bounded stretch of events_pkey however the planner judges the table (a table never
+      // analyzed, as after a restore, otherwise had PostgreSQL sort every row past the cursor
+      // for each batch, a fill that grew with the square of the table).
+      const ids: { id: string }[] = await db.selectFrom('events').select('id').where('id', '>', after).orderBy('id').limit(BATCH).execute();
+      if (ids.length === 0) break;
+      const last = ids.at(-1)!.id;
       const rows: { id: string; raw: string }[] = await db.selectFrom('events').select(['id', 'raw'])
-        .where('id', '>', after)
+        .where('id', '>', after).where('id', '<=', last)
         .where((eb) => eb.or([
           eb('platform', '=', 'ics'),
           eb.and([eb('platform', '=', 'google_calendar'), eb('raw', 'like', '%"date":%')]),
           eb.and([eb('platform', '=', 'outlook_calendar'), eb('raw', 'like', '%"isAllDay":true%')]),
         ]))
-        .orderBy('id').limit(BATCH).execute();
-      if (rows.length === 0) break;
+        .execute();
       const allDay = rows.filter((row) => isAllDayRaw(row.raw)).map((row) => row.id);
       if (allDay.length > 0) await db.updateTable('events').set({ is_all_day: 1 }).where('id', 'in', allDay).execute();
-      after = rows.at(-1)!.id;
-      if (rows.length < BATCH) break;
+      after = last;
+      if (ids.length < BATCH) break;
     }
     if (engine === 'postgres') {
       await sql`ALTER TABLE events ENABLE TRIGGER events_mark_change`.execute(db);
