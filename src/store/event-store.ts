@@ -222,6 +222,21 @@ export async function allDayZonesOfLinks(db: Db, userId: string, links: readonly
   return zones;
 }
 
+/**
+ * The all-day zone (allDayZone; null: timed) of each of these events by its own row, keyed by id,
+ * read whether live or deleted; an id not found is left out.
+ */
+export async function allDayZonesOfEvents(db: Db, userId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const zones = new Map<string, string | null>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const read = await db.selectFrom('events').select(['id', 'is_all_day', 'platform', 'timezone'])
+      .where('user_id', '=', userId).where('id', 'in', unique.slice(i, i + 500)).execute();
+    for (const row of read) zones.set(row.id, allDayZoneOfRow(row));
+  }
+  return zones;
+}
+
 function allDayZoneOfRow(row: { is_all_day: number; platform: string | null; timezone: string | null }): string | null {
   return allDayZone({ is_all_day: row.is_all_day === 1, platform: row.platform, timezone: row.timezone });
 }

@@ -6963,6 +6963,37 @@ describe('auto-schedule', () => {
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
   });
 
+  test('a feed occurrence changed from a day to a time, or from a time to a day, gives in raw the original start in its series\' form, as Google does', async () => {
+    const user = await env.rc.newUser();
+    const day = (offsetDays: number) => new Date(env.clock.now() + offsetDays * DAY).toISOString().slice(0, 10).replaceAll('-', '');
+    const second = day(3);
+    const dashed = `${second.slice(0, 4)}-${second.slice(4, 6)}-${second.slice(6)}`;
+    // RFC 5545 3.8.4.4: RECURRENCE-ID has the value type of the series' DTSTART; the instance's own
+    // DTSTART may be of either type.
+    const feed = env.ics.publishRaw([
+      'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//Mixed overrides//EN',
+      'BEGIN:VEVENT', `UID:days-${user.userId}@feed`, 'DTSTAMP:20261101T000000Z', `DTSTART;VALUE=DATE:${day(2)}`, `DTEND;VALUE=DATE:${day(3)}`, 'RRULE:FREQ=DAILY;COUNT=3', 'SUMMARY:Days', 'END:VEVENT',
+      'BEGIN:VEVENT', `UID:days-${user.userId}@feed`, 'DTSTAMP:20261101T000000Z', `RECURRENCE-ID;VALUE=DATE:${second}`, `DTSTART:${second}T100000Z`, `DTEND:${second}T110000Z`, 'SUMMARY:Days, timed once', 'END:VEVENT',
+      'BEGIN:VEVENT', `UID:times-${user.userId}@feed`, 'DTSTAMP:20261101T000000Z', `DTSTART:${day(2)}T090000Z`, `DTEND:${day(2)}T100000Z`, 'RRULE:FREQ=DAILY;COUNT=3', 'SUMMARY:Times', 'END:VEVENT',
+      'BEGIN:VEVENT', `UID:times-${user.userId}@feed`, 'DTSTAMP:20261101T000000Z', `RECURRENCE-ID:${second}T090000Z`, `DTSTART;VALUE=DATE:${second}`, `DTEND;VALUE=DATE:${day(4)}`, 'SUMMARY:Times, a day once', 'END:VEVENT',
+      'END:VCALENDAR', '',
+    ].join('\r\n'));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    await env.rc.calendarSync.runDue();
+    const from = env.clock.now();
+    const res = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${connected.body.calendar_id}&time_min=${new Date(from).toISOString()}&time_max=${new Date(from + 7 * DAY).toISOString()}&limit=100`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const changed = Object.fromEntries((res.body.results as { title: string; is_all_day: boolean; raw: { start: unknown; originalStartTime?: { date?: string; dateTime?: string } } }[])
+      .filter((e) => e.title.includes('once')).map((e) => [e.title, [e.is_all_day, e.raw.start, e.raw.originalStartTime]]));
+    // Each override's own start in its own form; the start the series' rule gave it in the series'.
+    assert.deepEqual(changed['Days, timed once']?.[0], false);
+    assert.deepEqual(changed['Days, timed once']?.[2], { date: dashed });
+    assert.deepEqual(changed['Times, a day once']?.[0], true);
+    assert.deepEqual(changed['Times, a day once']?.[1], { date: dashed });
+    assert.equal((changed['Times, a day once']?.[2] as { dateTime?: string } | undefined)?.dateTime, `${dashed}T09:00:00.000Z`);
+  });
+
   test('Google entries that are no meeting (focus time, out of office, working location, from Gmail) get no bot from auto-schedule, links or not; the client can still book one', async () => {
     const user = await env.rc.newUser();
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);

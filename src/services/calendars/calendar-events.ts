@@ -535,7 +535,25 @@ export class CalendarEvents {
 
   async #views(rows: EventRow[]): Promise<EventView[]> {
     const links = await listBotsForEvents(this.#db, rows.map((r) => linkKeyOfRow(r)));
-    return rows.map((row) => toView(row, links.get(linkKeyString(linkKeyOfRow(row))) ?? []));
+    const seriesZones = await this.#seriesDayZones(rows);
+    return rows.map((row) => toView(row, links.get(linkKeyString(linkKeyOfRow(row))) ?? [], seriesZones));
+  }
+
+  /**
+   * The all-day zone of the series of each occurrence among these rows whose raw Rollcall shapes
+   * (googleShapedRaw: its originalStartTime is in its series' form), keyed "<user id> <series id>".
+   */
+  async #seriesDayZones(rows: readonly EventRow[]): Promise<Map<string, string | null>> {
+    const wanted = new Map<string, string[]>();
+    for (const row of rows) {
+      if (!isShapedRaw(row) || row.recurring_event_id === null || row.original_start_ms === null) continue;
+      wanted.set(row.user_id, [...(wanted.get(row.user_id) ?? []), row.recurring_event_id]);
+    }
+    const zones = new Map<string, string | null>();
+    for (const [userId, ids] of wanted) {
+      for (const [id, zone] of await store.allDayZonesOfEvents(this.#db, userId, ids)) zones.set(`${userId} ${id}`, zone);
+    }
+    return zones;
   }
 
   /** Validates input (merged over `existing` for a patch) into the columns to store. */
@@ -970,7 +988,12 @@ function linkKeyString(key: { eventId: string; occurrenceKey: string }): string 
   return `${key.eventId}|${key.occurrenceKey}`;
 }
 
-function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
+/** Google's and Graph's payloads stay as the provider sent them; the others get Google's keys (googleShapedRaw). */
+function isShapedRaw(row: EventRow): boolean {
+  return row.platform !== 'google_calendar' && row.platform !== 'outlook_calendar';
+}
+
+function toView(row: EventRow, bots: LinkedBotSummary[], seriesZones: ReadonlyMap<string, string | null>): EventView {
   const stored = JSON.parse(row.raw) as Record<string, unknown>;
   const platformId = platformIdOf(row, stored);
   const icalUid = icalUidOf(row, stored, platformId);
@@ -992,8 +1015,7 @@ function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
     is_deleted: row.is_deleted === 1,
     created_at: formatInstant(row.created_at),
     updated_at: formatInstant(row.updated_at),
-    // Google's and Graph's payloads stay as the provider sent them; the others get Google's keys.
-    raw: row.platform === 'google_calendar' || row.platform === 'outlook_calendar' ? stored : googleShapedRaw(row, stored, icalUid),
+    raw: isShapedRaw(row) ? googleShapedRaw(row, stored, icalUid, seriesZones.get(`${row.user_id} ${row.recurring_event_id}`)) : stored,
     bots: bots.map((b) => ({
       id: b.botId,
       bot_id: b.botId,
@@ -1058,15 +1080,16 @@ function icalUidOf(row: EventRow, raw: Record<string, unknown>, platformId: stri
  * was stored stays beside them (an ICS event's uid and VEVENT text, raw._rollcall); a text field
  * that was dropped from raw for size (raw._rollcall.dropped_raw_fields) is not put back.
  */
-function googleShapedRaw(row: EventRow, stored: Record<string, unknown>, icalUid: string | null): Record<string, unknown> {
+function googleShapedRaw(row: EventRow, stored: Record<string, unknown>, icalUid: string | null, seriesDayZone: string | null | undefined): Record<string, unknown> {
   const limits = stored[LIMITS_RAW_KEY] as { dropped_raw_fields?: unknown } | undefined;
   const dropped = new Set(Array.isArray(limits?.dropped_raw_fields) ? limits.dropped_raw_fields : []);
   // An all-day event's times are midnights in its zone (allDayZone): Google gives such an event
   // its days alone, as `date` (YYYY-MM-DD) with no dateTime or timeZone.
   const dayZone = allDayZone({ is_all_day: row.is_all_day === 1, platform: row.platform, timezone: row.timezone });
-  const time = (ms: number) => (dayZone !== null
-    ? { date: calendarDateIn(ms, dayZone) }
-    : { dateTime: formatInstant(ms), ...(row.timezone !== null ? { timeZone: row.timezone } : {}) });
+  const timeIn = (zone: string | null, timezone: string | null) => (ms: number) => (zone !== null
+    ? { date: calendarDateIn(ms, zone) }
+    : { dateTime: formatInstant(ms), ...(timezone !== null ? { timeZone: timezone } : {}) });
+  const time = timeIn(dayZone, row.timezone);
   const shaped: Record<string, unknown> = { ...stored };
   for (const [key, value] of [['summary', row.title], ['description', row.description], ['location', row.location]] as const) {
     if (!Object.hasOwn(stored, key) && !dropped.has(key)) shaped[key] = value;
@@ -1075,7 +1098,16 @@ function googleShapedRaw(row: EventRow, stored: Record<string, unknown>, icalUid
   shaped.end = time(row.end_ms);
   if (row.recurrence !== null) shaped.recurrence = JSON.parse(row.recurrence) as string[];
   if (row.recurring_event_id !== null) shaped.recurringEventId = row.recurring_event_id;
-  if (row.original_start_ms !== null) shaped.originalStartTime = time(row.original_start_ms);
+  // Where the series' rule put the occurrence, in the series' form whatever the override's own:
+  // a date for an all-day series, a time for a timed one. Google's events resource: originalStartTime
+  // is "the time at which this event would start according to the recurrence data in the recurring
+  // event" (https://developers.google.com/workspace/calendar/api/v3/reference/events, field
+  // originalStartTime; the same text in its discovery document, as in
+  // https://pub.dev/documentation/googleapis/latest/calendar_v3/Event/originalStartTime.html).
+  // A series not found (not expected) leaves the override's own form.
+  if (row.original_start_ms !== null) {
+    shaped.originalStartTime = (seriesDayZone === undefined ? time : timeIn(seriesDayZone, row.timezone))(row.original_start_ms);
+  }
   shaped.status = row.status;
   shaped.iCalUID = icalUid;
   return shaped;
