@@ -419,6 +419,8 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     // Ended, its event is no longer linked: the page is still named after the meeting, not its host.
     assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Planning');
     assert.equal(await page.title(), 'Planning · Rollcall');
+    // Its Events card says so in Upcoming's words for the same fact.
+    assert.match(await page.locator('section[aria-labelledby="events-title"] li').filter({ hasText: 'Planning' }).innerText(), /Removed from its calendar event/);
   });
 
   test('a failing webhook shows with its error, and Redeliver sends it again', async () => {

@@ -149,7 +149,7 @@ export function originBesideSource(origin: ActionOrigin | null, source: string):
   return originWords(origin);
 }
 
-/** What Upcoming says beneath the source of a calendar bot none of whose calendar events holds it any more (unlinkedEventNote). */
+/** What Upcoming says beneath the source of a calendar bot none of whose calendar events holds it any more (unlinkedEventNote), and the Bot page beside each event that let go of its bot. */
 export const UNLINKED_EVENT_WORDS = 'Removed from its calendar event';
 
 /**
