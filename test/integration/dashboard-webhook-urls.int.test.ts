@@ -134,6 +134,10 @@ describe('callback URLs in trouble on the Webhooks page', { skip: browserSkip },
     assert.ok(goneText.includes(`To open the line of the bot of “Review 4” (${goneBot}) again, redeliver ${goneMessage}, the webhook it refused`), goneText);
     const goneLabel = `Redeliver ${goneMessage} to open the line of the bot of “Review 4” (${goneBot}) to ${hooksUrl}/hooks/gone again`;
     assert.equal(await goneBanner.getByRole('button', { name: goneLabel }).count(), 1);
+    // A bot's name in the deliveries is broken between words only, however long the error beside it.
+    const nameLines = await page.locator('tr[data-delivery-status] td[data-label="Bot"] a', { hasText: 'Review 4' }).first()
+      .evaluate((a) => a.getClientRects().length);
+    assert.equal(nameLines, 1, '"Review 4" on one line');
     await saveScreenshots(page, 'webhooks-url-banners');
     await page.setViewportSize({ width: 320, height: 800 });
     try {

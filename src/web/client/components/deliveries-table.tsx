@@ -75,7 +75,7 @@ export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onCha
               <td data-label="Queued"><LocalTime iso={d.created_at} /></td>
               {/* Named by its meeting, as every other page names a bot. */}
               {showBot && (
-                <td data-label="Bot" class="break">
+                <td data-label="Bot" class="name-cell">
                   <a href={`${BASE}/bots/${d.bot_id}`}>{d.meeting_title || DATA_DELETED_TITLE}</a>
                   {d.bot_name && <div class="muted small">{d.bot_name}</div>}
                 </td>
