@@ -1019,6 +1019,29 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     });
   }
 
+  /**
+   * Deletes the bot's data while the due webhooks are sent: the bot's gone line to `heldUrl` is
+   * held, so the deletion waits at it, having read the records before it; the due attempts then
+   * run, and record their answers or wait for the deletion. Answers the deletion's response.
+   */
+  async function deleteWhileDueWebhooksRun(botId: string, heldUrl: string): Promise<{ status: number; body: any }> {
+    const db = env.rc.database.db;
+    let attempt!: Promise<number>;
+    let deletion!: Promise<{ status: number; body: any }>;
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      await trx.selectFrom('gone_webhook_urls').select('url').where('bot_id', '=', botId).where('url', '=', heldUrl).forShare().execute();
+      deletion = env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the deletion waits for the held gone line');
+      let isDone = false;
+      attempt = env.rc.webhooks.runDue();
+      void attempt.finally(() => { isDone = true; });
+      await untilSessionsWaitOn(db, holder, 2, () => isDone);
+    });
+    const [deleted] = await Promise.all([deletion, attempt]);
+    return deleted;
+  }
+
   test('deleting a bot\'s data while its failed message, the one its held URL names, is redelivered: one waits for the other, neither is rolled back', onlyPostgres, async () => {
     // A receiver that is down (503), then asks for ten minutes (Retry-After: RFC 9110, section 10.2.3).
     let answered = 0;
@@ -1086,21 +1109,9 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     }
     const toNewUrl = await db.selectFrom('webhook_deliveries').select(['id', 'message_id']).where('bot_id', '=', botId).where('url', '=', `${env.base}/gone-race`).orderBy('id').execute();
     assert.ok(toNewUrl.length >= 2, 'a message to answer 410, and one behind it');
-    let attempt!: Promise<number>;
-    let deletion!: Promise<{ status: number; body: any }>;
-    // The first gone line is held here: the deletion waits at it, having read the bot's other
-    // records; the 410 to the new URL then comes, and is recorded or waits.
-    await db.transaction().execute(async (trx) => {
-      const holder = await backendPid(trx);
-      await trx.selectFrom('gone_webhook_urls').select('url').where('bot_id', '=', botId).where('url', '=', before.url).forShare().execute();
-      deletion = env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
-      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the deletion waits for the first gone line');
-      let isDone = false;
-      attempt = env.rc.webhooks.runDue();
-      void attempt.finally(() => { isDone = true; });
-      await untilSessionsWaitOn(db, holder, 2, () => isDone);
-    });
-    const [deleted] = await Promise.all([deletion, attempt]);
+    // The deletion waits at the first gone line, having read the bot's other records; the 410 to
+    // the new URL then comes, and is recorded or waits.
+    const deleted = await deleteWhileDueWebhooksRun(botId, before.url);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
     assert.equal(env.to('/gone-race').length, 1, 'one request, answered 410');
     const left = new Set((await db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', botId).execute()).map((m) => m.message_id));
@@ -1137,21 +1148,9 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     await db.updateTable('webhook_deliveries').set({ created_at: clock.now() - 3 * DAY - 60_000 }).where('id', '=', toNewUrl[0]!.id).execute();
     const holdOf = () => db.selectFrom('webhook_url_holds').select(['url', 'message_id']).where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/hold-race`).executeTakeFirst();
     assert.equal(await holdOf(), undefined, 'no hold yet');
-    let attempt!: Promise<number>;
-    let deletion!: Promise<{ status: number; body: any }>;
-    // The first gone line is held here: the deletion waits at it, having read the user's holds
-    // (none for the new URL); the failure then comes, and is recorded or waits.
-    await db.transaction().execute(async (trx) => {
-      const holder = await backendPid(trx);
-      await trx.selectFrom('gone_webhook_urls').select('url').where('bot_id', '=', botId).where('url', '=', before.url).forShare().execute();
-      deletion = env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
-      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the deletion, the holds read, waits for the first gone line');
-      let isDone = false;
-      attempt = env.rc.webhooks.runDue();
-      void attempt.finally(() => { isDone = true; });
-      await untilSessionsWaitOn(db, holder, 2, () => isDone);
-    });
-    const [deleted] = await Promise.all([deletion, attempt]);
+    // The deletion waits at the first gone line, having read the user's holds (none for the new
+    // URL); the failure then comes, and is recorded or waits.
+    const deleted = await deleteWhileDueWebhooksRun(botId, before.url);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
     assert.ok(env.to('/hold-race').length >= 1, 'tried, and answered 500');
     const left = new Set((await db.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', env.user.userId).execute()).map((m) => m.message_id));
