@@ -289,6 +289,13 @@ export interface FetchResult {
   missedAgain?: string[];
   /** Of FetchContext.missedBefore, the ids this read found (or settled as gone): no longer kept. */
   foundAgain?: string[];
+  /**
+   * The read stopped at its limit of lookups (Graph: MAX_MASTER_LOOKUPS series masters) with part
+   * of what it listed kept as stored (`unreadable`), and `cursor` still at the same round with what
+   * it has done: the calendar is to be read again soon (CONTINUED_READ_AFTER_MS), not at the usual
+   * interval, and that read goes on where this one stopped.
+   */
+  hasMore?: boolean;
 }
 
 export interface PushChannel {

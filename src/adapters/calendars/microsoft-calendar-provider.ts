@@ -47,6 +47,7 @@ import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isRefusalStatus, isSucce
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { ianaZoneOf } from './time-zone-names.ts';
 import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
+import { mapBounded } from '../../lib/bounded-parallel.ts';
 
 export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'delta_link',
@@ -74,6 +75,23 @@ const MAX_CONFIRM_LOOKUPS = 20;
  */
 const MAX_SETTLING_LOOKUPS = 50;
 
+/**
+ * Series masters one read looks up (GET .../events/{master}) to complete the occurrences its round
+ * lists without their master. A round after a long outage, or the first of a large mailbox, can
+ * list occurrences of hundreds of series; past this many, the occurrences of the other series are
+ * kept as stored, the round is read again soon from the same cursor, and the series completed
+ * already are not looked up again (DeltaCursor.mastersRead). See #lookUpMasters.
+ */
+export const MAX_MASTER_LOOKUPS = 200;
+/**
+ * Master lookups in flight at once: Graph's Outlook limit of concurrent requests per app per
+ * mailbox is 4 (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a fifth is
+ * answered 429 ApplicationThrottled, "Application is over its MailboxConcurrency limit"
+ * (alcionai/corso issue 3695). A sync holds its connection's lease, so no other request of this
+ * connection is made meanwhile.
+ */
+const MASTER_LOOKUPS_AT_ONCE = 4;
+
 /** The same page this many times in one round: Graph's paging has looped (see the header). */
 const LOOPED_PAGE_REPEATS = 3;
 /** After a round looped, the window is read from calendarView for this long before delta is tried again. */
@@ -89,6 +107,13 @@ interface DeltaCursor {
   toMs: number;
   /** When a delta round last looped; delta is not tried again before DELTA_RETRY_AFTER_MS. */
   deltaLoopedAtMs?: number;
+  /**
+   * Set while a round is read in parts (MAX_MASTER_LOOKUPS reached): the series whose occurrences
+   * an earlier part completed from a master it looked up, each as seriesDigest of the series and
+   * its occurrences as the round listed them. Listed the same again, without their master, they
+   * are kept as stored rather than looked up again, so that each part gets further.
+   */
+  mastersRead?: string[];
 }
 
 interface GraphDate {
@@ -144,8 +169,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   readonly #send: HttpSend;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #masterLookups: number;
 
-  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number }) {
+  /** `masterLookups`: MAX_MASTER_LOOKUPS unless given (a test's smaller round). */
+  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number; masterLookups?: number }) {
+    this.#masterLookups = options.masterLookups ?? MAX_MASTER_LOOKUPS;
     this.#baseUrl = options.baseUrl;
     this.#tokens = options.tokens;
     this.#send = options.send;
@@ -277,10 +305,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
-    return this.#readWindow(calendarId, previous, window, context, { missedBefore: new Set(context.missedBefore ?? []) });
+    return this.#readWindow(calendarId, previous, window, context, { missedBefore: new Set(context.missedBefore ?? []), mastersRead: new Set(previous?.mastersRead ?? []) });
   }
 
-  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Pick<Settling, 'missedBefore'>): Promise<FetchResult> {
+  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: ReadBefore): Promise<FetchResult> {
     const wantedEnd = window.toMs;
     const loopedAtMs = previous?.deltaLoopedAtMs;
     if (loopedAtMs !== undefined && context.nowMs - loopedAtMs < DELTA_RETRY_AFTER_MS) return this.#listWindow(calendarId, window, loopedAtMs, settling);
@@ -307,7 +335,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * as a full sync: for a calendar whose delta rounds loop. Series rules come from the masters,
    * looked up as for a delta round.
    */
-  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: Pick<Settling, 'missedBefore'>): Promise<FetchResult> {
+  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: ReadBefore): Promise<FetchResult> {
     // Pages follow one another by position ($skip): an event deleted or added while they are read
     // shifts the later ones, and one can be missed. Missed from a full sync, its bot would be
     // cancelled. So a listing of several pages is read twice, and counts as the whole calendar only
@@ -318,7 +346,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const ids = (read: { items: GraphEvent[] }) => read.items.map((i) => i.id).sort().join('\n');
     // An entry without an id could be any stored event: a read that holds one removes nothing.
     const isWhole = (first === second || ids(first) === ids(second)) && !hasIdless(second.skipped);
-    const { changes, completeSeries, misses } = await this.#changesOf(calendarId, second.items, window, second.skipped, settling);
+    // Its entries carry every property: those of a series past the read's master lookups are
+    // stored as listed, the series' rule left as stored, and nothing is read again for them.
+    const { changes, completeSeries, misses } = await this.#changesOf(calendarId, second.items, window, second.skipped, { ...settling, mastersRead: new Set() });
     return {
       isFullSync: isWhole,
       window,
@@ -447,7 +477,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return `${this.#baseUrl}/me/calendars/${encodeURIComponent(calendarId)}`;
   }
 
-  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: Pick<Settling, 'missedBefore'>): Promise<FetchResult> {
+  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: ReadBefore): Promise<FetchResult> {
     const items: GraphEvent[] = [];
     const skipped = noneSkipped();
     const pageRepeats = new Map<string, number>();
@@ -471,7 +501,25 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
-        const { changes, completeSeries, misses } = await this.#changesOf(calendarId, items, window, skipped, settling);
+        const { changes, completeSeries, misses, parted } = await this.#changesOf(calendarId, items, window, skipped, settling);
+        // Read in parts (MAX_MASTER_LOOKUPS reached): what this part completed is applied, the
+        // occurrences of the series left are kept as stored (skipped.unreadable), and the cursor
+        // stays at this round (a new round's: none, the next read starts one over the window) with
+        // the series done, so that the next read, soon (FetchResult.hasMore), goes on from there.
+        // Moving on to the round's delta link instead would lose those occurrences' changes.
+        if (parted !== null) {
+          return {
+            isFullSync: isFull && !hasIdless(skipped),
+            window,
+            completeSeries: hasIdless(skipped) ? [] : completeSeries,
+            isUnchanged: false,
+            changes,
+            cursor: JSON.stringify({ deltaLink: isFull ? null : firstUrl, fromMs: window.fromMs, toMs: window.toMs, mastersRead: parted.mastersRead } satisfies DeltaCursor),
+            hasMore: true,
+            ...skippedOf(skipped),
+            ...misses,
+          };
+        }
         // An entry without an id could be any stored event: nothing unlisted is taken as gone.
         // In a round from a delta link, whatever change it stood for (a deletion, a move) no later
         // round of that link brings again: such a round keeps no delta link, so the next sync
@@ -627,8 +675,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return { items: settled, looked, seriesInstances };
   }
 
-  /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: Pick<Settling, 'missedBefore'>): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'> }> {
+  /**
+   * A round's items as changes: occurrences completed from their masters, masters left out.
+   * `parted`: the round was read in part (#lookUpMasters), with the series done so far.
+   */
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: ReadBefore): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'>; parted: { mastersRead: string[] } | null }> {
     const settling: Settling = { missedBefore: readBefore.missedBefore, missed: [], found: new Set(), lookupsLeft: MAX_SETTLING_LOOKUPS };
     const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
@@ -660,13 +711,24 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (!master) continue;
       for (const change of instances ?? []) if (change.type === 'upsert' && change.event.seriesRule === undefined) change.event.seriesRule = seriesRuleOf(master);
     }
+    // The masters of the series the round lists occurrences of and not the master, looked up
+    // MASTER_LOOKUPS_AT_ONCE at a time, at most this.#masterLookups a read (#lookUpMasters).
+    const seriesOf = (item: GraphEvent) => ((item.type === 'occurrence' || item.type === 'exception') && item.seriesMasterId ? item.seriesMasterId : null);
+    const masterless = new Map<string, GraphEvent[]>();
+    for (const item of items) {
+      const seriesId = item['@removed'] || item.type === 'seriesMaster' ? null : seriesOf(item);
+      if (seriesId === null || seriesInstances.has(seriesId) || masters.has(seriesId)) continue;
+      masterless.set(seriesId, [...(masterless.get(seriesId) ?? []), item]);
+    }
+    const lookedUp = await this.#lookUpMasters(calendarId, masterless, removed, readBefore.mastersRead);
+    for (const [seriesId, master] of lookedUp.masters) masters.set(seriesId, master);
     for (const item of items) {
       if (item['@removed']) {
         changes.push({ type: 'removed', providerEventId: item.id });
         continue;
       }
       if (item.type === 'seriesMaster') continue;
-      const seriesId = (item.type === 'occurrence' || item.type === 'exception') && item.seriesMasterId ? item.seriesMasterId : null;
+      const seriesId = seriesOf(item);
       if (seriesId !== null && seriesInstances.has(seriesId)) {
         if (seriesInstances.get(seriesId) === null) changes.push({ type: 'removed', providerEventId: item.id });
         continue;
@@ -676,9 +738,16 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         if (change) changes.push(change);
         continue;
       }
-      // A master Graph answers in a shape that cannot be read (UnreadableEvent) fails the round,
-      // which is read again: completed from it, the occurrences would lose their title and link.
-      if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchEvent(calendarId, seriesId));
+      // Not looked up in this read (past its master lookups, or completed by an earlier part of
+      // the round): an occurrence that carries its own data (calendarView gives every property)
+      // is stored as listed, the series' rule left as stored; a bare one (a delta round's stub)
+      // is kept as stored, for the round's next part to complete.
+      if (!masters.has(seriesId)) {
+        const change = item.subject !== undefined ? toChange(item, seriesId) : null;
+        if (change) changes.push(change);
+        else skipped.unreadable.push(item.id);
+        continue;
+      }
       const master = masters.get(seriesId)!;
       if (master !== null) noteFound(settling, seriesId);
       if (master === null) {
@@ -707,7 +776,46 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       throw new NotFoundYet(missed, `${missed.map(notFoundYetMessage).join(' ')} which the round lists; the round is read again`, [...settling.found]);
     }
     if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped, settling));
-    return { changes, completeSeries: [...complete], misses: missesOf(settling) };
+    const parted = lookedUp.left.length === 0 ? null : { mastersRead: lookedUp.done };
+    if (parted !== null) {
+      const kept = lookedUp.left.reduce((sum, seriesId) => sum + masterless.get(seriesId)!.length, 0);
+      skipped.warnings.push(`the round lists occurrences of ${masterless.size} series without their master, more than the ${this.#masterLookups} looked up in a read: ${kept} occurrence(s) of ${lookedUp.left.length} series kept as stored, the round read again soon`);
+    }
+    return { changes, completeSeries: [...complete], misses: missesOf(settling), parted };
+  }
+
+  /**
+   * The masters of the series a round lists occurrences of without the master (GET .../events/{master},
+   * learn.microsoft.com/graph/api/event-get; null when Graph answers 404), in the order the round
+   * first lists them. Every one used to be looked up in turn, without a bound: a round listing
+   * hundreds of series (a large mailbox's first, one after a long outage) held the calendar's sync
+   * for as many requests one after another and spent the mailbox's budget at Graph (10,000
+   * requests per 10 minutes per app: learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
+   * Now MASTER_LOOKUPS_AT_ONCE run at once, and at most this.#masterLookups a read: the series
+   * beyond are `left`, their occurrences kept as stored and read again in the round's next part.
+   * Each part gets further: a series an earlier part completed (`mastersRead`, by seriesDigest)
+   * that the round lists the same again without its master (neither live nor removed) is not
+   * looked up again; its occurrences are kept as stored, as that part stored them. Listed
+   * otherwise (an occurrence moved or deleted since, the master changed: Graph then lists the
+   * master again), it is looked up as any other. `done`: the digests of the series completed by
+   * this part or an earlier one, for the next part. An outage or a limit (429, honoured through
+   * its Retry-After by the sync's backoff) fails the read: no lookup starts after it.
+   */
+  async #lookUpMasters(calendarId: string, masterless: ReadonlyMap<string, readonly GraphEvent[]>, removed: ReadonlySet<string>, mastersRead: ReadonlySet<string>): Promise<{ masters: Map<string, GraphEvent | null>; left: string[]; done: string[] }> {
+    const done: string[] = [];
+    const wanted: string[] = [];
+    for (const [seriesId, occurrences] of masterless) {
+      const digest = seriesDigest(seriesId, occurrences);
+      if (!removed.has(seriesId) && mastersRead.has(digest)) done.push(digest);
+      else wanted.push(seriesId);
+    }
+    const now = wanted.slice(0, this.#masterLookups);
+    // A master Graph answers in a shape that cannot be read (UnreadableEvent) fails the round,
+    // which is read again: completed from it, the occurrences would lose their title and link.
+    const found = await mapBounded(now, MASTER_LOOKUPS_AT_ONCE, (seriesId) => this.#fetchEvent(calendarId, seriesId));
+    const masters = new Map(now.map((seriesId, i) => [seriesId, found[i]!] as const));
+    for (const seriesId of now) if (masters.get(seriesId) !== null) done.push(seriesDigest(seriesId, masterless.get(seriesId)!));
+    return { masters, left: wanted.slice(this.#masterLookups), done };
   }
 
   /**
@@ -901,6 +1009,19 @@ function sameTimes(event: GraphEvent, stored: { startMs: number; endMs: number }
 /** How a failed read names an id the round lists that Graph did not find (the ids themselves go in NotFoundYet.ids). */
 function notFoundYetMessage(eventId: string): string {
   return `Graph did not find ${eventId},`;
+}
+
+/** What a read is given from the ones before it: the ids the last one missed, the series a round read in parts has done. */
+type ReadBefore = Pick<Settling, 'missedBefore'> & { mastersRead: ReadonlySet<string> };
+
+/**
+ * A series and its occurrences as a round lists them without their master (ids, kinds, times),
+ * as a short digest (DeltaCursor.mastersRead): the same only when the round lists the series the
+ * same way.
+ */
+function seriesDigest(seriesId: string, occurrences: readonly GraphEvent[]): string {
+  const listed = [...occurrences].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((o) => JSON.stringify(o));
+  return createHash('sha256').update(JSON.stringify([seriesId, listed])).digest('base64url').slice(0, 22);
 }
 
 /** What a read knows of the one before it (see #settledItems), and the ids it did not find. */

@@ -187,3 +187,95 @@ test('Graph: one read settles with one budget of 50 lookups, shared by events na
   assert.equal(result.unreadable?.filter((id) => id.startsWith('O')).length, 20, 'the rest kept as stored');
   assert.deepEqual(result.missedAgain, ['M']);
 });
+
+/**
+ * A round listing bare occurrences (microsoft-graph-docs issue 7632) of `series` series, two each,
+ * without their masters, and a Graph that answers each master's GET after `delayMs`, counting how
+ * many requests are in flight at once (Graph allows an app 4 per mailbox:
+ * learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
+ */
+function manySeries(series: number, options: { delayMs?: number; masterLookups?: number; answer?: (path: string) => HttpResponse | null } = {}) {
+  const occurrences = Array.from({ length: series }, (_, s) => [0, 7].map((d) => ({ id: `S${s}-${d}`, type: 'occurrence', seriesMasterId: `S${s}`, start: time(START + d * DAY + s * 60_000), end: time(START + d * DAY + s * 60_000 + 3_600_000) }))).flat();
+  const routes = new Map<string, unknown>([['/me/calendars/c/calendarView/delta', round(occurrences)]]);
+  for (let s = 0; s < series; s++) routes.set(`/me/calendars/c/events/S${s}`, { id: `S${s}`, type: 'seriesMaster', subject: `Series ${s}`, start: time(START), end: time(START + 3_600_000) });
+  const masters: string[] = [];
+  let inFlight = 0;
+  const seen = { most: 0 };
+  const send: HttpSend = async (request): Promise<HttpResponse> => {
+    const path = new URL(request.url).pathname.slice('/v1.0'.length);
+    if (path.startsWith('/me/calendars/c/events/')) masters.push(path.slice('/me/calendars/c/events/'.length));
+    inFlight += 1;
+    seen.most = Math.max(seen.most, inFlight);
+    try {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      const odd = options.answer?.(path);
+      if (odd) return odd;
+      if (!routes.has(path)) return { status: 404, headers: {}, body: JSON.stringify({ error: { code: 'ErrorItemNotFound', message: 'The specified object was not found in the store.' } }) };
+      return { status: 200, headers: {}, body: JSON.stringify(routes.get(path)) };
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const provider = new MicrosoftCalendarProvider({ baseUrl: BASE, tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => NOW, ...(options.masterLookups ? { masterLookups: options.masterLookups } : {}) });
+  return { provider, masters, seen, occurrences };
+}
+
+test('Graph: the masters a round lacks are looked up four at a time, never more, and each once', async () => {
+  const { provider, masters, seen } = manySeries(10, { delayMs: 5 });
+  const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+  assert.equal(seen.most, 4, 'Graph\'s 4 concurrent requests per mailbox, used');
+  assert.deepEqual([...masters].sort(), Array.from({ length: 10 }, (_, s) => `S${s}`).sort());
+  assert.equal(result.changes.length, 20);
+  assert.ok(result.changes.every((c) => c.type === 'upsert' && c.event.title === `Series ${c.event.providerSeriesId!.slice(1)}`));
+  assert.equal(result.hasMore, undefined);
+});
+
+test('Graph: a round lacking more masters than a read looks up is read in parts: the rest kept as stored, the cursor kept at the round, each part going further, every occurrence completed in the end', async () => {
+  const { provider, masters, occurrences } = manySeries(8, { masterLookups: 3 });
+  let cursor = CURSOR;
+  const stored = new Map<string, string>();
+  const parts: { looked: string[]; kept: number; link: string | null }[] = [];
+  for (let read = 0; read < 5; read++) {
+    const before = masters.length;
+    const result = await provider.fetchChanges('c', cursor, CONTEXT);
+    for (const change of result.changes) if (change.type === 'upsert') stored.set(change.event.providerEventId, change.event.title!);
+    // Nothing is both applied and kept: an occurrence is either completed or left as stored.
+    assert.ok(!(result.unreadable ?? []).some((id) => result.changes.some((c) => c.type === 'upsert' && c.event.providerEventId === id)));
+    parts.push({ looked: masters.slice(before), kept: result.unreadable?.length ?? 0, link: JSON.parse(result.cursor!).deltaLink });
+    cursor = result.cursor!;
+    if (!result.hasMore) break;
+    assert.match(result.warnings!.join('\n'), /more than the 3 looked up in a read/);
+  }
+  const old = JSON.parse(CURSOR).deltaLink;
+  assert.deepEqual(parts, [
+    { looked: ['S0', 'S1', 'S2'], kept: 10, link: old },
+    { looked: ['S3', 'S4', 'S5'], kept: 10, link: old },
+    { looked: ['S6', 'S7'], kept: 12, link: `${BASE}/me/calendars/c/calendarView/delta?$deltatoken=new` },
+  ], 'the first parts keep the old delta link; the last moves on, the series done before kept as stored');
+  assert.deepEqual(new Map([...stored].sort()), new Map(occurrences.map((o) => [o.id, `Series ${o.seriesMasterId.slice(1)}`] as const).sort()));
+  assert.equal(JSON.parse(cursor).mastersRead, undefined, 'a round read to its end keeps nothing of its parts');
+});
+
+test('Graph: a series done by an earlier part that the round lists otherwise now (an occurrence moved) is looked up again; a full round read in parts starts a new round next time and is still whole', async () => {
+  const { provider, masters, occurrences } = manySeries(4, { masterLookups: 2 });
+  const first = await provider.fetchChanges('c', null, CONTEXT);
+  assert.deepEqual([first.isFullSync, first.hasMore, JSON.parse(first.cursor!).deltaLink], [true, true, null]);
+  assert.deepEqual([...first.unreadable!].sort(), ['S2-0', 'S2-7', 'S3-0', 'S3-7'], 'kept: a full round takes them as neither changed nor gone');
+  // The same mastersRead against a round where S0's second occurrence moved: S0 is looked up again, S1 not.
+  const moved = occurrences.map((o) => (o.id === 'S0-7' ? { ...o, start: time(START + 8 * DAY), end: time(START + 8 * DAY + 3_600_000) } : o));
+  const again = manySeries(4, { masterLookups: 2, answer: (path) => (path === '/me/calendars/c/calendarView/delta' ? { status: 200, headers: {}, body: JSON.stringify(round(moved)) } : null) });
+  const second = await again.provider.fetchChanges('c', first.cursor, CONTEXT);
+  assert.deepEqual(again.masters, ['S0', 'S2']);
+  assert.deepEqual([...second.unreadable!].sort(), ['S1-0', 'S1-7', 'S3-0', 'S3-7']);
+  assert.deepEqual(masters, ['S0', 'S1']);
+});
+
+test('Graph: a 429 on a master lookup fails the read as rate_limited with its Retry-After, and no lookup starts after it', async () => {
+  const { provider, masters } = manySeries(12, {
+    delayMs: 2,
+    answer: (path) => (path === '/me/calendars/c/events/S1' ? { status: 429, headers: { 'retry-after': '17' }, body: JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } }) } : null),
+  });
+  const failure = await provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+  assert.ok(failure instanceof CalendarProviderError && failure.failure.kind === 'rate_limited' && failure.failure.retryAfterMs === 17_000, String(failure));
+  assert.ok(masters.length <= 5, `stopped once limited: ${masters.join(' ')}`);
+});

@@ -1,7 +1,7 @@
 // How the refresh-token grant reads the token endpoint's answers. Only the HTTP boundary is faked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientCredentialsRefused, isClientRefusal, OAuthTokenClient } from './oauth-token-client.ts';
+import { ClientCredentialsRefused, isClientRefusal, OAuthTokenClient, RefreshingAccessToken } from './oauth-token-client.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
 import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
@@ -59,4 +59,22 @@ test('the endpoint\'s "try again" answers, a 5xx and a refusal without an OAuth 
   assert.equal((await providerFailureOf(answering(400, { error: 'invalid_scope' }).refresh(CREDENTIALS))).kind, 'permanent');
   const limited = await providerFailureOf(answering(429, { error: 'too_many_requests' }).refresh(CREDENTIALS));
   assert.equal(limited.kind, 'rate_limited');
+});
+
+test('requests side by side that find the token expired share one refresh: the rotated refresh token is spent once and stored once', async () => {
+  const used: string[] = [];
+  let issued = 0;
+  const send: HttpSend = async (request): Promise<HttpResponse> => {
+    used.push(new URLSearchParams(String(request.body)).get('refresh_token')!);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    issued += 1;
+    return { status: 200, headers: {}, body: JSON.stringify({ access_token: `access-${issued}`, expires_in: 3600, refresh_token: `refresh-${issued}` }) };
+  };
+  const rotated: string[] = [];
+  const token = new RefreshingAccessToken(new OAuthTokenClient({ tokenUrl: 'https://login.test/token', send, timeoutMs: 1000, now: () => NOW }), CREDENTIALS, { now: () => NOW, onRotated: (r) => void rotated.push(r) });
+  assert.deepEqual(await Promise.all([token.get(), token.get(), token.renew(), token.get()]), ['access-1', 'access-1', 'access-1', 'access-1']);
+  assert.deepEqual([used, rotated], [['refresh'], ['refresh-1']]);
+  // A renewal after that one has ended refreshes again, with the rotated token.
+  assert.equal(await token.renew(), 'access-2');
+  assert.deepEqual(used, ['refresh', 'refresh-1']);
 });

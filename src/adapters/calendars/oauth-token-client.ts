@@ -167,7 +167,21 @@ export class RefreshingAccessToken implements AccessTokenSource {
     return this.renew();
   }
 
-  async renew(): Promise<string> {
+  /**
+   * One refresh at a time: requests made side by side (an adapter's bounded parallel lookups) that
+   * all find the token expired, or all have it refused, share the refresh under way rather than
+   * each spending the refresh token (which the endpoint may rotate with every use).
+   */
+  renew(): Promise<string> {
+    this.#renewing ??= this.#refresh().finally(() => {
+      this.#renewing = null;
+    });
+    return this.#renewing;
+  }
+
+  #renewing: Promise<string> | null = null;
+
+  async #refresh(): Promise<string> {
     const refreshed = await this.#client.refresh(this.#credentials);
     if (refreshed.refreshToken) {
       this.#credentials = { ...this.#credentials, refreshToken: refreshed.refreshToken };

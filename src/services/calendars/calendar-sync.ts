@@ -294,7 +294,17 @@ class SyncInterrupted extends Error {
 }
 
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
-type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read' } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+/** `hasMore`: the read stopped at its limit of lookups, to go on soon (FetchResult.hasMore). */
+type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; hasMore?: boolean } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+
+/**
+ * The wait before a calendar whose read stopped at its limit of lookups (FetchResult.hasMore) is
+ * read again, when the usual wait is longer. A minute: one read of Graph looks up at most
+ * MAX_MASTER_LOOKUPS (200) masters, so a round read in parts asks for at most about 2,000 of the
+ * 10,000 requests per 10 minutes an app may make to one mailbox
+ * (learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
+ */
+export const CONTINUED_READ_AFTER_MS = 60_000;
 
 /**
  * What the calendars that failed on their own make of a sync. None: it worked. Every calendar
@@ -584,6 +594,8 @@ export class CalendarSync {
     let failingCalendars: string[] | null = null;
     /** Its adapter, once made: it stops the retired channels after the outcome is written. */
     let provider: CalendarProvider | null = null;
+    /** A calendar's read stopped at its limit of lookups: the next sync comes soon (CONTINUED_READ_AFTER_MS). */
+    let hasMore = false;
     try {
       provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
@@ -592,6 +604,7 @@ export class CalendarSync {
       // A stop ended requests of this sync: what failed did not fail on its own, and is not recorded.
       if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
       await this.#recordCalendarReads(connection, hold, reads);
+      hasMore = reads.some((r) => r.outcome === 'read' && r.hasMore === true);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
@@ -619,7 +632,7 @@ export class CalendarSync {
       const calendars = await connections.listCalendars(database.db, connection.id);
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
-        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now, hasMore), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -680,7 +693,7 @@ export class CalendarSync {
         retryDelayMs(runHealth, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs, reported && !reported.ends ? firstPendingFailure(reported.next) : null));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now)) : backoffMs);
+      const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now, hasMore)) : backoffMs);
       // A calendar that refuses its reader is read again before its bots' join times: the connection
       // syncs by then, though not before a provider's Retry-After.
       const retryNotBefore = retryAfterEnd(failure, now);
@@ -804,7 +817,7 @@ export class CalendarSync {
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
         unwritten.push({ calendar, result: confirmed, recheck });
-        reads.push({ calendar, outcome: 'read' });
+        reads.push({ calendar, outcome: 'read', ...(fetched.hasMore ? { hasMore: true } : {}) });
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
       } catch (error) {
@@ -1035,7 +1048,9 @@ export class CalendarSync {
    * failed to open hears of no change but through a poll, whatever its account's other calendars
    * hear; a calendar whose reads fail goes by its own backoff (next_read_at).
    */
-  #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number): number {
+  #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number, hasMore = false): number {
+    // A read that stopped at its limit of lookups goes on soon, push or not.
+    if (hasMore) return Math.min(CONTINUED_READ_AFTER_MS, this.#o.pollIntervalMs);
     const reading = calendars.filter((c) => c.read_error === null);
     const hasLivePush = reading.length > 0 && reading.every((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
     if (!hasLivePush) return this.#o.pollIntervalMs;
