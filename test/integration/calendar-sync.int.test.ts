@@ -12,6 +12,7 @@ import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer, type IcsEvent } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
+import { MAX_MASTER_LOOKUPS } from '../../src/adapters/calendars/microsoft-calendar-provider.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { CompiledQuery, sql } from 'kysely';
@@ -4463,6 +4464,55 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const occurrences = await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 30 * DAY);
     assert.equal(occurrences.length, 3);
     assert.ok(occurrences.every((o) => o.title === 'Old series' && o.meeting_url === TEAMS));
+  });
+
+  test('a round listing occurrences of more series than a read looks up masters for is read in parts a minute apart, four lookups at a time: every occurrence stored with its master\'s title, each master looked up once', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    // The window's first round lists occurrences without their masters (microsoft-graph-docs
+    // issue 2182): each series' master is looked up (GET .../events/{master}), answered a few
+    // milliseconds late so that lookups made side by side are in flight together.
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.eventLookupDelayMs = 2;
+    t.after(() => {
+      env.microsoft.firstRoundsOmitMasters = false;
+      env.microsoft.eventLookupDelayMs = 0;
+    });
+    const first = env.clock.now() + DAY;
+    const seriesIds = Array.from({ length: 2 * MAX_MASTER_LOOKUPS + 50 }, (_, i) => env.microsoft.createEvent(account.email, {
+      subject: `Series ${i}`, startMs: first + i * MIN, endMs: first + i * MIN + HOUR, joinUrl: TEAMS, weeklyCount: 2, timeZone: 'Europe/Berlin',
+    }));
+    const titles = new Map(seriesIds.map((id, i) => [id, `Series ${i}`]));
+    env.microsoft.expireDeltaTokens();
+    const lookupsBefore = env.microsoft.eventLookups.length;
+    const concurrency = { ...env.microsoft.concurrency };
+    env.microsoft.concurrency.most = 0;
+    const stored = () => env.rc.database.db.selectFrom('events').select(['provider_series_id', 'title']).where('provider_series_id', 'in', seriesIds).where('is_deleted', '=', 0).execute();
+    const parts: { stored: number; nextInMs: number }[] = [];
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    for (let part = 0; ; part++) {
+      const rows = await stored();
+      assert.ok(rows.every((r) => r.title === titles.get(r.provider_series_id!)), 'an occurrence is stored with its master\'s title, or not yet');
+      parts.push({ stored: rows.length, nextInMs: Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - env.clock.now() });
+      if (rows.length === 2 * seriesIds.length || part === 5) break;
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(parts.map((p) => p.stored), [400, 800, 900], 'two series parts of 200, then the last 50');
+    assert.deepEqual(parts.slice(0, 2).map((p) => p.nextInMs), [MIN, MIN], 'the next part a minute later');
+    assert.ok(parts[2]!.nextInMs > MIN, 'then the usual interval');
+    const looked = env.microsoft.eventLookups.slice(lookupsBefore).filter((id) => titles.has(id));
+    assert.equal(looked.length, seriesIds.length, 'each master looked up once: a part does not look up again what an earlier one did');
+    assert.deepEqual(new Set(looked), new Set(seriesIds));
+    assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - concurrency.refused], [4, 0], 'four at a time, never throttled');
+    // The round read to its end: its delta link is kept, and the next change comes through it.
+    env.microsoft.updateEvent(account.email, seriesIds[7]!, { subject: 'Renamed series' });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const renamed = await env.rc.database.db.selectFrom('events').select('title').where('provider_series_id', '=', seriesIds[7]!).where('is_deleted', '=', 0).execute();
+    assert.deepEqual(renamed.map((r) => r.title), ['Renamed series', 'Renamed series']);
+    assert.equal((await stored()).length, 900);
   });
 
   test('a series begun long before the window comes with its master in the window\'s first round: its occurrences are completed from it, the master not looked up', async () => {

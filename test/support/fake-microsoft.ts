@@ -121,6 +121,14 @@ interface DeltaState {
 // adapter asks for less than either and stores what Graph answers).
 const MAX_SUBSCRIPTION_MINUTES = 4230;
 
+// Graph's Outlook limit of requests one app may have in flight to one mailbox at once
+// (learn.microsoft.com/graph/throttling-limits#outlook-service-limits: "4 concurrent requests").
+// One more is answered 429 with code ApplicationThrottled, "Application is over its
+// MailboxConcurrency limit." (the answer quoted in alcionai/corso issue 3695 and
+// magodo/terraform-provider-outlook issue 21), with a Retry-After as 429s carry
+// (learn.microsoft.com/graph/throttling, "Best practices to handle throttling").
+const MAILBOX_CONCURRENCY = 4;
+
 export class FakeMicrosoftGraph {
   readonly requests: { method: string; path: string; query: URLSearchParams; status: number; prefer: string | undefined }[] = [];
   readonly subscriptions: Subscription[] = [];
@@ -154,6 +162,15 @@ export class FakeMicrosoftGraph {
   readonly eventLookups: string[] = [];
   /** Series whose instances were listed with GET .../events/{id}/instances. */
   readonly instanceLookups: string[] = [];
+  /**
+   * Each GET of one event is answered this many (real) milliseconds after it arrives. Not a Graph
+   * behaviour: a test control, so that requests a client makes side by side are in flight
+   * together and the mailbox's concurrency limit (MAILBOX_CONCURRENCY) can be met.
+   */
+  eventLookupDelayMs = 0;
+  /** The most requests of one mailbox in flight at once, and how many were refused for going past MAILBOX_CONCURRENCY. */
+  readonly concurrency = { most: 0, refused: 0 };
+  readonly #inFlight = new Map<string, number>();
   /** The next this many instance listings answer 503 (Graph's transient failure), the rest as usual. */
   failInstanceLookups = 0;
   /**
@@ -668,6 +685,18 @@ export class FakeMicrosoftGraph {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const owner = auth ? this.#accessTokens.get(auth[1]!) : undefined;
     if (!owner || owner.expiresAt <= this.#now()) return send(401, graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'));
+    // At most MAILBOX_CONCURRENCY requests of one mailbox at once; one more is throttled.
+    const inFlight = (this.#inFlight.get(owner.email) ?? 0) + 1;
+    if (inFlight > MAILBOX_CONCURRENCY) {
+      this.concurrency.refused += 1;
+      return send(429, graphError('ApplicationThrottled', 'Application is over its MailboxConcurrency limit.'), { 'retry-after': '1' });
+    }
+    this.#inFlight.set(owner.email, inFlight);
+    this.concurrency.most = Math.max(this.concurrency.most, inFlight);
+    res.once('close', () => this.#inFlight.set(owner.email, this.#inFlight.get(owner.email)! - 1));
+    if (this.eventLookupDelayMs > 0 && req.method === 'GET' && /^\/v1\.0\/me(?:\/calendars\/[^/]+)?\/events\/[^/]+$/.test(url.pathname)) {
+      await new Promise((resolve) => setTimeout(resolve, this.eventLookupDelayMs));
+    }
     const failure = this.failNext.shift();
     if (failure) return send(failure.status, graphError(failure.code, failure.code), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
     const account = this.#account(owner.email);

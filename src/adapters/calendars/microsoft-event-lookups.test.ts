@@ -270,12 +270,13 @@ test('Graph: a series done by an earlier part that the round lists otherwise now
   assert.deepEqual(masters, ['S0', 'S1']);
 });
 
-test('Graph: a 429 on a master lookup fails the read as rate_limited with its Retry-After, and no lookup starts after it', async () => {
+test('Graph: a 429 on a master lookup fails the read as rate_limited with its Retry-After: the lookups in flight beside it end, and none starts after it', async () => {
   const { provider, masters } = manySeries(12, {
     delayMs: 2,
     answer: (path) => (path === '/me/calendars/c/events/S1' ? { status: 429, headers: { 'retry-after': '17' }, body: JSON.stringify({ error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } }) } : null),
   });
   const failure = await provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
   assert.ok(failure instanceof CalendarProviderError && failure.failure.kind === 'rate_limited' && failure.failure.retryAfterMs === 17_000, String(failure));
+  assert.ok(['S0', 'S2', 'S3'].every((id) => masters.includes(id)), `asked beside S1: ${masters.join(' ')}`);
   assert.ok(masters.length <= 5, `stopped once limited: ${masters.join(' ')}`);
 });
