@@ -13,7 +13,8 @@
 //   (microsoft-graph-docs issues #7632, #1716, #22197; keeper.sh PR #409; OpenWhispr PR #1665).
 //   Each occurrence is completed from its master: from the same round, else fetched with
 //   GET /me/calendars/{calendar}/events/{master} (calendar-scoped, as OpenWhispr PR #1835 found
-//   works for shared calendars too); a 404 there means the series is gone. An exception
+//   works for shared calendars too), four at a time and at most MAX_MASTER_LOOKUPS a read (a
+//   round lacking more is read in parts: #lookUpMasters); a 404 there means the series is gone. An exception
 //   (type: exception) carries its own data, which wins over the master's. The master itself is
 //   not an event: its start only repeats the first occurrence's.
 // - A deleted occurrence has no @removed entry: the master comes again with the occurrences it
@@ -722,6 +723,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     }
     const lookedUp = await this.#lookUpMasters(calendarId, masterless, removed, readBefore.mastersRead);
     for (const [seriesId, master] of lookedUp.masters) masters.set(seriesId, master);
+    // A series left to the round's next part (its master named removed, say) is not complete in
+    // this one: its occurrences are kept as stored, and none of its stored instances goes.
+    for (const seriesId of lookedUp.left) complete.delete(seriesId);
     for (const item of items) {
       if (item['@removed']) {
         changes.push({ type: 'removed', providerEventId: item.id });

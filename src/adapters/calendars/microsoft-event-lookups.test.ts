@@ -280,3 +280,14 @@ test('Graph: a 429 on a master lookup fails the read as rate_limited with its Re
   assert.ok(['S0', 'S2', 'S3'].every((id) => masters.includes(id)), `asked beside S1: ${masters.join(' ')}`);
   assert.ok(masters.length <= 5, `stopped once limited: ${masters.join(' ')}`);
 });
+
+test('Graph: a series left to the round\'s next part is not complete in this one, even with its master named @removed: its stored instances stay', async () => {
+  const { occurrences } = manySeries(3);
+  const listed = [...occurrences, { id: 'S2', '@removed': { reason: 'deleted' } }];
+  const { provider, masters } = manySeries(3, { masterLookups: 2, answer: (path) => (path === '/me/calendars/c/calendarView/delta' ? { status: 200, headers: {}, body: JSON.stringify(round(listed)) } : null) });
+  const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+  assert.equal(result.hasMore, true);
+  assert.deepEqual(masters.filter((m) => m !== 'S2'), ['S0', 'S1']);
+  assert.deepEqual([...result.unreadable!].sort(), ['S2-0', 'S2-7']);
+  assert.ok(!(result.completeSeries ?? []).includes('S2'), JSON.stringify(result.completeSeries));
+});
