@@ -780,10 +780,14 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       throw new NotFoundYet(missed, `${missed.map(notFoundYetMessage).join(' ')} which the round lists; the round is read again`, [...settling.found]);
     }
     if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped, settling));
-    const parted = lookedUp.left.length === 0 ? null : { mastersRead: lookedUp.done };
-    if (parted !== null) {
-      const kept = lookedUp.left.reduce((sum, seriesId) => sum + masterless.get(seriesId)!.length, 0);
-      skipped.warnings.push(`the round lists occurrences of ${masterless.size} series without their master, more than the ${this.#masterLookups} looked up in a read: ${kept} occurrence(s) of ${lookedUp.left.length} series kept as stored, the round read again soon`);
+    // Bare occurrences of the series left were kept as stored: the round is read again, in parts.
+    const kept = lookedUp.left.reduce((sum, seriesId) => sum + masterless.get(seriesId)!.filter((o) => o.subject === undefined).length, 0);
+    const parted = kept === 0 ? null : { mastersRead: lookedUp.done };
+    if (lookedUp.left.length > 0) {
+      const why = `the round lists occurrences of ${masterless.size} series without their master, more than the ${this.#masterLookups} looked up in a read`;
+      skipped.warnings.push(kept > 0
+        ? `${why}: ${kept} occurrence(s) of ${lookedUp.left.length} series kept as stored, the round read again soon`
+        : `${why}: those of ${lookedUp.left.length} series stored as listed, their series' rule left as stored`);
     }
     return { changes, completeSeries: [...complete], misses: missesOf(settling), parted };
   }

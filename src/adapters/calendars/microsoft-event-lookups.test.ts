@@ -291,3 +291,18 @@ test('Graph: a series left to the round\'s next part is not complete in this one
   assert.deepEqual([...result.unreadable!].sort(), ['S2-0', 'S2-7']);
   assert.ok(!(result.completeSeries ?? []).includes('S2'), JSON.stringify(result.completeSeries));
 });
+
+test('Graph: a window read whole from calendarView (entries with every property) is not read in parts: the series past the lookups are stored as listed, their rule left as stored', async () => {
+  const { occurrences } = manySeries(3);
+  // calendarView lists occurrences with every property (learn.microsoft.com/graph/api/calendar-list-calendarview).
+  const view = { value: occurrences.map((o) => ({ ...o, subject: `Own ${o.seriesMasterId}` })) };
+  const { provider, masters } = manySeries(3, { masterLookups: 2, answer: (path) => (path === '/me/calendars/c/calendarView' ? { status: 200, headers: {}, body: JSON.stringify(view) } : null) });
+  // A round that looped lately: the window is read whole from calendarView.
+  const looped = JSON.stringify({ deltaLink: null, fromMs: NOW - DAY, toMs: NOW + 30 * DAY, deltaLoopedAtMs: NOW - 60_000 });
+  const result = await provider.fetchChanges('c', looped, CONTEXT);
+  assert.deepEqual(masters, ['S0', 'S1']);
+  assert.deepEqual([result.hasMore, result.unreadable, result.isFullSync], [undefined, undefined, true]);
+  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? [c.event.providerEventId, c.event.title, c.event.seriesRule === undefined] : c)).sort(),
+    [['S0-0', 'Own S0', false], ['S0-7', 'Own S0', false], ['S1-0', 'Own S1', false], ['S1-7', 'Own S1', false], ['S2-0', 'Own S2', true], ['S2-7', 'Own S2', true]]);
+  assert.match(result.warnings!.join('\n'), /those of 1 series stored as listed/);
+});
