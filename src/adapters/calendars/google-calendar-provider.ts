@@ -286,7 +286,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (isWebhookAddressRefusal(response)) throw this.#failure(response, path, hasSyncToken);
       // An access token can be refused before its stated expiry; one fresh token is worth a try.
       if (response.status === 401 && attempt === 1) {
-        token = await this.#tokens.renew();
+        token = await this.#tokens.renew(token);
         continue;
       }
       if (response.status === 401) throw refusedFreshToken('Google');

@@ -78,3 +78,36 @@ test('requests side by side that find the token expired share one refresh: the r
   assert.equal(await token.renew(), 'access-2');
   assert.deepEqual(used, ['refresh', 'refresh-1']);
 });
+
+test('a shared refresh that fails is not kept: every caller beside it gets the failure, and the next renewal refreshes again', async () => {
+  let calls = 0;
+  const send: HttpSend = async (): Promise<HttpResponse> => {
+    calls += 1;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return calls === 1 ? { status: 503, headers: {}, body: '{"error":"temporarily_unavailable"}' } : { status: 200, headers: {}, body: JSON.stringify({ access_token: 'access-ok', expires_in: 3600 }) };
+  };
+  const token = new RefreshingAccessToken(new OAuthTokenClient({ tokenUrl: 'https://login.test/token', send, timeoutMs: 1000, now: () => NOW }), CREDENTIALS, { now: () => NOW });
+  const outcomes = await Promise.allSettled([token.get(), token.renew(), token.get()]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected']);
+  assert.equal(calls, 1);
+  assert.equal(await token.get(), 'access-ok');
+  assert.equal(calls, 2);
+});
+
+test('requests refused (401) one after another with the same token share one refresh: a renewal for a token replaced since gets the current one', async () => {
+  let calls = 0;
+  const send: HttpSend = async (): Promise<HttpResponse> => {
+    calls += 1;
+    return { status: 200, headers: {}, body: JSON.stringify({ access_token: `access-${calls}`, expires_in: 3600, refresh_token: `refresh-${calls}` }) };
+  };
+  const token = new RefreshingAccessToken(new OAuthTokenClient({ tokenUrl: 'https://login.test/token', send, timeoutMs: 1000, now: () => NOW }), CREDENTIALS, { now: () => NOW });
+  const refused = await token.get();
+  // Lookups in flight with access-1 are refused; their 401s arrive after the first refresh ended.
+  const renewed: string[] = [];
+  for (let i = 0; i < 4; i++) renewed.push(await token.renew(refused));
+  assert.deepEqual([calls, renewed], [2, ['access-2', 'access-2', 'access-2', 'access-2']]);
+  // The current token refused in turn: a refresh of its own.
+  assert.equal(await token.renew('access-2'), 'access-3');
+  // Not naming the token refused: a refresh, as before.
+  assert.equal(await token.renew(), 'access-4');
+});

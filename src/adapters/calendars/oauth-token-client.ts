@@ -143,8 +143,11 @@ export class OAuthTokenClient {
 export interface AccessTokenSource {
   /** A token that should still be valid. */
   get(): Promise<string>;
-  /** The provider refused the last token: get a new one. */
-  renew(): Promise<string>;
+  /**
+   * The provider refused a token (`refused`, when the caller knows which): get a new one. A token
+   * newer than the refused one, already in hand, is answered as it is.
+   */
+  renew(refused?: string): Promise<string>;
 }
 
 /** Refreshes on demand and reuses the token until a minute before it expires. */
@@ -170,9 +173,13 @@ export class RefreshingAccessToken implements AccessTokenSource {
   /**
    * One refresh at a time: requests made side by side (an adapter's bounded parallel lookups) that
    * all find the token expired, or all have it refused, share the refresh under way rather than
-   * each spending the refresh token (which the endpoint may rotate with every use).
+   * each spending the refresh token (which the endpoint may rotate with every use). A request
+   * refused with a token that has been replaced since (`refused` is not the current one: its 401
+   * came after the refresh ended) gets the current one, with no refresh of its own. A refresh
+   * that fails is not kept: the next renewal tries again.
    */
-  renew(): Promise<string> {
+  renew(refused?: string): Promise<string> {
+    if (this.#renewing === null && refused !== undefined && this.#current !== null && this.#current.token !== refused) return Promise.resolve(this.#current.token);
     this.#renewing ??= this.#refresh().finally(() => {
       this.#renewing = null;
     });

@@ -68,7 +68,7 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
       if (error instanceof ClientCredentialsRefused && hooks.cacheKey !== undefined) options.onClientRefused?.({ provider, connectionId: hooks.cacheKey, message: error.message });
       throw error;
     };
-    return { get: () => source.get().catch(report), renew: () => source.renew().catch(report) };
+    return { get: () => source.get().catch(report), renew: (refused?: string) => source.renew(refused).catch(report) };
   };
 
   const tokenSource = (client: OAuthTokenClient, credentials: { clientId: string; clientSecret: string; refreshToken: string }, hooks: ProviderHooks) => {
