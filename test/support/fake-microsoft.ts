@@ -212,6 +212,14 @@ export class FakeMicrosoftGraph {
   readonly customZoneStartOf = new Set<string>();
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
+  /**
+   * A test control: once `after` more GETs of one event have been answered, each further one is
+   * answered 429 with a Retry-After of `retryAfterSeconds` until this is set back to null, as Graph
+   * throttles a mailbox's requests past its limits (learn.microsoft.com/graph/throttling: 429 Too
+   * Many Requests with a Retry-After header; the code ApplicationThrottled as alcionai/corso issue
+   * 3695 quotes it).
+   */
+  throttleEventLookups: { after: number; retryAfterSeconds: number } | null = null;
   readonly #removedOutsideWindow = new Map<string, string[]>();
   readonly #unannouncedDeletions = new Set<string>();
   readonly #missedLookups = new Map<string, number>();
@@ -699,6 +707,11 @@ export class FakeMicrosoftGraph {
     }
     const failure = this.failNext.shift();
     if (failure) return send(failure.status, graphError(failure.code, failure.code), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+    const throttle = this.throttleEventLookups;
+    if (throttle && req.method === 'GET' && /^\/v1\.0\/me(?:\/calendars\/[^/]+)?\/events\/[^/]+$/.test(url.pathname)) {
+      if (throttle.after <= 0) return send(429, graphError('ApplicationThrottled', 'Application is over its MailboxConcurrency limit.'), { 'retry-after': String(throttle.retryAfterSeconds) });
+      throttle.after -= 1;
+    }
     const account = this.#account(owner.email);
     const path = url.pathname.slice('/v1.0'.length);
     if (req.method === 'GET' && path === '/me') {

@@ -290,12 +290,19 @@ export interface FetchResult {
   /** Of FetchContext.missedBefore, the ids this read found (or settled as gone): no longer kept. */
   foundAgain?: string[];
   /**
-   * The read stopped at its limit of lookups (Graph: MAX_MASTER_LOOKUPS series masters) with part
-   * of what it listed kept as stored (`unreadable`), and `cursor` still at the same round with what
-   * it has done: the calendar is to be read again soon (CONTINUED_READ_AFTER_MS), not at the usual
-   * interval, and that read goes on where this one stopped.
+   * The read is one part of a round: it stopped at its limit of lookups (Graph: MAX_MASTER_LOOKUPS
+   * series masters), or at a limit or outage on one, with part of what it listed kept as stored
+   * (`unreadable`), and `cursor` still at the same round with what it has done. The calendar is to
+   * be read again soon (CONTINUED_READ_AFTER_MS, or continueAfterMs), not at the usual interval,
+   * and that read goes on where this one stopped. Such a part is no full sync (isFullSync false):
+   * only the round's last part takes what the window no longer lists as gone.
    */
   hasMore?: boolean;
+  /**
+   * With hasMore: the read stopped its lookups at a limit (a 429 and its Retry-After), so the
+   * next read waits this long rather than CONTINUED_READ_AFTER_MS.
+   */
+  continueAfterMs?: number;
 }
 
 export interface PushChannel {

@@ -13,7 +13,7 @@
 //   (microsoft-graph-docs issues #7632, #1716, #22197; keeper.sh PR #409; OpenWhispr PR #1665).
 //   Each occurrence is completed from its master: from the same round, else fetched with
 //   GET /me/calendars/{calendar}/events/{master} (calendar-scoped, as OpenWhispr PR #1835 found
-//   works for shared calendars too), four at a time and at most MAX_MASTER_LOOKUPS a read (a
+//   works for shared calendars too), MASTER_LOOKUPS_AT_ONCE at a time and at most MAX_MASTER_LOOKUPS a read (a
 //   round lacking more is read in parts: #lookUpMasters); a 404 there means the series is gone. An exception
 //   (type: exception) carries its own data, which wins over the master's. The master itself is
 //   not an event: its start only repeats the first occurrence's.
@@ -80,18 +80,20 @@ const MAX_SETTLING_LOOKUPS = 50;
  * Series masters one read looks up (GET .../events/{master}) to complete the occurrences its round
  * lists without their master. A round after a long outage, or the first of a large mailbox, can
  * list occurrences of hundreds of series; past this many, the occurrences of the other series are
- * kept as stored, the round is read again soon from the same cursor, and the series completed
+ * kept as stored, the round is read again soon from the same cursor, and the series looked up
  * already are not looked up again (DeltaCursor.mastersRead). See #lookUpMasters.
  */
 export const MAX_MASTER_LOOKUPS = 200;
 /**
- * Master lookups in flight at once: Graph's Outlook limit of concurrent requests per app per
- * mailbox is 4 (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a fifth is
- * answered 429 ApplicationThrottled, "Application is over its MailboxConcurrency limit"
- * (alcionai/corso issue 3695). A sync holds its connection's lease, so no other request of this
- * connection is made meanwhile.
+ * Master lookups in flight at once. Graph's Outlook limit is 4 concurrent requests per app per
+ * mailbox (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a fifth is answered
+ * 429 ApplicationThrottled, "Application is over its MailboxConcurrency limit" (alcionai/corso
+ * issue 3695). The limit is the mailbox's, not this sync's: while a sync holds its connection's
+ * lease, the same app may still ask the same mailbox for other things (another connection of that
+ * mailbox syncing, another instance's lookup of a meeting before its bot joins, a push
+ * subscription being made or extended). So one of the four is left to them.
  */
-const MASTER_LOOKUPS_AT_ONCE = 4;
+const MASTER_LOOKUPS_AT_ONCE = 3;
 
 /** The same page this many times in one round: Graph's paging has looped (see the header). */
 const LOOPED_PAGE_REPEATS = 3;
@@ -109,10 +111,10 @@ interface DeltaCursor {
   /** When a delta round last looped; delta is not tried again before DELTA_RETRY_AFTER_MS. */
   deltaLoopedAtMs?: number;
   /**
-   * Set while a round is read in parts (MAX_MASTER_LOOKUPS reached): the series whose occurrences
-   * an earlier part completed from a master it looked up, each as seriesDigest of the series and
-   * its occurrences as the round listed them. Listed the same again, without their master, they
-   * are kept as stored rather than looked up again, so that each part gets further.
+   * Set while a round is read in parts (MAX_MASTER_LOOKUPS reached, or a lookup limited): the
+   * series whose master an earlier part looked up, whatever it answered, each as seriesDigest of
+   * the series and its occurrences as the round listed them. Listed the same again, without their
+   * master, they are kept as stored rather than looked up again, so that each part gets further.
    */
   mastersRead?: string[];
 }
@@ -503,20 +505,27 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
         const { changes, completeSeries, misses, parted } = await this.#changesOf(calendarId, items, window, skipped, settling);
-        // Read in parts (MAX_MASTER_LOOKUPS reached): what this part completed is applied, the
+        // Read in parts (MAX_MASTER_LOOKUPS reached, or a lookup limited): what this part completed is applied, the
         // occurrences of the series left are kept as stored (skipped.unreadable), and the cursor
         // stays at this round (a new round's: none, the next read starts one over the window) with
         // the series done, so that the next read, soon (FetchResult.hasMore), goes on from there.
         // Moving on to the round's delta link instead would lose those occurrences' changes.
         if (parted !== null) {
           return {
-            isFullSync: isFull && !hasIdless(skipped),
+            // Only the round's last part is the whole window: one before it would take what it
+            // keeps for later parts as listed, but not what those parts will bring (a series
+            // moved to another day, whose new occurrences a later part completes), as gone.
+            isFullSync: false,
             window,
-            completeSeries: hasIdless(skipped) ? [] : completeSeries,
+            // In a new round a series is listed whole, so one this part completed from its
+            // master is complete here: its stored instances the round no longer lists go in the
+            // same write as the ones it brings, and bots follow a series moved to another day.
+            completeSeries: hasIdless(skipped) ? [] : [...completeSeries, ...(isFull ? parted.completed : [])],
             isUnchanged: false,
             changes,
             cursor: JSON.stringify({ deltaLink: isFull ? null : firstUrl, fromMs: window.fromMs, toMs: window.toMs, mastersRead: parted.mastersRead } satisfies DeltaCursor),
             hasMore: true,
+            ...(parted.continueAfterMs === undefined ? {} : { continueAfterMs: parted.continueAfterMs }),
             ...skippedOf(skipped),
             ...misses,
           };
@@ -665,7 +674,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       // A series master named removed although Graph still has it (its series changed outside the
       // window, as event-delta documents): left as named, for the series' instances to settle
       // (series-completeness.ts); read as live, the master would make the round its whole series.
+      // Its answer completes the series' occurrences (#changesOf), which are not looked up again.
       if (entry['@removed'] && now?.type === 'seriesMaster') {
+        looked.set(entry.id, now);
         settled.push(entry);
         continue;
       }
@@ -678,9 +689,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   /**
    * A round's items as changes: occurrences completed from their masters, masters left out.
-   * `parted`: the round was read in part (#lookUpMasters), with the series done so far.
+   * `parted`: the round was read in part (#lookUpMasters): the series done so far (mastersRead),
+   * those this part completed from a master it looked up (completed), and the wait a limit asked
+   * for before the next part (continueAfterMs).
    */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: ReadBefore): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'>; parted: { mastersRead: string[] } | null }> {
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: ReadBefore): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'>; parted: { mastersRead: string[]; completed: string[]; continueAfterMs?: number } | null }> {
     const settling: Settling = { missedBefore: readBefore.missedBefore, missed: [], found: new Set(), lookupsLeft: MAX_SETTLING_LOOKUPS };
     const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
@@ -782,9 +795,16 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped, settling));
     // Bare occurrences of the series left were kept as stored: the round is read again, in parts.
     const kept = lookedUp.left.reduce((sum, seriesId) => sum + masterless.get(seriesId)!.filter((o) => o.subject === undefined).length, 0);
-    const parted = kept === 0 ? null : { mastersRead: lookedUp.done };
+    const stop = lookedUp.stoppedBy;
+    // Stopped by a limit or an outage with nothing kept for a next part (entries that carry their
+    // own data): the read fails as any other lookup's would, and is tried again after the wait.
+    if (stop !== null && kept === 0) throw stop;
+    const completed = [...lookedUp.masters].flatMap(([seriesId, master]) => (master === null ? [] : [seriesId]));
+    const continueAfterMs = stop?.failure.kind === 'rate_limited' ? stop.failure.retryAfterMs : undefined;
+    const parted = kept === 0 ? null : { mastersRead: lookedUp.done, completed, ...(continueAfterMs === undefined ? {} : { continueAfterMs }) };
+    if (stop !== null) skipped.warnings.push(`a series master lookup failed (${stop.failure.kind}: ${stop.failure.message}): ${lookedUp.masters.size} looked up, the rest left to the round's next part`);
     if (lookedUp.left.length > 0) {
-      const why = `the round lists occurrences of ${masterless.size} series without their master, more than the ${this.#masterLookups} looked up in a read`;
+      const why = stop !== null ? 'the lookups stopped' : `the round lists occurrences of ${masterless.size} series without their master, more than the ${this.#masterLookups} looked up in a read`;
       skipped.warnings.push(kept > 0
         ? `${why}: ${kept} occurrence(s) of ${lookedUp.left.length} series kept as stored, the round read again soon`
         : `${why}: those of ${lookedUp.left.length} series stored as listed, their series' rule left as stored`);
@@ -795,35 +815,52 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   /**
    * The masters of the series a round lists occurrences of without the master (GET .../events/{master},
    * learn.microsoft.com/graph/api/event-get; null when Graph answers 404), in the order the round
-   * first lists them. Every one used to be looked up in turn, without a bound: a round listing
-   * hundreds of series (a large mailbox's first, one after a long outage) held the calendar's sync
-   * for as many requests one after another and spent the mailbox's budget at Graph (10,000
-   * requests per 10 minutes per app: learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
-   * Now MASTER_LOOKUPS_AT_ONCE run at once, and at most this.#masterLookups a read: the series
-   * beyond are `left`, their occurrences kept as stored and read again in the round's next part.
-   * Each part gets further: a series an earlier part completed (`mastersRead`, by seriesDigest)
-   * that the round lists the same again without its master (neither live nor removed) is not
-   * looked up again; its occurrences are kept as stored, as that part stored them. Listed
-   * otherwise (an occurrence moved or deleted since, the master changed: Graph then lists the
-   * master again), it is looked up as any other. `done`: the digests of the series completed by
-   * this part or an earlier one, for the next part. An outage or a limit (429, honoured through
-   * its Retry-After by the sync's backoff) fails the read: no lookup starts after it.
+   * first lists them, MASTER_LOOKUPS_AT_ONCE at a time and at most this.#masterLookups a read: the
+   * series beyond are `left`, their occurrences kept as stored and read again in the round's next
+   * part. Each part gets further: a series an earlier part looked up (`mastersRead`, by
+   * seriesDigest) that the round lists the same again (the same occurrences, its master neither
+   * listed nor named removed unless it was then too) is not looked up again, whatever that lookup
+   * answered; its occurrences are kept as stored, as that part left them. Listed otherwise (an
+   * occurrence added, moved or deleted since, its master named removed since), it is looked up as
+   * any other. `done`: the digests of the series looked up by this part or an earlier one, for the
+   * next part. A limit (429) or an outage on a lookup starts no further lookup; the others in
+   * flight end and are kept (`stoppedBy`), the series not looked up are `left`. Any other failure
+   * (an answer that is not an event: completed from it, the occurrences would lose their title
+   * and link) fails the read.
    */
-  async #lookUpMasters(calendarId: string, masterless: ReadonlyMap<string, readonly GraphEvent[]>, removed: ReadonlySet<string>, mastersRead: ReadonlySet<string>): Promise<{ masters: Map<string, GraphEvent | null>; left: string[]; done: string[] }> {
+  async #lookUpMasters(calendarId: string, masterless: ReadonlyMap<string, readonly GraphEvent[]>, removed: ReadonlySet<string>, mastersRead: ReadonlySet<string>): Promise<{ masters: Map<string, GraphEvent | null>; left: string[]; done: string[]; stoppedBy: CalendarProviderError | null }> {
     const done: string[] = [];
     const wanted: string[] = [];
-    for (const [seriesId, occurrences] of masterless) {
-      const digest = seriesDigest(seriesId, occurrences);
-      if (!removed.has(seriesId) && mastersRead.has(digest)) done.push(digest);
+    const digestOf = (seriesId: string) => seriesDigest(seriesId, masterless.get(seriesId)!, removed.has(seriesId));
+    for (const seriesId of masterless.keys()) {
+      const digest = digestOf(seriesId);
+      if (mastersRead.has(digest)) done.push(digest);
       else wanted.push(seriesId);
     }
     const now = wanted.slice(0, this.#masterLookups);
-    // A master Graph answers in a shape that cannot be read (UnreadableEvent) fails the round,
-    // which is read again: completed from it, the occurrences would lose their title and link.
-    const found = await mapBounded(now, MASTER_LOOKUPS_AT_ONCE, (seriesId) => this.#fetchEvent(calendarId, seriesId));
-    const masters = new Map(now.map((seriesId, i) => [seriesId, found[i]!] as const));
-    for (const seriesId of now) if (masters.get(seriesId) !== null) done.push(seriesDigest(seriesId, masterless.get(seriesId)!));
-    return { masters, left: wanted.slice(this.#masterLookups), done };
+    let stoppedBy: CalendarProviderError | null = null;
+    const found = await mapBounded(now, MASTER_LOOKUPS_AT_ONCE, async (seriesId): Promise<GraphEvent | null | undefined> => {
+      if (stoppedBy !== null) return undefined;
+      try {
+        return await this.#fetchEvent(calendarId, seriesId);
+      } catch (error) {
+        const isPassing = error instanceof CalendarProviderError && !(error instanceof UnreadableEvent) && (error.failure.kind === 'rate_limited' || error.failure.kind === 'transient');
+        if (!isPassing) throw error;
+        stoppedBy ??= error;
+        return undefined;
+      }
+    });
+    const masters = new Map<string, GraphEvent | null>();
+    const left: string[] = [];
+    now.forEach((seriesId, i) => {
+      const answer = found[i];
+      if (answer === undefined) left.push(seriesId);
+      else {
+        masters.set(seriesId, answer);
+        done.push(digestOf(seriesId));
+      }
+    });
+    return { masters, left: [...left, ...wanted.slice(this.#masterLookups)], done, stoppedBy };
   }
 
   /**
@@ -932,7 +969,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       });
       if (isSuccess(response)) return response;
       if (response.status === 401 && attempt === 1) {
-        token = await this.#tokens.renew();
+        token = await this.#tokens.renew(token);
         continue;
       }
       if (response.status === 401) throw refusedFreshToken('Graph');
@@ -1024,12 +1061,12 @@ type ReadBefore = Pick<Settling, 'missedBefore'> & { mastersRead: ReadonlySet<st
 
 /**
  * A series and its occurrences as a round lists them without their master (ids, kinds, times),
- * as a short digest (DeltaCursor.mastersRead): the same only when the round lists the series the
- * same way.
+ * and whether the round names its master removed, as a short digest (DeltaCursor.mastersRead):
+ * the same only when the round lists the series the same way.
  */
-function seriesDigest(seriesId: string, occurrences: readonly GraphEvent[]): string {
+function seriesDigest(seriesId: string, occurrences: readonly GraphEvent[], isNamedRemoved: boolean): string {
   const listed = [...occurrences].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((o) => JSON.stringify(o));
-  return createHash('sha256').update(JSON.stringify([seriesId, listed])).digest('base64url').slice(0, 22);
+  return createHash('sha256').update(JSON.stringify([seriesId, isNamedRemoved, listed])).digest('base64url').slice(0, 22);
 }
 
 /** What a read knows of the one before it (see #settledItems), and the ids it did not find. */

@@ -294,15 +294,17 @@ class SyncInterrupted extends Error {
 }
 
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
-/** `hasMore`: the read stopped at its limit of lookups, to go on soon (FetchResult.hasMore). */
-type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; hasMore?: boolean } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+/** `continueAfterMs`: the read is one part of a round, to go on soon (FetchResult.hasMore), after this wait. */
+type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; continueAfterMs?: number } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
 
 /**
- * The wait before a calendar whose read stopped at its limit of lookups (FetchResult.hasMore) is
- * read again, when the usual wait is longer. A minute: one read of Graph looks up at most
- * MAX_MASTER_LOOKUPS (200) masters, so a round read in parts asks for at most about 2,000 of the
- * 10,000 requests per 10 minutes an app may make to one mailbox
- * (learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
+ * The wait before a calendar whose read is one part of a round (FetchResult.hasMore) is read
+ * again, when the usual wait is longer. A minute. One part of a Graph round asks for every page of
+ * the round again (at most 100 entries a page) and at most MAX_MASTER_LOOKUPS (200) masters: a
+ * round of 2,000 series with two occurrences each (40 pages, 10 parts) asks for about 2,400
+ * requests per 10 minutes of the 10,000 an app may make to one mailbox
+ * (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a larger window's pages
+ * weigh more (30,000 entries, 300 pages a part: about 5,000 per 10 minutes).
  */
 export const CONTINUED_READ_AFTER_MS = 60_000;
 
@@ -594,8 +596,8 @@ export class CalendarSync {
     let failingCalendars: string[] | null = null;
     /** Its adapter, once made: it stops the retired channels after the outcome is written. */
     let provider: CalendarProvider | null = null;
-    /** A calendar's read stopped at its limit of lookups: the next sync comes soon (CONTINUED_READ_AFTER_MS). */
-    let hasMore = false;
+    /** A calendar's read was one part of a round: the next sync comes after this wait (CONTINUED_READ_AFTER_MS, or a limit's). */
+    let continueAfterMs: number | null = null;
     try {
       provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
@@ -604,7 +606,7 @@ export class CalendarSync {
       // A stop ended requests of this sync: what failed did not fail on its own, and is not recorded.
       if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
       await this.#recordCalendarReads(connection, hold, reads);
-      hasMore = reads.some((r) => r.outcome === 'read' && r.hasMore === true);
+      for (const read of reads) if (read.outcome === 'read' && read.continueAfterMs !== undefined) continueAfterMs = Math.max(continueAfterMs ?? 0, read.continueAfterMs);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
@@ -632,7 +634,7 @@ export class CalendarSync {
       const calendars = await connections.listCalendars(database.db, connection.id);
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
-        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now, hasMore), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now, continueAfterMs), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -693,7 +695,7 @@ export class CalendarSync {
         retryDelayMs(runHealth, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs, reported && !reported.ends ? firstPendingFailure(reported.next) : null));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now, hasMore)) : backoffMs);
+      const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now, continueAfterMs)) : backoffMs);
       // A calendar that refuses its reader is read again before its bots' join times: the connection
       // syncs by then, though not before a provider's Retry-After.
       const retryNotBefore = retryAfterEnd(failure, now);
@@ -817,7 +819,7 @@ export class CalendarSync {
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
         unwritten.push({ calendar, result: confirmed, recheck });
-        reads.push({ calendar, outcome: 'read', ...(fetched.hasMore ? { hasMore: true } : {}) });
+        reads.push({ calendar, outcome: 'read', ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0) } : {}) });
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
       } catch (error) {
@@ -1048,9 +1050,10 @@ export class CalendarSync {
    * failed to open hears of no change but through a poll, whatever its account's other calendars
    * hear; a calendar whose reads fail goes by its own backoff (next_read_at).
    */
-  #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number, hasMore = false): number {
-    // A read that stopped at its limit of lookups goes on soon, push or not.
-    if (hasMore) return Math.min(CONTINUED_READ_AFTER_MS, this.#o.pollIntervalMs);
+  #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number, continueAfterMs: number | null = null): number {
+    // A read that was one part of a round goes on soon, push or not: a minute (at most the poll
+    // interval) unless a limit asked for longer (its Retry-After).
+    if (continueAfterMs !== null) return continueAfterMs > CONTINUED_READ_AFTER_MS ? continueAfterMs : Math.min(CONTINUED_READ_AFTER_MS, this.#o.pollIntervalMs);
     const reading = calendars.filter((c) => c.read_error === null);
     const hasLivePush = reading.length > 0 && reading.every((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
     if (!hasLivePush) return this.#o.pollIntervalMs;
@@ -1940,7 +1943,11 @@ class SyncedEventWriter {
    * with every occurrence it still has) has lost the stored instances the fetch did not bring,
    * inside the fetch's window. This is how a deleted occurrence, or the old occurrences of a
    * series moved to another weekday (whose instance ids change with the date), go away within
-   * one sync round rather than at the next full sync.
+   * one sync round rather than at the next full sync. In one part of a round read in parts
+   * (FetchResult.hasMore), an instance that holds a live bot and whose bot followed nothing stays:
+   * the instance it moved to may be in a series a later part brings (the other half of a "this and
+   * following" split), and the round's last part, which takes what the window no longer lists as
+   * gone, lets the bot follow it then.
    */
   async removeMissingInstances(result: FetchResult): Promise<void> {
     const series = new Set(result.completeSeries ?? []);
@@ -1952,26 +1959,27 @@ class SyncedEventWriter {
       if (row.end_ms < this.#now - DAY_MS) continue;
       gone.push(row);
     }
-    await this.#deleteInstancesAndSeries(gone, new Set(result.unreadableNewIn ?? []));
+    await this.#deleteInstancesAndSeries(gone, new Set(result.unreadableNewIn ?? []), result.hasMore === true);
   }
 
   /**
    * Deletes what the provider no longer has, once the bots of instances it gave new ids have
    * followed them. In `unreadableNewIn` (series listing an instance that cannot be read and is not
-   * stored), an instance whose live bot followed nothing may have moved to that one: it stays.
+   * stored), an instance whose live bot followed nothing may have moved to that one: it stays; so
+   * does every such instance when `isPart` (one part of a round read in parts: see removeMissingInstances).
    */
-  async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set()): Promise<void> {
+  async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set(), isPart = false): Promise<void> {
     if (gone.length > 0 && this.#arrived.length > 0) {
       const goneIds = new Set(gone.map((row) => row.id));
       const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
       for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
     }
-    const unsure = gone.filter((row) => row.provider_series_id !== null && unreadableNewIn.has(row.provider_series_id));
+    const unsure = gone.filter((row) => row.provider_series_id !== null && (isPart || unreadableNewIn.has(row.provider_series_id)));
     const kept = unsure.length === 0 ? [] : await this.#trx.selectFrom('bot_events').select(['event_id', 'bot_id']).distinct()
       .where('event_id', 'in', unsure.map((row) => row.id)).where('is_live', '=', 1).execute();
     const withBots = new Set(kept.map((link) => link.event_id));
     for (const row of gone) if (!withBots.has(row.id)) await this.#delete(row);
-    await this.#noteKeptForUnreadable(kept.map((link) => link.bot_id));
+    await this.#noteKeptForUnreadable(kept.filter((link) => unsure.some((row) => row.id === link.event_id && unreadableNewIn.has(row.provider_series_id!))).map((link) => link.bot_id));
   }
 
   /**
