@@ -550,19 +550,20 @@ export async function firstJoinOnConnection(db: Db, connection: { id: string; us
 
 /**
  * The events of one calendar of this connection whose bots (Scheduled, with a live link) join
- * within [fromMs, toMs]: their provider ids as stored and their times, the soonest join first.
+ * within [fromMs, toMs]: their provider ids as stored, their times and their series' provider ids,
+ * the soonest join first.
  */
-export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<{ provider_event_id: string; start_ms: number; end_ms: number }[]> {
+export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<{ provider_event_id: string; start_ms: number; end_ms: number; provider_series_id: string | null }[]> {
   // From the owner's live bots in the span (bots_user_live_join), not from every event of the connection.
   const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-    .select(['events.provider_event_id', 'events.start_ms', 'events.end_ms']).select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first_join'))
+    .select(['events.provider_event_id', 'events.start_ms', 'events.end_ms', 'events.provider_series_id']).select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first_join'))
     .where('bots.user_id', '=', connection.user_id).where('bots.is_live', '=', 1).where('bots.join_at_ms', '>=', fromMs).where('bots.join_at_ms', '<=', toMs).where('bots.status', '=', 'Scheduled')
     .where('events.calendar_id', '=', connection.id).where('events.provider_calendar_id', '=', providerCalendarId).where('events.is_deleted', '=', 0)
     .where('bot_events.is_live', '=', 1).where('events.provider_event_id', 'is not', null)
-    .groupBy(['events.provider_event_id', 'events.start_ms', 'events.end_ms'])
+    .groupBy(['events.provider_event_id', 'events.start_ms', 'events.end_ms', 'events.provider_series_id'])
     .orderBy('first_join').limit(limit)
     .execute();
-  return rows.map((r) => ({ provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms) }));
+  return rows.map((r) => ({ provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), provider_series_id: r.provider_series_id }));
 }
 
 /**

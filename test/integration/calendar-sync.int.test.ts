@@ -4545,6 +4545,136 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual([looked.length, new Set(looked).size], [20, 20], 'each master answered once: the part after the 429 did not look up again what the one before found');
   });
 
+  for (const fillers of [205, 0]) test(`a series moved to another day (new ids) shortly before its booked bot joins, during a new round ${fillers > 0 ? 'read in parts, the series listed last' : 'read in one go'}: the bot follows its week (${fillers} other series)`, async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
+    // The first occurrence starts in 5 minutes: its bot joins 3 minutes before, within the
+    // before-join check of the next read.
+    const first = env.clock.now() + 5 * MIN;
+    for (let i = 0; i < fillers; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Standup');
+    const botId = await schedule(env, user.auth, event!.id, 'standup');
+    // The organizer moves the series to the next day (new occurrence ids); Graph has dropped the
+    // delta token (the outage that makes a new round lacking masters).
+    env.microsoft.shiftSeries(account.email, seriesId, DAY);
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    await sync();
+    const afterFirst = await bot(env, user.auth, botId);
+    for (let part = 0; part < 3; part++) {
+      env.clock.advance(20_000);
+      await env.rc.calendarSync.runDue();
+    }
+    const detail = await bot(env, user.auth, botId);
+    assert.deepEqual([afterFirst.status, detail.status, detail.scheduled_join_time], ['Scheduled', 'Scheduled', iso(first + DAY - LEAD_MS)],
+      `after the first read: ${afterFirst.status} ${JSON.stringify(afterFirst.decisions.map((d) => [d.kind, d.reason]))}`);
+  });
+
+  // Listed last, the series of a meeting whose bot joins soon has its master looked up first all the same.
+  for (const [soon, listedLast] of [[true, false], [false, false], [true, true]] as const) test(`an occurrence deleted while a new round is read in parts, its series listed ${listedLast ? 'last' : 'first'}: its bot (joining ${soon ? 'in 2 min' : 'in a week'}) is cancelled ${soon ? 'at once' : 'at the last part'}`, async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
+    const first = env.clock.now() + 5 * MIN;
+    const fillers = () => {
+      for (let i = 0; i < 205; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
+    };
+    if (listedLast) fillers();
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    if (!listedLast) fillers();
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    const at = soon ? first : first + 7 * DAY;
+    const [event] = (await eventsOf(env, user.auth, calendarId, at - MIN, at + MIN)).filter((e) => e.title === 'Standup');
+    const botId = await schedule(env, user.auth, event!.id, 'standup');
+    env.microsoft.cancelOccurrence(account.email, seriesId, at);
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    await sync();
+    const afterFirst = (await bot(env, user.auth, botId)).status;
+    for (let part = 0; part < 3; part++) {
+      env.clock.advance(20_000);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual([afterFirst, (await bot(env, user.auth, botId)).status], [soon ? 'Cancelled' : 'Scheduled', 'Cancelled']);
+  });
+  for (const fillers of [0, 205]) test(`a series moved to another day (new ids) shortly before its booked bot joins, ${fillers ? 'completed by the first part of a new round read in parts' : 'in a plain delta round'}: the bot follows its week rather than being cancelled by the look before it joins (${fillers} other series)`, async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
+    const first = env.clock.now() + 5 * MIN;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    for (let i = 0; i < fillers; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Standup');
+    const botId = await schedule(env, user.auth, event!.id, 'standup');
+    env.microsoft.shiftSeries(account.email, seriesId, DAY);
+    if (fillers > 0) {
+      env.microsoft.firstRoundsOmitMasters = true;
+      env.microsoft.expireDeltaTokens();
+    }
+    await sync();
+    const detail = await bot(env, user.auth, botId);
+    assert.deepEqual([detail.status, detail.scheduled_join_time], ['Scheduled', iso(first + DAY - LEAD_MS)], JSON.stringify(detail.decisions.map((d) => [d.kind, d.reason])));
+  });
+  test('after a 429 on a master lookup ended a part of a round, a push notification or a sync asked for does not call Graph before the Retry-After', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => {
+      env.microsoft.firstRoundsOmitMasters = false;
+      env.microsoft.throttleEventLookups = null;
+    });
+    const first = env.clock.now() + DAY;
+    for (let i = 0; i < 20; i++) env.microsoft.createEvent(account.email, { subject: `Series ${i}`, startMs: first + i * MIN, endMs: first + i * MIN + HOUR, weeklyCount: 2 });
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    env.microsoft.throttleEventLookups = { after: 10, retryAfterSeconds: 300 };
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    assert.equal(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - env.clock.now(), 300_000, 'the next part after the Retry-After');
+    const before = env.microsoft.requests.length;
+    // A minute later (well within the 300 s Graph asked for): a change notification comes, and the user asks for a sync.
+    env.clock.advance(MIN);
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const asked = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(asked.status, 503, 'the sync asked for is put off to the end of the wait');
+    // This account's calls (the other tests' connections may be due meanwhile).
+    const ownCalendar = encodeURIComponent(env.microsoft.defaultCalendarId(account.email));
+    const calls = env.microsoft.requests.slice(before).filter((r) => r.path.includes(ownCalendar)).map((r) => `${r.method} ${r.path} ${r.status}`);
+    assert.deepEqual(calls.filter((c) => !c.includes('/subscriptions')), [], `Graph called ${calls.length} times within its Retry-After (sync asked: ${asked.status} ${JSON.stringify(asked.body).slice(0, 200)})`);
+  });
+
+  test('every master lookup refused (429) part after part: no part is taken as a sync that worked; the connection shows the failure', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => {
+      env.microsoft.firstRoundsOmitMasters = false;
+      env.microsoft.throttleEventLookups = null;
+    });
+    const first = env.clock.now() + DAY;
+    const seriesIds = Array.from({ length: 5 }, (_, i) => env.microsoft.createEvent(account.email, { subject: `Series ${i}`, startMs: first + i * MIN, endMs: first + i * MIN + HOUR, weeklyCount: 2 }));
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    env.microsoft.throttleEventLookups = { after: 0, retryAfterSeconds: 1 };
+    const stored = async () => (await env.rc.database.db.selectFrom('events').select('id').where('provider_series_id', 'in', seriesIds).where('is_deleted', '=', 0).execute()).length;
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const ownCalendar = encodeURIComponent(env.microsoft.defaultCalendarId(account.email));
+    const deltaReads = () => env.microsoft.requests.filter((r) => r.path.includes(ownCalendar) && r.path.endsWith('/calendarView/delta')).length;
+    const readsBefore = deltaReads();
+    const seen: unknown[] = [];
+    for (let i = 0; i < 10; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    const conn = await connection(env, user.auth, calendarId);
+    seen.push({ stored: await stored(), status: conn.status, last_error: conn.last_error, next_in_s: (Date.parse(conn.next_sync_at) - env.clock.now()) / 1000, delta_reads_in_10_min: deltaReads() - readsBefore });
+    assert.ok(conn.last_error !== null || conn.status !== 'active', `ten minutes of parts that look nothing up, shown healthy: ${JSON.stringify(seen)}`);
+  });
   test('a round listing occurrences of more series than a read looks up masters for is read in parts a minute apart, three lookups at a time: every occurrence stored with its master\'s title, each master looked up once', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

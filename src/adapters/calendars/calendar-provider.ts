@@ -237,6 +237,8 @@ export interface MeetingToConfirm {
   providerEventId: string;
   startMs: number;
   endMs: number;
+  /** Its series' provider id, when it is an instance of one: a read that looks up masters looks this series' up first. */
+  seriesId?: string | null;
 }
 
 export interface FetchResult {
@@ -282,6 +284,14 @@ export interface FetchResult {
    */
   confirmedPresent?: string[];
   /**
+   * Of FetchContext.confirm, the meetings the read looked up and found gone, named removed in
+   * `changes`. An instance of a series among them goes as one its series' list lacks: its bot
+   * follows the instance that replaced it (a series moved to another day gives its occurrences new
+   * ids), and in one part of a round read in parts, one whose series this part did not bring whole
+   * keeps its bot until the part that does (see SyncedEventWriter.removeMissingInstances).
+   */
+  goneOnLookup?: string[];
+  /**
    * Of FetchContext.missedBefore, the ids this read did not find again, their listed copies left
    * to stand (or a missing master's occurrences looked up one by one): kept on the calendar
    * (connected_calendars.missed_ids), so that a later round listing them does not fail again.
@@ -300,7 +310,9 @@ export interface FetchResult {
   hasMore?: boolean;
   /**
    * With hasMore: the read stopped its lookups at a limit (a 429 and its Retry-After), so the
-   * next read waits this long rather than CONTINUED_READ_AFTER_MS.
+   * next read waits this long rather than CONTINUED_READ_AFTER_MS, and nothing calls the provider
+   * for the connection before (retry_not_before). A read that stopped so before any of its
+   * lookups was answered is no part: it fails with the limit.
    */
   continueAfterMs?: number;
 }

@@ -242,7 +242,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * leaves that meeting as it is: a lookup never costs a meeting its bot, nor the read its changes.
    * One found still there at other times than the stored ones (a stored exception kept as it was
    * because an earlier lookup could not settle it, say) comes back as the change that brings it up
-   * to date, its bot following; one found at its stored times is named in `confirmedPresent`.
+   * to date, its bot following; one found at its stored times is named in `confirmedPresent`; one
+   * found gone is named removed, and in `goneOnLookup` (an occurrence of a series moved to another
+   * day is gone under its old id too: the sync lets its bot follow the new one before it deletes it).
    * Either way no later lookup in the same read (series-completeness.ts) asks again, where a 404
    * would undo this check.
    */
@@ -250,21 +252,29 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const mentioned = new Set([...result.changes.map((c) => (c.type === 'removed' ? c.providerEventId : c.event.providerEventId)), ...(result.unreadable ?? [])]);
     const gone: ProviderChange[] = [];
     const present: string[] = [];
+    const goneOnLookup: string[] = [];
     for (const meeting of meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS)) {
       const found = await this.#isGone(calendarId, meeting.providerEventId, meeting).then(async (now) => {
         if (typeof now === 'boolean') return now;
         if (result.window === null || sameTimes(now, meeting)) return false;
         return this.#changeOfFound(calendarId, now, result.window);
       }).catch((error: unknown) => {
-        if (error instanceof CalendarProviderError && error.failure.kind !== 'transient' && error.failure.kind !== 'rate_limited') return undefined;
+        if (error instanceof CalendarProviderError && !isOutageOrLimit(error)) return undefined;
         throw error;
       });
-      if (found === true) gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
-      else if (found === false || found === null) present.push(meeting.providerEventId);
+      if (found === true) {
+        gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
+        goneOnLookup.push(meeting.providerEventId);
+      } else if (found === false || found === null) present.push(meeting.providerEventId);
       else if (found !== undefined) gone.push(found);
     }
     if (gone.length === 0 && present.length === 0) return result;
-    return { ...result, ...(gone.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...gone] }), ...(present.length === 0 ? {} : { confirmedPresent: present }) };
+    return {
+      ...result,
+      ...(gone.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...gone] }),
+      ...(goneOnLookup.length === 0 ? {} : { goneOnLookup }),
+      ...(present.length === 0 ? {} : { confirmedPresent: present }),
+    };
   }
 
   /**
@@ -308,7 +318,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
-    return this.#readWindow(calendarId, previous, window, context, { missedBefore: new Set(context.missedBefore ?? []), mastersRead: new Set(previous?.mastersRead ?? []) });
+    return this.#readWindow(calendarId, previous, window, context, {
+      missedBefore: new Set(context.missedBefore ?? []),
+      mastersRead: new Set(previous?.mastersRead ?? []),
+      firstSeries: new Set((context.confirm ?? []).flatMap((m) => (m.seriesId ? [m.seriesId] : []))),
+    });
   }
 
   async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: ReadBefore): Promise<FetchResult> {
@@ -576,7 +590,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       try {
         return await work();
       } catch (error) {
-        if (error instanceof CalendarProviderError && (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited')) throw error;
+        if (isOutageOrLimit(error)) throw error;
         return undefined;
       }
     };
@@ -734,7 +748,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (seriesId === null || seriesInstances.has(seriesId) || masters.has(seriesId)) continue;
       masterless.set(seriesId, [...(masterless.get(seriesId) ?? []), item]);
     }
-    const lookedUp = await this.#lookUpMasters(calendarId, masterless, removed, readBefore.mastersRead);
+    const lookedUp = await this.#lookUpMasters(calendarId, masterless, removed, readBefore.mastersRead, readBefore.firstSeries);
     for (const [seriesId, master] of lookedUp.masters) masters.set(seriesId, master);
     // A series left to the round's next part (its master named removed, say) is not complete in
     // this one: its occurrences are kept as stored, and none of its stored instances goes.
@@ -797,8 +811,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const kept = lookedUp.left.reduce((sum, seriesId) => sum + masterless.get(seriesId)!.filter((o) => o.subject === undefined).length, 0);
     const stop = lookedUp.stoppedBy;
     // Stopped by a limit or an outage with nothing kept for a next part (entries that carry their
-    // own data): the read fails as any other lookup's would, and is tried again after the wait.
-    if (stop !== null && kept === 0) throw stop;
+    // own data), or before any lookup of this read was answered (a part that looks nothing up gets
+    // the round no further: taken as read, it would be a sync that worked, again and again, while
+    // Graph refuses every lookup): the read fails as any other lookup's would, and is tried again
+    // after the wait, from the same place of the round.
+    if (stop !== null && (kept === 0 || lookedUp.masters.size === 0)) throw stop;
     const completed = [...lookedUp.masters].flatMap(([seriesId, master]) => (master === null ? [] : [seriesId]));
     const continueAfterMs = stop?.failure.kind === 'rate_limited' ? stop.failure.retryAfterMs : undefined;
     const parted = kept === 0 ? null : { mastersRead: lookedUp.done, completed, ...(continueAfterMs === undefined ? {} : { continueAfterMs }) };
@@ -815,7 +832,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   /**
    * The masters of the series a round lists occurrences of without the master (GET .../events/{master},
    * learn.microsoft.com/graph/api/event-get; null when Graph answers 404), in the order the round
-   * first lists them, MASTER_LOOKUPS_AT_ONCE at a time and at most this.#masterLookups a read: the
+   * first lists them, those of `firstSeries` (the series of meetings whose bots join soon) before
+   * the others, so that the part that checks those meetings (#withGoneMeetings) also brings their
+   * series whole, and a bot whose occurrence moved follows it in that part. MASTER_LOOKUPS_AT_ONCE at a time and at most this.#masterLookups a read: the
    * series beyond are `left`, their occurrences kept as stored and read again in the round's next
    * part. Each part gets further: a series an earlier part looked up (`mastersRead`, by
    * seriesDigest) that the round lists the same again (the same occurrences, its master neither
@@ -828,11 +847,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * (an answer that is not an event: completed from it, the occurrences would lose their title
    * and link) fails the read.
    */
-  async #lookUpMasters(calendarId: string, masterless: ReadonlyMap<string, readonly GraphEvent[]>, removed: ReadonlySet<string>, mastersRead: ReadonlySet<string>): Promise<{ masters: Map<string, GraphEvent | null>; left: string[]; done: string[]; stoppedBy: CalendarProviderError | null }> {
+  async #lookUpMasters(calendarId: string, masterless: ReadonlyMap<string, readonly GraphEvent[]>, removed: ReadonlySet<string>, mastersRead: ReadonlySet<string>, firstSeries: ReadonlySet<string>): Promise<{ masters: Map<string, GraphEvent | null>; left: string[]; done: string[]; stoppedBy: CalendarProviderError | null }> {
     const done: string[] = [];
     const wanted: string[] = [];
     const digestOf = (seriesId: string) => seriesDigest(seriesId, masterless.get(seriesId)!, removed.has(seriesId));
-    for (const seriesId of masterless.keys()) {
+    const order = [...masterless.keys()];
+    for (const seriesId of [...order.filter((id) => firstSeries.has(id)), ...order.filter((id) => !firstSeries.has(id))]) {
       const digest = digestOf(seriesId);
       if (mastersRead.has(digest)) done.push(digest);
       else wanted.push(seriesId);
@@ -844,8 +864,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       try {
         return await this.#fetchEvent(calendarId, seriesId);
       } catch (error) {
-        const isPassing = error instanceof CalendarProviderError && !(error instanceof UnreadableEvent) && (error.failure.kind === 'rate_limited' || error.failure.kind === 'transient');
-        if (!isPassing) throw error;
+        if (!(error instanceof CalendarProviderError) || error instanceof UnreadableEvent || !isOutageOrLimit(error)) throw error;
         stoppedBy ??= error;
         return undefined;
       }
@@ -891,7 +910,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         try {
           found = await this.lookUpInstance(calendarId, seriesId, occurrence.id, window, listed);
         } catch (error) {
-          if (!(error instanceof CalendarProviderError) || error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
+          if (!(error instanceof CalendarProviderError) || isOutageOrLimit(error)) throw error;
           skipped.warnings.push(`occurrence ${occurrence.id}: ${error.failure.kind}: ${error.failure.message}; kept as stored`);
           skipped.unreadable.push(occurrence.id);
           continue;
@@ -1051,13 +1070,22 @@ function sameTimes(event: GraphEvent, stored: { startMs: number; endMs: number }
   return startMs === null || (startMs === stored.startMs && (graphTimeMs(event.end) ?? startMs) === stored.endMs);
 }
 
+/** An outage or a limit (429): a failure that passes, after which the read is tried again rather than settled without the answer. */
+function isOutageOrLimit(error: unknown): boolean {
+  return error instanceof CalendarProviderError && (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited');
+}
+
 /** How a failed read names an id the round lists that Graph did not find (the ids themselves go in NotFoundYet.ids). */
 function notFoundYetMessage(eventId: string): string {
   return `Graph did not find ${eventId},`;
 }
 
 /** What a read is given from the ones before it: the ids the last one missed, the series a round read in parts has done. */
-type ReadBefore = Pick<Settling, 'missedBefore'> & { mastersRead: ReadonlySet<string> };
+/**
+ * `firstSeries`: the series of the meetings whose bots join soon (FetchContext.confirm), whose
+ * masters are looked up before the others (#lookUpMasters).
+ */
+type ReadBefore = Pick<Settling, 'missedBefore'> & { mastersRead: ReadonlySet<string>; firstSeries: ReadonlySet<string> };
 
 /**
  * A series and its occurrences as a round lists them without their master (ids, kinds, times),

@@ -294,8 +294,12 @@ class SyncInterrupted extends Error {
 }
 
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
-/** `continueAfterMs`: the read is one part of a round, to go on soon (FetchResult.hasMore), after this wait. */
-type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; continueAfterMs?: number } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+/**
+ * `continueAfterMs`: the read is one part of a round, to go on soon (FetchResult.hasMore), after
+ * this wait; `limitWaitMs`: the part ended at a limit, whose Retry-After this is (no call to the
+ * provider before it ends).
+ */
+type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; continueAfterMs?: number; limitWaitMs?: number } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
 
 /**
  * The wait before a calendar whose read is one part of a round (FetchResult.hasMore) is read
@@ -567,6 +571,12 @@ export class CalendarSync {
   async #lookDuringWait(connection: CalendarConnectionRow, hold: SyncHold, waitEnd: number): Promise<void> {
     const { database, clock, logger } = this.#o;
     const now = clock.now();
+    // The wait after a part of a round that ended at a limit, the sync itself having worked: no
+    // failing run starts.
+    if (connection.consecutive_failures === 0 && connection.failing_since === null) {
+      await this.#leases.end(hold, { next_sync_at: waitEnd, updated_at: now });
+      return;
+    }
     const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
     const reportDueAt = health.reportedAt === null && health.failingSince !== null ? health.failingSince + this.#o.syncFailingAfterMs : null;
     const update = { next_sync_at: reportDueAt !== null && reportDueAt > now && reportDueAt < waitEnd ? reportDueAt : waitEnd, updated_at: now, ...storedHealth(health), failing_since: health.failingSince! };
@@ -598,6 +608,8 @@ export class CalendarSync {
     let provider: CalendarProvider | null = null;
     /** A calendar's read was one part of a round: the next sync comes after this wait (CONTINUED_READ_AFTER_MS, or a limit's). */
     let continueAfterMs: number | null = null;
+    /** A calendar's part of a round ended at a limit: its Retry-After, which holds every call to the provider as a failure's does. */
+    let limitWaitMs: number | null = null;
     try {
       provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
@@ -607,6 +619,7 @@ export class CalendarSync {
       if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
       await this.#recordCalendarReads(connection, hold, reads);
       for (const read of reads) if (read.outcome === 'read' && read.continueAfterMs !== undefined) continueAfterMs = Math.max(continueAfterMs ?? 0, read.continueAfterMs);
+      for (const read of reads) if (read.outcome === 'read' && read.limitWaitMs !== undefined) limitWaitMs = Math.max(limitWaitMs ?? 0, read.limitWaitMs);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
@@ -629,12 +642,17 @@ export class CalendarSync {
     }
     if (provider?.push) await this.#retireHeardPendingChannels(connection, hold);
     const now = clock.now();
+    // A part of a round that ended at a limit: until its Retry-After ends, nothing calls the
+    // provider (retry_not_before: pushes, syncs asked for, the looks before join times wait), as
+    // after a sync that failed at a limit.
+    const partWaitEnd = limitWaitMs === null ? null : now + limitWaitMs;
     if (failure === null) {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const calendars = await connections.listCalendars(database.db, connection.id);
+      const nextSyncAt = await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now, continueAfterMs), now), now, { notBeforeMs: partWaitEnd ?? now, readsWereTried: true });
       const update = {
-        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
-        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now, continueAfterMs), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
+        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: partWaitEnd,
+        next_sync_at: Math.max(nextSyncAt, partWaitEnd ?? 0), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -697,9 +715,11 @@ export class CalendarSync {
       // (deleted, or refused) must not leave the others to be read an hour apart.
       const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now, continueAfterMs)) : backoffMs);
       // A calendar that refuses its reader is read again before its bots' join times: the connection
-      // syncs by then, though not before a provider's Retry-After.
-      const retryNotBefore = retryAfterEnd(failure, now);
-      const syncAt = await this.#nextSyncAt(connection, calendars, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial });
+      // syncs by then, though not before a provider's Retry-After (the failure's, or that of a
+      // part of a round another calendar read).
+      const failureWaitEnd = retryAfterEnd(failure, now);
+      const retryNotBefore = failureWaitEnd === null && partWaitEnd === null ? null : Math.max(failureWaitEnd ?? 0, partWaitEnd ?? 0);
+      const syncAt = Math.max(retryNotBefore ?? 0, await this.#nextSyncAt(connection, calendars, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial }));
       // A provider's Retry-After (up to an hour) does not hold back the report of the run: the
       // connection is looked at when the report is due, without calling the provider (runDue).
       const reportDueAt = runHealth.reportedAt === null && runHealth.failingSince !== null ? runHealth.failingSince + this.#o.syncFailingAfterMs : null;
@@ -819,7 +839,10 @@ export class CalendarSync {
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
         unwritten.push({ calendar, result: confirmed, recheck });
-        reads.push({ calendar, outcome: 'read', ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0) } : {}) });
+        reads.push({
+          calendar, outcome: 'read',
+          ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0), ...(fetched.continueAfterMs === undefined ? {} : { limitWaitMs: fetched.continueAfterMs }) } : {}),
+        });
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
       } catch (error) {
@@ -954,7 +977,7 @@ export class CalendarSync {
     const aheadMs = Math.max(...this.#o.lastLookLeadsMs) + LOOK_REVIEW_INTERVAL_MS;
     const prefix = calendar.provider_calendar_id === '' ? '' : `${calendar.provider_calendar_id}/`;
     const rows = await connections.eventsJoinedWithin(this.#o.database.db, connection, calendar.provider_calendar_id, nowMs, nowMs + aheadMs, MEETINGS_CONFIRMED_PER_READ);
-    return rows.filter((r) => r.provider_event_id.startsWith(prefix)).map((r) => ({ providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms }));
+    return rows.filter((r) => r.provider_event_id.startsWith(prefix)).map((r) => ({ providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms, seriesId: r.provider_series_id }));
   }
 
   /**
@@ -1212,10 +1235,11 @@ export class CalendarSync {
       // A turn for the event loop every slice: on SQLite each write runs synchronously, and a feed
       // of thousands of events would hold it for the whole batch.
       const pacer = new EventLoopPacer();
+      const goneOnLookup = new Set(result.goneOnLookup ?? []);
       for (const change of result.changes.filter((c) => !isOverride(c))) {
         await pacer.pace();
         if (change.type === 'upsert') await writer.upsert(change.event);
-        else await writer.remove(change.providerEventId);
+        else await writer.remove(change.providerEventId, goneOnLookup.has(change.providerEventId));
       }
       for (const change of result.changes.filter(isOverride)) {
         await pacer.pace();
@@ -1739,6 +1763,8 @@ class SyncedEventWriter {
   readonly #ruleChanges = new Map<string, EventRow>();
   /** Instance rows this batch inserted or brought back: those that replace deleted ones take their bots (instance-moves.ts). */
   readonly #arrived: EventRow[] = [];
+  /** Instances of series the read looked up before their bots join and found gone (FetchResult.goneOnLookup), deleted with those their series' list lacks. */
+  readonly #goneOnLookup: EventRow[] = [];
   #isFull = false;
   /** Where stored zone rules that cannot be read are reported (CalendarEvents.zoneWarnings). */
   readonly #zoneWarnings: StoredZoneWarnings | null;
@@ -1916,11 +1942,22 @@ class SyncedEventWriter {
     this.#seen.add(storedEventId(this.#calendar, providerEventId));
   }
 
-  async remove(providerEventId: string): Promise<void> {
+  /**
+   * `isGoneOnLookup`: the read looked the event up before its bot joins and found it gone
+   * (FetchResult.goneOnLookup). An instance of a series so found goes after the batch is written,
+   * with the instances its series' list lacks (removeMissingInstances, removeUnseen): a series
+   * moved to another day gives its occurrences new ids, and the bot of the old one follows the new
+   * one rather than being cancelled.
+   */
+  async remove(providerEventId: string, isGoneOnLookup = false): Promise<void> {
     const key = storedEventId(this.#calendar, providerEventId);
     this.#seen.add(key);
     const existing = this.#rows.get(key);
     if (!existing || existing.is_deleted) return;
+    if (isGoneOnLookup && existing.provider_series_id !== null && existing.recurrence === null) {
+      this.#goneOnLookup.push(existing);
+      return;
+    }
     await this.#delete(existing);
   }
 
@@ -1935,7 +1972,7 @@ class SyncedEventWriter {
       if (row.recurrence === null && row.end_ms < this.#now - DAY_MS) continue;
       gone.push(row);
     }
-    await this.#deleteInstancesAndSeries(gone);
+    await this.#deleteInstancesAndSeries([...gone, ...this.#goneOnLookup]);
   }
 
   /**
@@ -1947,11 +1984,16 @@ class SyncedEventWriter {
    * (FetchResult.hasMore), an instance that holds a live bot and whose bot followed nothing stays:
    * the instance it moved to may be in a series a later part brings (the other half of a "this and
    * following" split), and the round's last part, which takes what the window no longer lists as
-   * gone, lets the bot follow it then.
+   * gone, lets the bot follow it then. An instance the read looked up before its bot joins and
+   * found gone (remove, isGoneOnLookup) goes with them, its bot following the instance that
+   * replaced it; in such a part, only when the part brought its series whole: else the instance it
+   * moved to may come in a later part (a series moved to another day whose master this part did
+   * not look up), and its bot stays until then. Its series brought whole and nothing replacing it,
+   * it goes at once (an occurrence deleted shortly before its bot joins).
    */
   async removeMissingInstances(result: FetchResult): Promise<void> {
     const series = new Set(result.completeSeries ?? []);
-    if (series.size === 0) return;
+    if (series.size === 0 && this.#goneOnLookup.length === 0) return;
     const gone: EventRow[] = [];
     for (const [key, row] of this.#rows) {
       if (row.provider_series_id === null || !series.has(row.provider_series_id) || this.#seen.has(key) || row.is_deleted) continue;
@@ -1959,22 +2001,26 @@ class SyncedEventWriter {
       if (row.end_ms < this.#now - DAY_MS) continue;
       gone.push(row);
     }
-    await this.#deleteInstancesAndSeries(gone, new Set(result.unreadableNewIn ?? []), result.hasMore === true);
+    const isPart = result.hasMore === true;
+    const lookedUp = new Set(this.#goneOnLookup.map((row) => row.id));
+    await this.#deleteInstancesAndSeries([...gone, ...this.#goneOnLookup], new Set(result.unreadableNewIn ?? []),
+      (row) => isPart && (!lookedUp.has(row.id) || !series.has(row.provider_series_id!)));
   }
 
   /**
    * Deletes what the provider no longer has, once the bots of instances it gave new ids have
    * followed them. In `unreadableNewIn` (series listing an instance that cannot be read and is not
    * stored), an instance whose live bot followed nothing may have moved to that one: it stays; so
-   * does every such instance when `isPart` (one part of a round read in parts: see removeMissingInstances).
+   * does every such instance `isLeftToLaterPart` names (in one part of a round read in parts: see
+   * removeMissingInstances).
    */
-  async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set(), isPart = false): Promise<void> {
+  async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set(), isLeftToLaterPart: (row: EventRow) => boolean = () => false): Promise<void> {
     if (gone.length > 0 && this.#arrived.length > 0) {
       const goneIds = new Set(gone.map((row) => row.id));
       const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
       for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
     }
-    const unsure = gone.filter((row) => row.provider_series_id !== null && (isPart || unreadableNewIn.has(row.provider_series_id)));
+    const unsure = gone.filter((row) => row.provider_series_id !== null && (isLeftToLaterPart(row) || unreadableNewIn.has(row.provider_series_id)));
     const kept = unsure.length === 0 ? [] : await this.#trx.selectFrom('bot_events').select(['event_id', 'bot_id']).distinct()
       .where('event_id', 'in', unsure.map((row) => row.id)).where('is_live', '=', 1).execute();
     const withBots = new Set(kept.map((link) => link.event_id));
