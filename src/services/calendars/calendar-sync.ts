@@ -2010,8 +2010,9 @@ class SyncedEventWriter {
   /**
    * Deletes what the provider no longer has, once the bots of instances it gave new ids have
    * followed them. In `unreadableNewIn` (series listing an instance that cannot be read and is not
-   * stored), an instance whose live bot followed nothing may have moved to that one: it stays; so
-   * does every such instance `isLeftToLaterPart` names (in one part of a round read in parts: see
+   * stored), an instance whose live bot followed nothing may have moved to that one: it stays,
+   * unless the check before its bot joins found it gone (that check is what settles it); so does
+   * every such instance `isLeftToLaterPart` names (in one part of a round read in parts: see
    * removeMissingInstances).
    */
   async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set(), isLeftToLaterPart: (row: EventRow) => boolean = () => false): Promise<void> {
@@ -2020,12 +2021,13 @@ class SyncedEventWriter {
       const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
       for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
     }
-    const unsure = gone.filter((row) => row.provider_series_id !== null && (isLeftToLaterPart(row) || unreadableNewIn.has(row.provider_series_id)));
+    const isUnreadableKept = (row: EventRow) => unreadableNewIn.has(row.provider_series_id!) && !this.#goneOnLookup.includes(row);
+    const unsure = gone.filter((row) => row.provider_series_id !== null && (isLeftToLaterPart(row) || isUnreadableKept(row)));
     const kept = unsure.length === 0 ? [] : await this.#trx.selectFrom('bot_events').select(['event_id', 'bot_id']).distinct()
       .where('event_id', 'in', unsure.map((row) => row.id)).where('is_live', '=', 1).execute();
     const withBots = new Set(kept.map((link) => link.event_id));
     for (const row of gone) if (!withBots.has(row.id)) await this.#delete(row);
-    await this.#noteKeptForUnreadable(kept.filter((link) => unsure.some((row) => row.id === link.event_id && unreadableNewIn.has(row.provider_series_id!))).map((link) => link.bot_id));
+    await this.#noteKeptForUnreadable(kept.filter((link) => unsure.some((row) => row.id === link.event_id && isUnreadableKept(row))).map((link) => link.bot_id));
   }
 
   /**
