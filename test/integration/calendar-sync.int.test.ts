@@ -4622,6 +4622,90 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const detail = await bot(env, user.auth, botId);
     assert.deepEqual([detail.status, detail.scheduled_join_time], ['Scheduled', iso(first + DAY - LEAD_MS)], JSON.stringify(detail.decisions.map((d) => [d.kind, d.reason])));
   });
+  test('an occurrence deleted before a new round read in parts whose first part completes its series: the later part whose look before the bot joins finds it gone cancels the bot at once', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => {
+      env.microsoft.firstRoundsOmitMasters = false;
+      env.microsoft.throttleEventLookups = null;
+    });
+    // The bot joins 8 - 3 = 5 minutes after the first part: outside that part's look ahead.
+    const first = env.clock.now() + 8 * MIN;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    for (let i = 0; i < 805; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Standup');
+    const botId = await schedule(env, user.auth, event!.id, 'standup');
+    env.microsoft.cancelOccurrence(account.email, seriesId, first);
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    // Part 1 looks the series' master up and completes it; later parts skip it (the same listing).
+    await sync();
+    const seen: string[] = [(await bot(env, user.auth, botId)).status];
+    // Part 2, 2.5 minutes later: the bot joins within the look ahead; the lookup finds the occurrence gone.
+    env.clock.advance(150_000);
+    await env.rc.calendarSync.runDue();
+    seen.push((await bot(env, user.auth, botId)).status);
+    // Part 3 stops at a limit (a 10-minute Retry-After): the round's last part comes after the join time.
+    env.microsoft.throttleEventLookups = { after: 20, retryAfterSeconds: 600 };
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    env.clock.advance(first - LEAD_MS - env.clock.now() - 1000);
+    await env.rc.calendarSync.runDue();
+    const atJoin = await bot(env, user.auth, botId);
+    seen.push(atJoin.status);
+    assert.deepEqual(seen, ['Scheduled', 'Cancelled', 'Cancelled'], `deleted at Graph; the bot after parts 1 and 2 and a second before its join: ${JSON.stringify(seen)} ${JSON.stringify(atJoin.decisions.map((d) => [d.kind, d.reason]))}`);
+  });
+  test('the only occurrence of a series in the window deleted shortly before its bot joins, in a new round read in parts: the first part, whose look finds it gone and which lists nothing of the series, cancels the bot', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
+    const first = env.clock.now() + 5 * MIN;
+    // A series of one occurrence (its last, say): once that is deleted, the round lists nothing of the series.
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Review', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 1, timeZone: 'Europe/Berlin' });
+    for (let i = 0; i < 605; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Review');
+    const botId = await schedule(env, user.auth, event!.id, 'review');
+    env.microsoft.cancelOccurrence(account.email, seriesId, first);
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    await sync();
+    const seen: string[] = [(await bot(env, user.auth, botId)).status];
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    env.clock.advance(first - LEAD_MS - env.clock.now() - 1000);
+    await env.rc.calendarSync.runDue();
+    seen.push((await bot(env, user.auth, botId)).status);
+    assert.deepEqual(seen, ['Cancelled', 'Cancelled'], `deleted at Graph; the bot after the first part and a second before its join: ${JSON.stringify(seen)}`);
+  });
+  test('change notifications during a long Retry-After that ended a part of a round neither fail the connection nor report it', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    t.after(() => {
+      env.microsoft.firstRoundsOmitMasters = false;
+      env.microsoft.throttleEventLookups = null;
+    });
+    const first = env.clock.now() + DAY;
+    for (let i = 0; i < 20; i++) env.microsoft.createEvent(account.email, { subject: `Series ${i}`, startMs: first + i * MIN, endMs: first + i * MIN + HOUR, weeklyCount: 2 });
+    env.microsoft.firstRoundsOmitMasters = true;
+    env.microsoft.expireDeltaTokens();
+    env.microsoft.throttleEventLookups = { after: 10, retryAfterSeconds: 1800 };
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    const healthy = { status: 'active', last_error: null, consecutive_failures: 0, failing_since: null, failing_reported_at: null };
+    const rows: unknown[] = [];
+    let elapsed = 0;
+    for (const at of [MIN, 16 * MIN, 29 * MIN]) {
+      env.clock.advance(at - elapsed);
+      elapsed = at;
+      await env.microsoft.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+      rows.push({ ...await env.rc.database.db.selectFrom('calendar_connections').select(['status', 'last_error', 'consecutive_failures', 'failing_since', 'failing_reported_at']).where('id', '=', calendarId).executeTakeFirstOrThrow() });
+    }
+    assert.deepEqual(rows, [healthy, healthy, healthy]);
+  });
   test('after a 429 on a master lookup ended a part of a round, a push notification or a sync asked for does not call Graph before the Retry-After', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

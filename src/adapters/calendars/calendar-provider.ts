@@ -287,10 +287,16 @@ export interface FetchResult {
    * Of FetchContext.confirm, the meetings the read looked up and found gone, named removed in
    * `changes`. An instance of a series among them goes as one its series' list lacks: its bot
    * follows the instance that replaced it (a series moved to another day gives its occurrences new
-   * ids), and in one part of a round read in parts, one whose series this part did not bring whole
-   * keeps its bot until the part that does (see SyncedEventWriter.removeMissingInstances).
+   * ids), and in one part of a round read in parts, one whose series is left to a later part
+   * (`seriesLeft`) keeps its bot until that part (see SyncedEventWriter.removeMissingInstances).
    */
   goneOnLookup?: string[];
+  /**
+   * With hasMore: the series (by providerSeriesId) the round lists that a later part of it is to
+   * bring (Graph: their masters not looked up yet). Not those an earlier part completed, nor those
+   * the round does not list at all: no later part brings anything of them.
+   */
+  seriesLeft?: string[];
   /**
    * Of FetchContext.missedBefore, the ids this read did not find again, their listed copies left
    * to stand (or a missing master's occurrences looked up one by one): kept on the calendar

@@ -539,6 +539,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
             changes,
             cursor: JSON.stringify({ deltaLink: isFull ? null : firstUrl, fromMs: window.fromMs, toMs: window.toMs, mastersRead: parted.mastersRead } satisfies DeltaCursor),
             hasMore: true,
+            // The series a later part of the round looks up: only an instance of one of these,
+            // found gone before its bot joins, may yet have moved to an instance that part brings.
+            ...(parted.left.length === 0 ? {} : { seriesLeft: parted.left }),
             ...(parted.continueAfterMs === undefined ? {} : { continueAfterMs: parted.continueAfterMs }),
             ...skippedOf(skipped),
             ...misses,
@@ -704,10 +707,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   /**
    * A round's items as changes: occurrences completed from their masters, masters left out.
    * `parted`: the round was read in part (#lookUpMasters): the series done so far (mastersRead),
-   * those this part completed from a master it looked up (completed), and the wait a limit asked
-   * for before the next part (continueAfterMs).
+   * those this part completed from a master it looked up (completed), those left to a later part
+   * (left), and the wait a limit asked for before the next part (continueAfterMs).
    */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: ReadBefore): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'>; parted: { mastersRead: string[]; completed: string[]; continueAfterMs?: number } | null }> {
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: ReadBefore): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'>; parted: { mastersRead: string[]; completed: string[]; left: string[]; continueAfterMs?: number } | null }> {
     const settling: Settling = { missedBefore: readBefore.missedBefore, missed: [], found: new Set(), lookupsLeft: MAX_SETTLING_LOOKUPS };
     const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
@@ -818,7 +821,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     if (stop !== null && (kept === 0 || lookedUp.masters.size === 0)) throw stop;
     const completed = [...lookedUp.masters].flatMap(([seriesId, master]) => (master === null ? [] : [seriesId]));
     const continueAfterMs = stop?.failure.kind === 'rate_limited' ? stop.failure.retryAfterMs : undefined;
-    const parted = kept === 0 ? null : { mastersRead: lookedUp.done, completed, ...(continueAfterMs === undefined ? {} : { continueAfterMs }) };
+    const parted = kept === 0 ? null : { mastersRead: lookedUp.done, completed, left: lookedUp.left, ...(continueAfterMs === undefined ? {} : { continueAfterMs }) };
     if (stop !== null) skipped.warnings.push(`a series master lookup failed (${stop.failure.kind}: ${stop.failure.message}): ${lookedUp.masters.size} looked up, the rest left to the round's next part`);
     if (lookedUp.left.length > 0) {
       const why = stop !== null ? 'the lookups stopped' : `the round lists occurrences of ${masterless.size} series without their master, more than the ${this.#masterLookups} looked up in a read`;

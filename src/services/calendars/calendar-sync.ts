@@ -1986,10 +1986,12 @@ class SyncedEventWriter {
    * following" split), and the round's last part, which takes what the window no longer lists as
    * gone, lets the bot follow it then. An instance the read looked up before its bot joins and
    * found gone (remove, isGoneOnLookup) goes with them, its bot following the instance that
-   * replaced it; in such a part, only when the part brought its series whole: else the instance it
-   * moved to may come in a later part (a series moved to another day whose master this part did
-   * not look up), and its bot stays until then. Its series brought whole and nothing replacing it,
-   * it goes at once (an occurrence deleted shortly before its bot joins).
+   * replaced it in this batch, if one did; in such a part, one whose series is left to a later part
+   * (FetchResult.seriesLeft: a series moved to another day whose master this part did not look up)
+   * stays with its live bot until then, the instance it moved to perhaps coming in that part. Any
+   * other goes at once, its bot cancelled: its series brought whole by this part, completed by an
+   * earlier one (later parts skip it), or not listed in the round at all (its only occurrence in
+   * the window deleted): no later part brings an instance of it to follow.
    */
   async removeMissingInstances(result: FetchResult): Promise<void> {
     const series = new Set(result.completeSeries ?? []);
@@ -2003,8 +2005,9 @@ class SyncedEventWriter {
     }
     const isPart = result.hasMore === true;
     const lookedUp = new Set(this.#goneOnLookup.map((row) => row.id));
+    const left = new Set(result.seriesLeft ?? []);
     await this.#deleteInstancesAndSeries([...gone, ...this.#goneOnLookup], new Set(result.unreadableNewIn ?? []),
-      (row) => isPart && (!lookedUp.has(row.id) || !series.has(row.provider_series_id!)));
+      (row) => isPart && (!lookedUp.has(row.id) || left.has(row.provider_series_id!)));
   }
 
   /**
