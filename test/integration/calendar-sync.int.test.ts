@@ -3335,18 +3335,20 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.deepEqual(await Promise.all(booked.map(noted)), [0, 1, 0]);
       });
 
-      test('an Outlook series moved to another day shortly before a bot joins, its new instance for that week unreadable: the check before the bot joins finds the old occurrence gone, and the bot is cancelled rather than kept at the old time', async () => {
-        const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved custom soon');
+      test('an Outlook series moved to another day shortly before a bot joins, its new instance for that week unreadable: the check before the bot joins finds the old occurrence gone, and the bot is cancelled rather than kept at the old time', async (t) => {
+        // On a Rollcall of its own: the clock moves a day on.
+        const own = await ownFullEnv(t);
+        const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(own, 'Moved custom soon');
         const booked = [];
-        for (const [index, occurrence] of (await sync()).entries()) booked.push(await schedule(env, user.auth, occurrence.id, `moved-custom-soon-${index}`));
+        for (const [index, occurrence] of (await sync()).entries()) booked.push(await schedule(own, user.auth, occurrence.id, `moved-custom-soon-${index}`));
         // Two minutes before the first bot joins, the series moves a day on and its new first
         // instance has a start in a zone Rollcall cannot read: the read that brings the series
         // also looks the old first occurrence up (its bot joins soon) and finds it gone.
-        env.clock.advance(next - LEAD_MS - 2 * MIN - env.clock.now());
-        env.microsoft.shiftSeries(account.email, seriesId, DAY);
-        env.microsoft.customZoneStartOf.add(env.microsoft.occurrenceId(account.email, seriesId, next + DAY));
+        own.clock.advance(next - LEAD_MS - 2 * MIN - own.clock.now());
+        own.microsoft.shiftSeries(account.email, seriesId, DAY);
+        own.microsoft.customZoneStartOf.add(own.microsoft.occurrenceId(account.email, seriesId, next + DAY));
         const after = await sync();
-        const details = await Promise.all(booked.map((id) => bot(env, user.auth, id)));
+        const details = await Promise.all(booked.map((id) => bot(own, user.auth, id)));
         // The trade-off: the meeting may have moved to the unreadable instance, but kept, the bot
         // would join a meeting that may have been deleted.
         assert.deepEqual(details.map((b) => b.status), ['Cancelled', 'Scheduled', 'Scheduled'], JSON.stringify(details[0]!.decisions.map((d) => [d.kind, d.reason])));
