@@ -13,7 +13,7 @@ import { FakeIcsServer, type IcsEvent } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { MAX_MASTER_LOOKUPS } from '../../src/adapters/calendars/microsoft-calendar-provider.ts';
-import { withSchemaBefore } from '../support/migration-fixture.ts';
+import { oldCalendarRow, oldConnectionRow, oldEventRow, withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { CompiledQuery, sql } from 'kysely';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
@@ -6049,23 +6049,12 @@ describe('migration 049', () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
     await withSchemaBefore(49, 'usr_zones', async (database) => {
       const db = database.db as any;
-      const connection = (id: string, provider: string) => ({
-        id, user_id: 'usr_zones', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
-        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
-        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
-      });
+      const connection = (id: string, provider: string) => oldConnectionRow(id, 'usr_zones', provider, at);
       await db.insertInto('calendar_connections').values([connection('cal_placed', 'ics'), connection('cal_iana', 'ics'), connection('cal_deleted', 'ics'), connection('cal_google', 'google')]).execute();
       const validators = { etag: '"v7"', lastModified: 'Fri, 20 Nov 2026 09:00:00 GMT', events: 3 };
-      const calendar = (connectionId: string, providerCalendarId: string, cursor: object) => ({
-        connection_id: connectionId, provider_calendar_id: providerCalendarId, name: null, time_zone: null, is_primary: 1, sync_cursor: JSON.stringify(cursor), last_full_sync_at: null,
-        push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: at, updated_at: at,
-      });
+      const calendar = (connectionId: string, providerCalendarId: string, cursor: object) => oldCalendarRow(connectionId, providerCalendarId, JSON.stringify(cursor), at);
       await db.insertInto('connected_calendars').values([calendar('cal_placed', '', validators), calendar('cal_iana', '', validators), calendar('cal_deleted', '', validators), calendar('cal_google', 'primary', { syncToken: 'abc' })]).execute();
-      const event = (id: string, calendarId: string, timezone: string, recurrence: string | null, isDeleted = 0) => ({
-        id, user_id: 'usr_zones', calendar_id: calendarId, provider_event_id: id, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
-        timezone, meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence, recurring_event_id: null, original_start_ms: null,
-        status: 'confirmed', is_deleted: isDeleted, raw: '{}', created_at: at, updated_at: at, provider_series_id: null, platform: null, provider_calendar_id: null,
-      });
+      const event = (id: string, calendarId: string, timezone: string, recurrence: string | null, isDeleted = 0) => oldEventRow(id, 'usr_zones', calendarId, at, { timezone, recurrence, is_deleted: isDeleted });
       await db.insertInto('events').values([
         event('evt_placed', 'cal_placed', 'Etc/GMT+5', JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20270405T140000Z', 'RDATE:20270405T130000Z'])),
         event('evt_iana', 'cal_iana', 'America/New_York', JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO'])),
@@ -6089,27 +6078,16 @@ describe('migration 049', () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
     await withSchemaBefore(49, 'usr_zones2', async (database) => {
       const db = database.db as any;
-      const connection = (id: string, provider: string) => ({
-        id, user_id: 'usr_zones2', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
-        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
-        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
-      });
+      const connection = (id: string, provider: string) => oldConnectionRow(id, 'usr_zones2', provider, at);
       const ids = ['cal_utc', 'cal_kolkata', 'cal_nulljson', 'cal_notjson', 'cal_nullcol'];
       await db.insertInto('calendar_connections').values(ids.map((id) => connection(id, 'ics'))).execute();
       const validators = { etag: '"v7"', lastModified: 'Fri, 20 Nov 2026 09:00:00 GMT', events: 3 };
-      const calendar = (connectionId: string, cursor: string | null) => ({
-        connection_id: connectionId, provider_calendar_id: '', name: null, time_zone: null, is_primary: 1, sync_cursor: cursor, last_full_sync_at: null,
-        push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: at, updated_at: at,
-      });
+      const calendar = (connectionId: string, cursor: string | null) => oldCalendarRow(connectionId, '', cursor, at);
       await db.insertInto('connected_calendars').values([
         calendar('cal_utc', JSON.stringify(validators)), calendar('cal_kolkata', JSON.stringify(validators)),
         calendar('cal_nulljson', 'null'), calendar('cal_notjson', '{not json'), calendar('cal_nullcol', null),
       ]).execute();
-      const event = (id: string, calendarId: string, timezone: string, recurrence: string | null) => ({
-        id, user_id: 'usr_zones2', calendar_id: calendarId, provider_event_id: id, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
-        timezone, meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence, recurring_event_id: null, original_start_ms: null,
-        status: 'confirmed', is_deleted: 0, raw: '{}', created_at: at, updated_at: at, provider_series_id: null, platform: null, provider_calendar_id: null,
-      });
+      const event = (id: string, calendarId: string, timezone: string, recurrence: string | null) => oldEventRow(id, 'usr_zones2', calendarId, at, { timezone, recurrence });
       // The earlier placed form: a stand-in zone and EXDATE/RDATE corrections over this year and next.
       const placed = JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20270405T090000Z', 'RDATE:20270405T080000Z']);
       await db.insertInto('events').values([
@@ -6140,23 +6118,12 @@ describe('migration 053', () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
     await withSchemaBefore(53, 'usr_allday', async (database) => {
       const db = database.db as any;
-      const connection = (id: string, provider: string) => ({
-        id, user_id: 'usr_allday', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
-        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
-        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
-      });
+      const connection = (id: string, provider: string) => oldConnectionRow(id, 'usr_allday', provider, at);
       await db.insertInto('calendar_connections').values([connection('cal_feed', 'ics'), connection('cal_cut', 'ics'), connection('cal_google', 'google'), connection('cal_outlook', 'microsoft')]).execute();
       const validators = { etag: '"v7"', lastModified: 'Fri, 20 Nov 2026 09:00:00 GMT', events: 3 };
-      const calendar = (connectionId: string, providerCalendarId: string, cursor: object) => ({
-        connection_id: connectionId, provider_calendar_id: providerCalendarId, name: null, time_zone: null, is_primary: 1, sync_cursor: JSON.stringify(cursor), last_full_sync_at: null,
-        push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: at, updated_at: at,
-      });
+      const calendar = (connectionId: string, providerCalendarId: string, cursor: object) => oldCalendarRow(connectionId, providerCalendarId, JSON.stringify(cursor), at);
       await db.insertInto('connected_calendars').values([calendar('cal_feed', '', validators), calendar('cal_cut', '', validators), calendar('cal_google', 'primary', { syncToken: 'abc' }), calendar('cal_outlook', 'primary', { deltaLink: 'x' })]).execute();
-      const event = (id: string, calendarId: string | null, platform: string | null, raw: object) => ({
-        id, user_id: 'usr_allday', calendar_id: calendarId, provider_event_id: calendarId === null ? null : id, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
-        timezone: 'Europe/Berlin', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: null, recurring_event_id: null, original_start_ms: null,
-        status: 'confirmed', is_deleted: 0, raw: JSON.stringify(raw), created_at: at, updated_at: at, provider_series_id: null, platform, provider_calendar_id: null,
-      });
+      const event = (id: string, calendarId: string | null, platform: string | null, raw: object) => oldEventRow(id, 'usr_allday', calendarId, at, { timezone: 'Europe/Berlin', platform, raw: JSON.stringify(raw) });
       const vevent = (dtstart: string) => ({ uid: 'a@b', summary: 'x', vevent: `BEGIN:VEVENT\r\nUID:a@b\r\n${dtstart}\r\nSUMMARY:x\r\nEND:VEVENT` });
       await db.insertInto('events').values([
         event('evt_feed_day', 'cal_feed', 'ics', vevent('DTSTART;VALUE=DATE:20261204')),
@@ -6192,11 +6159,7 @@ describe('migration 053', () => {
       const db = database.db as any;
       // A table never analyzed, as after a restore: no statistics to judge the batches by.
       if (database.engine === 'postgres') await sql`ALTER TABLE events SET (autovacuum_enabled = false)`.execute(db);
-      await db.insertInto('calendar_connections').values({
-        id: 'cal_plan', user_id: 'usr_allday_plan', provider: 'ics', account_id: 'plan@example.com', user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
-        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
-        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
-      }).execute();
+      await db.insertInto('calendar_connections').values(oldConnectionRow('cal_plan', 'usr_allday_plan', 'ics', at)).execute();
       const agenda = 'Planning notes. '.repeat(60);
       for (let batch = 0; batch < 40; batch++) {
         await db.insertInto('events').values(Array.from({ length: 500 }, (_, i) => {
@@ -6204,11 +6167,7 @@ describe('migration 053', () => {
           const platform = n % 3 === 0 ? 'ics' : n % 3 === 1 ? 'google_calendar' : 'outlook_calendar';
           const raw = platform === 'ics' ? { uid: `${n}@feed`, vevent: `BEGIN:VEVENT\r\nDTSTART:20261204T090000Z\r\nDESCRIPTION:${agenda}\r\nEND:VEVENT` }
             : platform === 'google_calendar' ? { start: { date: '2026-12-04' }, description: agenda } : { isAllDay: true, body: { content: agenda } };
-          return {
-            id: `evt_${(n * 7919 % 20000).toString().padStart(5, '0')}`, user_id: 'usr_allday_plan', calendar_id: 'cal_plan', provider_event_id: `p${n}`, title: 't', description: null, location: null,
-            start_ms: at, end_ms: at + 3_600_000, timezone: 'UTC', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: null, recurring_event_id: null,
-            original_start_ms: null, status: 'confirmed', is_deleted: 0, raw: JSON.stringify(raw), created_at: at, updated_at: at, provider_series_id: null, platform, provider_calendar_id: null,
-          };
+          return oldEventRow(`evt_${(n * 7919 % 20000).toString().padStart(5, '0')}`, 'usr_allday_plan', 'cal_plan', at, { provider_event_id: `p${n}`, title: 't', raw: JSON.stringify(raw), platform });
         })).execute();
       }
       // The reads of events by id the migration makes, as it made them.
@@ -8375,16 +8334,10 @@ describe('migration 051', () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
     await withSchemaBefore(51, 'usr_slots', async (database) => {
       const db = database.db as any;
-      await db.insertInto('calendar_connections').values({
-        id: 'cal_slots', user_id: 'usr_slots', provider: 'microsoft', account_id: 'slots@example.com', user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
-        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
-        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
-      }).execute();
-      const event = (id: string, raw: object, fields: { seriesId?: string | null; recurrence?: string | null; isDeleted?: number; startMs?: number } = {}) => ({
-        id, user_id: 'usr_slots', calendar_id: 'cal_slots', provider_event_id: id, title: id, description: null, location: null, start_ms: fields.startMs ?? at, end_ms: (fields.startMs ?? at) + HOUR,
-        timezone: 'UTC', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: fields.recurrence ?? null, recurring_event_id: null, original_start_ms: null,
-        status: 'confirmed', is_deleted: fields.isDeleted ?? 0, raw: JSON.stringify(raw), created_at: at, updated_at: at, provider_series_id: fields.seriesId === undefined ? 'AAMk_master' : fields.seriesId,
-        platform: 'outlook_calendar', provider_calendar_id: 'AQMk',
+      await db.insertInto('calendar_connections').values(oldConnectionRow('cal_slots', 'usr_slots', 'microsoft', at)).execute();
+      const event = (id: string, raw: object, fields: { seriesId?: string | null; recurrence?: string | null; isDeleted?: number; startMs?: number } = {}) => oldEventRow(id, 'usr_slots', 'cal_slots', fields.startMs ?? at, {
+        recurrence: fields.recurrence ?? null, is_deleted: fields.isDeleted ?? 0, raw: JSON.stringify(raw), created_at: at, updated_at: at,
+        provider_series_id: fields.seriesId === undefined ? 'AAMk_master' : fields.seriesId, platform: 'outlook_calendar', provider_calendar_id: 'AQMk',
       });
       await db.insertInto('events').values([
         event('evt_plain', { id: 'AAMk_1', type: 'occurrence', seriesMasterId: 'AAMk_master' }, { startMs: at + DAY }),
