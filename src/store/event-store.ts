@@ -205,19 +205,13 @@ export async function listTitledEventsOfBots(db: Db, userId: string, botIds: rea
  * all-day series, or a day in a timed one), else its series'. Null: not all-day.
  */
 export async function allDayZonesOfLinks(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
-  const ids = [...new Set(links.map((l) => l.event_id))];
-  const rows = new Map<string, { is_all_day: number; platform: string | null; timezone: string | null }>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const read = await db.selectFrom('events').select(['id', 'is_all_day', 'platform', 'timezone'])
-      .where('user_id', '=', userId).where('id', 'in', ids.slice(i, i + 500)).execute();
-    for (const row of read) rows.set(row.id, row);
-  }
+  const ofEvents = await allDayZonesOfEvents(db, userId, links.map((l) => l.event_id));
   const overrides = await occurrenceOverrides(db, userId, links);
   const zones = new Map<string, string | null>();
   for (const link of links) {
     const key = `${link.event_id} ${link.occurrence_key}`;
-    const own = overrides.get(key) ?? rows.get(link.event_id);
-    zones.set(key, own === undefined ? null : allDayZoneOfRow(own));
+    const override = overrides.get(key);
+    zones.set(key, override !== undefined ? allDayZoneOfRow(override) : ofEvents.get(link.event_id) ?? null);
   }
   return zones;
 }
