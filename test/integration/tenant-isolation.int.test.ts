@@ -32,6 +32,8 @@ interface Tenant {
   webhookSecret: string;
   /** Values only this user's objects hold (filled after both tenants exist). */
   privateValues: Set<string>;
+  /** Every value this user's own answers hold (filled after both tenants exist). */
+  seenValues: Set<string>;
   /** Cursors this user's listings handed out. */
   cursors: string[];
 }
@@ -68,7 +70,11 @@ describe('tenant isolation', () => {
     clock.set(NOW + 10_800_000);
     const aliceValues = await collectValues(rc, alice, operations);
     const bobValues = await collectValues(rc, bob, operations);
+    alice.seenValues = aliceValues;
+    bob.seenValues = bobValues;
     // Enum-like values both hold ("Scheduled", "zoom") prove nothing; keep what is Alice's alone.
+    // (A value of hers that Bob's own listings held would be dropped here too: the first test
+    // fails on any value both see that names one of them.)
     alice.privateValues = new Set([...aliceValues].filter((v) => !bobValues.has(v)));
     bob.privateValues = new Set([...bobValues].filter((v) => !aliceValues.has(v)));
     for (const secret of [alice.auth.slice('Token '.length), alice.webhookSecret, alice.statusToken, alice.userId]) alice.privateValues.add(secret);
@@ -109,6 +115,14 @@ describe('tenant isolation', () => {
       assert.deepEqual(urls.map((u) => [u.state, u.gone_bots]), [['disabled', 1]], `${tenant.label}'s callback URL is disabled, a bot's line to it gone`);
     }
     assert.ok(alice.privateValues.size > 20, `only ${alice.privateValues.size} values are Alice's alone`);
+    // Neither user's own answers (every listing and every object, read to find the values the
+    // leak check looks for) hold a value that names the other: one of the other's marks or ids.
+    for (const [reader, owner] of [[bob, alice], [alice, bob]] as const) {
+      const foreign = [...reader.seenValues].filter((v) => namesTenant(owner, v));
+      assert.deepEqual(foreign, [], `${reader.label}'s own answers hold ${owner.label}'s values`);
+    }
+    assert.ok(namesTenant(alice, `No event ${alice.ids.event[0]}`) && namesTenant(alice, [...alice.privateValues].find((v) => v.startsWith('alice-title-'))!), 'namesTenant knows Alice\'s ids and marks');
+    assert.ok(!namesTenant(alice, 'Scheduled') && !namesTenant(alice, bob.ids.bot[0]!), 'namesTenant takes no shared or foreign value for Alice\'s');
     // The leak check is not vacuous: it catches Alice's title in an answer, but not an id Bob sent.
     const title = [...alice.privateValues].find((v) => v.startsWith('alice-title-'))!;
     assert.throws(() => assertNoLeak('self-check', { status: 200, body: { results: [{ title }] }, headers: {} }, []), /leaked/);
@@ -263,6 +277,12 @@ function allIds(tenant: Tenant): string[] {
   return Object.values(tenant.ids).flat();
 }
 
+/** Whether a value names this tenant: holds one of its marks (`alice-title-0007`) or ids. */
+function namesTenant(tenant: Tenant, value: string): boolean {
+  if (new RegExp(`(^|[^a-z])${tenant.label}-[a-z-]+-\\d{4}`).test(value)) return true;
+  return allIds(tenant).some((id) => value.includes(id));
+}
+
 function methodRank(method: string): number {
   return ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].indexOf(method);
 }
@@ -394,6 +414,7 @@ async function seedTenant(rc: TestRollcall, label: string, offsetMs: number, fee
     statusToken: schedules[0]!.status_token,
     webhookSecret: secret.body.secret,
     privateValues: new Set(),
+    seenValues: new Set(),
     cursors: [],
   };
   if (operations.some((op) => /connection/.test(op.path))) {
