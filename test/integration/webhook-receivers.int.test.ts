@@ -1191,6 +1191,49 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     assert.equal((await db.selectFrom('webhook_deliveries').select('redelivered').where('id', '=', message.id).executeTakeFirstOrThrow()).redelivered, 1);
   });
 
+  test('an attempt\'s record PostgreSQL rolls back as a deadlock\'s victim runs again: the message is recorded delivered once, not sent again when its claim runs out', onlyPostgres, async () => {
+    // A receiver that fails the first attempt (500: Standard Webhooks, "Delivery success and
+    // failure", a failure to retry), which writes the URL's record, then takes the retry; its
+    // answer to the retry waits for the test (a test control).
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { letGo = resolve; });
+    let answered = 0;
+    hooks.respond = (r) => (r.url !== '/record-victim' ? { status: 200 } : ++answered === 1 ? { status: 500 } : { status: 200, release: gate });
+    const db = env.rc.database.db;
+    const botId = await book('/record-victim');
+    await env.rc.webhooks.runDue();
+    const holdOf = () => db.selectFrom('webhook_url_holds').select('message_id').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/record-victim`).executeTakeFirst();
+    assert.notEqual(await holdOf(), undefined, 'the failure wrote the URL\'s record');
+    const message = await db.selectFrom('webhook_deliveries').select(['id', 'attempts']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(message.attempts, 1);
+    clock.advance(60_000);
+    // The retry is claimed and sent; its answer waits.
+    const attempt = env.rc.webhooks.runDue();
+    for (let i = 0; i < 500 && env.to('/record-victim').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(env.to('/record-victim').length, 2, 'the retry is under way');
+    // A transaction that takes the two rows in the other order: the message, then the URL's record.
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      // It looks for a deadlock only after ten seconds (the server's deadlock_timeout is a second),
+      // so the record of the answer, waiting since before, is the one to find it and be rolled back.
+      await sql`set local deadlock_timeout = '10s'`.execute(trx);
+      await trx.selectFrom('webhook_deliveries').select('id').where('id', '=', message.id).forUpdate().execute();
+      letGo();
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the record, the URL\'s record deleted, waits for the message');
+      // Waits for the record's deletion of the URL's record: a deadlock. Done at all, it shows that
+      // the record's transaction was rolled back (it could not end otherwise while this one holds the message).
+      await trx.updateTable('webhook_url_holds').set((eb) => ({ failures: eb.ref('failures') })).where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/record-victim`).execute();
+    });
+    await attempt;
+    const recorded = await db.selectFrom('webhook_deliveries').select(['state', 'attempts', 'lease_until_ms']).where('id', '=', message.id).executeTakeFirstOrThrow();
+    assert.deepEqual([recorded.state, recorded.attempts, recorded.lease_until_ms], ['delivered', 2, null], 'the answer is recorded, once');
+    assert.equal(await holdOf(), undefined, 'the URL\'s record goes with the message taken');
+    // Past the claim the attempt had (WEBHOOK_TIMEOUT_MS and 30 s): nothing goes again.
+    clock.advance(10_000 + 30_000 + 1000);
+    await env.rc.webhooks.runDue();
+    assert.equal(env.to('/record-victim').length, 2, 'sent once more than the failed attempt, not again');
+  });
+
   test('the sweep of expired messages while a failure disables their URL: one waits for the other, neither is rolled back', onlyPostgres, async () => {
     const db = env.rc.database.db;
     // With this test's handful of rows and webhook_deliveries_url_waiting there, PostgreSQL's plan

@@ -26,6 +26,7 @@ import { FailureLog } from '../../lib/failure-log.ts';
 import { holdsUrl, isDueToDisable, nextUrlHold, NOT_SENT_PREFIX } from '../../domain/webhook-url-hold.ts';
 import type { Transaction } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
+import { retryingConflicts } from '../../db/race-retry.ts';
 
 /** Attempts a message gets before a refusal of it (isRefusal, twice in a row) stops it holding its bot's line. */
 const REFUSED_ATTEMPTS = 5;
@@ -388,8 +389,8 @@ export class WebhookDelivery {
   /** Gives up a message of a gone line, or to a disabled URL, without sending it; its owner can still redeliver it. */
   async #failUnsent(delivery: Delivery, text: string, outcome: 'gone' | 'disabled'): Promise<void> {
     this.#o.metrics.webhookDeliveries.inc({ outcome });
-    await this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
-      .where('id', '=', delivery.id).execute();
+    await retryingConflicts(() => this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
+      .where('id', '=', delivery.id).execute());
   }
 
   /** Counts a delivery in flight until its attempt is recorded, then looks for more work. */
@@ -450,7 +451,7 @@ export class WebhookDelivery {
       // again (same webhook-id, which receivers deduplicate on) as soon as anyone looks, with no
       // attempt counted against it and no backoff.
       logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook delivery ended by the stop before its answer; it is sent again');
-      await database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null }).where('id', '=', delivery.id).execute();
+      await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null }).where('id', '=', delivery.id).execute());
       return;
     }
     const now = clock.now();
@@ -463,7 +464,7 @@ export class WebhookDelivery {
     const isSetAside = isGone || (isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS);
     metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isGone ? 'gone' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
-      await database.db.transaction().execute(async (trx) => {
+      await retryingConflicts(() => database.db.transaction().execute(async (trx) => {
         // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
         // messages to it at the usual pace. (The URL's rows first, then messages' rows: the order
         // every writer of both takes, so that none waits for another in a circle.)
@@ -471,7 +472,7 @@ export class WebhookDelivery {
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
         await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, last_attempt_at_ms: sentAt, delivered_at: now, lease_until_ms: null, last_error: null })
           .where('id', '=', delivery.id).execute();
-      });
+      }));
       return;
     }
     const error = result.status === null ? (result.error ?? 'no answer') : answerText(result.status, result.location ?? null);
@@ -482,8 +483,8 @@ export class WebhookDelivery {
     if (result.isPermanent) {
       // The guard's verdict does not change by retrying: no retry storm against a private address.
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, reason: error }, 'webhook not sent and given up');
-      await database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_attempt_at_ms: sentAt, lease_until_ms: null, last_error: error.slice(0, 500) })
-        .where('id', '=', delivery.id).execute();
+      await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_attempt_at_ms: sentAt, lease_until_ms: null, last_error: error.slice(0, 500) })
+        .where('id', '=', delivery.id).execute());
       return;
     }
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
@@ -492,7 +493,10 @@ export class WebhookDelivery {
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
     const isRecordingFailure = secrets.length > 0 && !isGone;
-    const unsent = await database.db.transaction().execute(async (trx) => {
+    // Run again, whole, when PostgreSQL rolls it back for a deadlock or a serialization failure
+    // (retryingConflicts): left unrecorded, the message would stay claimed and go again, late,
+    // when its claim ran out. What it logs and counts is done once it is committed (`recorded`).
+    const { unsent, recorded } = await retryingConflicts(() => database.db.transaction().execute(async (trx) => {
       // A failure or a 410 to record: the bot's row is share-locked first (#lockBotForRecord),
       // then the URL's record (the user's hold, or the bot's gone line), then this message, then
       // the URL's other waiting messages in id order: the order of every writer of them. A record
@@ -516,9 +520,10 @@ export class WebhookDelivery {
       // later, wait for its end too, none of them counted as tried.
       // Every failed attempt at the URL (not a 410: that closes the bot's line on its own) extends
       // its run of failures, which disables it after days.
-      if (locked !== null) await this.#recordFailure(trx, locked.row, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding);
-      return isGone ? this.#failGoneLine(trx, delivery, now) : 0;
-    });
+      const recorded = locked !== null ? await this.#recordFailure(trx, locked.row, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding) : () => {};
+      return { unsent: isGone ? await this.#failGoneLine(trx, delivery, now) : 0, recorded };
+    }));
+    recorded();
     if (isGone) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: unsent }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
   }
 
@@ -593,9 +598,10 @@ export class WebhookDelivery {
    * (`isStruggling`) holds it back, paused for the receiver's Retry-After, else for the URL's
    * backoff (the webhook schedule, by failures in a row: webhook-url-hold.ts), then one message at
    * a time until one is taken; any failure extends the URL's run of failures, and a run that has
-   * lasted disableAfterMs disables the URL.
+   * lasted disableAfterMs disables the URL. Answers what to log and count once the transaction is
+   * committed (it may be run again: retryingConflicts).
    */
-  async #recordFailure(trx: Transaction<Schema>, row: Selectable<Schema['webhook_url_holds']> | undefined, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null, isStruggling: boolean): Promise<void> {
+  async #recordFailure(trx: Transaction<Schema>, row: Selectable<Schema['webhook_url_holds']> | undefined, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null, isStruggling: boolean): Promise<() => void> {
     const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms), failingSinceMs: Number(row.failing_since_ms), runMessageId: row.run_message_id, hasSeveralMessages: row.several_messages === 1 } : null;
     const wasDisabled = row?.disabled_at_ms != null;
     const hold = nextUrlHold(previous, { messageId: delivery.message_id, startedAtMs: sentAt, nowMs: now, retryAfterMs, isStruggling, isDisabled: wasDisabled }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
@@ -606,16 +612,22 @@ export class WebhookDelivery {
       message_id: delivery.message_id, run_message_id: hold.runMessageId, several_messages: hold.hasSeveralMessages ? 1 : 0,
       disabled_at_ms: isDisabling ? now : wasDisabled ? Number(row.disabled_at_ms) : null,
     }).where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
-    if (isStruggling && hold.failures === 1 && (previous === null || previous.failures === 0 || previous.failingSinceMs !== hold.failingSinceMs)) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
+    const isNewlyStruggling = isStruggling && hold.failures === 1 && (previous === null || previous.failures === 0 || previous.failingSinceMs !== hold.failingSinceMs);
+    const warnStruggling = () => {
+      if (isNewlyStruggling) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
+    };
     // Disabled (by this failure or before it, while this attempt was under way): the message is
     // given up with its own error, unless its owner redelivered it.
     if (isDisabling || wasDisabled) await trx.updateTable('webhook_deliveries').set({ state: 'failed' }).where('id', '=', delivery.id).where('redelivered', '=', 0).execute();
-    if (!isDisabling) return;
+    if (!isDisabling) return warnStruggling;
     // Every other message of the user's to the URL still waiting fails unsent (those their owner
     // redelivered go on); those queued later fail when their turn comes.
     const unsent = await this.#failWaiting(trx, delivery, 'user', now, disabledText(hold.failingSinceMs, delivery.message_id));
-    if (unsent > 0) this.#o.metrics.webhookDeliveries.inc({ outcome: 'disabled' }, unsent);
-    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: unsent }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
+    return () => {
+      warnStruggling();
+      if (unsent > 0) this.#o.metrics.webhookDeliveries.inc({ outcome: 'disabled' }, unsent);
+      this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: unsent }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
+    };
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came (`isNoAnswer` when the receiver could not be reached or did not answer in time). */
