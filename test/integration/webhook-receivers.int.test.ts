@@ -1000,6 +1000,53 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
   });
 });
 
+describe('status webhooks: a disabled URL while a redelivered message tries it', () => {
+  // A URL disabled after an hour of failures; a timeout long enough for an answer held open below.
+  const env = receiverSuite('disabled', { WEBHOOK_DISABLE_AFTER_HOURS: '1', WEBHOOK_TIMEOUT_MS: '10000' });
+  const { hooks, clock, book } = env;
+
+  test('a message queued while a redelivered one is under way fails unsent at once, not after that attempt: a disabled URL sends only what its owner redelivered', async () => {
+    // A receiver that is down (503: Standard Webhooks, "Delivery success and failure", a failure
+    // to retry; a struggling answer, which holds the URL back), then back, its answer to the
+    // redelivered message waiting for the test (a test control).
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { letGo = resolve; });
+    let isDown = true;
+    hooks.respond = (r) => (r.url !== '/redelivered-try' ? { status: 200 } : isDown ? { status: 503 } : { status: 200, release: gate });
+    const db = env.rc.database.db;
+    const holdOf = () => db.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/redelivered-try`).executeTakeFirst();
+    await book('/redelivered-try');
+    await book('/redelivered-try');
+    for (let minutes = 0; (await holdOf())?.disabled_at_ms == null; minutes += 5) {
+      assert.ok(minutes <= 180, 'disabled within three hours');
+      await env.rc.webhooks.runDue();
+      clock.advance(5 * 60_000);
+    }
+    const hold = (await holdOf())!;
+    assert.ok(hold.failures > 0, 'held back as struggling too: its messages go one at a time');
+    isDown = false;
+    const sent = env.to('/redelivered-try').length;
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${hold.message_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    const attempt = env.rc.webhooks.runDue();
+    for (let i = 0; i < 500 && env.to('/redelivered-try').length === sent; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(env.to('/redelivered-try').length, sent + 1, 'the redelivered message is under way');
+    // Queued while it is: not to be sent to a disabled URL, it fails unsent when its turn comes.
+    const later = await book('/redelivered-try');
+    const stateOf = () => db.selectFrom('webhook_deliveries').select(['state', 'attempts', 'last_error']).where('bot_id', '=', later).executeTakeFirstOrThrow();
+    const round = env.rc.webhooks.runDue();
+    for (let i = 0; i < 300 && (await stateOf()).state === 'pending'; i++) await new Promise((r) => setTimeout(r, 10));
+    const unsent = await stateOf();
+    letGo();
+    await Promise.all([attempt, round]);
+    assert.deepEqual([unsent.state, unsent.attempts], ['failed', 0], 'given up while the redelivered message was under way');
+    assert.match(unsent.last_error!, new RegExp(`^not sent: every attempt to this URL has failed since .*, so it is disabled \\(redeliver ${hold.message_id} to open it again\\)$`));
+    // The redelivered message is taken: the URL opens again; the unsent one stays as it was.
+    assert.equal(await holdOf(), undefined, 'open again');
+    assert.equal(env.to('/redelivered-try').length, sent + 1, 'nothing but the redelivered message was sent');
+    assert.equal((await stateOf()).state, 'failed');
+  });
+});
+
 describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQL)', () => {
   // A URL disabled after an hour of failures; a timeout long enough for a request held open below.
   const env = receiverSuite('locks', { WEBHOOK_DISABLE_AFTER_HOURS: '1', WEBHOOK_TIMEOUT_MS: '10000' });

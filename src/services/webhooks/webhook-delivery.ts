@@ -235,9 +235,20 @@ export class WebhookDelivery {
       // outbox holds).
       let candidates = this.#eligible(trx, now).orderBy('d.id').limit(room);
       if (fullUsers.length > 0) candidates = candidates.where('d.user_id', 'not in', fullUsers);
-      // Nor to a held URL that a message is already trying.
+      // Nor to a held URL that a message is already trying. A disabled URL's messages that are not
+      // to be sent (all but those their owner redelivered) do not wait for that attempt: they fail
+      // unsent when their turn comes, whatever is under way to the URL, as they do whatever its pause.
       const heldBusy = [...new Map([...this.#heldInFlight.values()].map((h) => [urlKey({ user_id: h.userId, url: h.url }), h])).values()];
-      if (heldBusy.length > 0) candidates = candidates.where((eb) => eb.not(eb.or(heldBusy.map((h) => eb.and([eb('d.user_id', '=', h.userId), eb('d.url', '=', h.url)])))));
+      if (heldBusy.length > 0) {
+        candidates = candidates.where((eb) => eb.not(eb.and([
+          eb.or(heldBusy.map((h) => eb.and([eb('d.user_id', '=', h.userId), eb('d.url', '=', h.url)]))),
+          eb.or([
+            eb('d.redelivered', '=', 1),
+            eb.not(eb.exists(eb.selectFrom('webhook_url_holds as u').select('u.user_id')
+              .whereRef('u.user_id', '=', 'd.user_id').whereRef('u.url', '=', 'd.url').where('u.disabled_at_ms', 'is not', null))),
+          ]),
+        ])));
+      }
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
       const rows = await candidates.execute();
       // The failing URLs among them: a held one (its pause over) gets one message at a time; a
