@@ -241,8 +241,12 @@ export interface WebhookUrlHoldsTable {
   last_failure_at_ms: number;
   /** The first failure of the run: every attempt since failed. */
   failing_since_ms: number;
-  /** The latest message that failed: the one a notice names to redeliver. */
-  message_id: string;
+  /**
+   * The latest message that failed: the one a notice names to redeliver. Once that one is deleted
+   * with its bot's data, the latest of the user's messages to the URL left; null when none is
+   * (migration 056), until a message to the URL fails.
+   */
+  message_id: string | null;
   /** The message whose failure started the run. */
   run_message_id: string;
   /** 1 once a message other than run_message_id failed in the run too (a URL is disabled only then). */

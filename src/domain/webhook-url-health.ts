@@ -16,7 +16,8 @@ export interface UrlHoldRecord {
   failures: number;
   lastFailureAtMs: number;
   failingSinceMs: number;
-  messageId: string;
+  /** Null when none of the user's messages to the URL is left to name (deleted with their bots' data). */
+  messageId: string | null;
   disabledAtMs: number | null;
 }
 
@@ -29,7 +30,7 @@ export interface UrlHealth {
   disabledAtMs: number | null;
   /**
    * The message whose redelivery opens the URL again (or ends its pause): the latest that failed.
-   * Null when the URL is neither disabled, paused nor failing.
+   * Null when the URL is neither disabled, paused nor failing, or when its record names no message.
    */
   reopenMessageId: string | null;
   /**

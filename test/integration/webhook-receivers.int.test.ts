@@ -664,6 +664,21 @@ test('migration 054 gives each gone line the owner of its message; a line naming
   });
 });
 
+test('migration 056 keeps every URL record as it was, and lets one name no message', async () => {
+  await withSchemaBefore(56, 'usr_holds', async (database) => {
+    const db = database.db;
+    const hold = { user_id: 'usr_holds', url: 'https://a.example/hook', paused_until_ms: 5, failures: 2, last_failure_at_ms: 3, failing_since_ms: 1, message_id: 'msg_1', run_message_id: 'msg_0', several_messages: 1, disabled_at_ms: 4 };
+    await db.insertInto('webhook_url_holds').values(hold).execute();
+    await assert.rejects(db.insertInto('webhook_url_holds').values({ ...hold, url: 'https://b.example/hook', message_id: null }).execute(), 'NOT NULL before it');
+    await migrate(db, database.engine, MIGRATIONS);
+    const rows = await db.selectFrom('webhook_url_holds').selectAll().execute();
+    assert.deepEqual(rows.map((r) => ({ ...r, paused_until_ms: Number(r.paused_until_ms), last_failure_at_ms: Number(r.last_failure_at_ms), failing_since_ms: Number(r.failing_since_ms), disabled_at_ms: Number(r.disabled_at_ms) })), [hold]);
+    await db.insertInto('webhook_url_holds').values({ ...hold, url: 'https://b.example/hook', message_id: null }).execute();
+    // The key still holds: one record per user and URL.
+    await assert.rejects(db.insertInto('webhook_url_holds').values(hold).execute());
+  });
+});
+
 describe('status webhooks: a held URL takes one message at a time', () => {
   // A timeout long enough for the receiver below to hold a request open while the test looks.
   const env = receiverSuite('paced', { WEBHOOK_TIMEOUT_MS: '10000' });
@@ -981,6 +996,55 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     assert.equal(hooks.received.filter((r) => r.url === '/urls-soon').length, tries + 1);
   });
 
+  test('deleting the data of the one bot whose messages went to a disabled URL keeps it disabled, naming no message: one queued after fails unsent naming itself, until it is redelivered and taken', async () => {
+    // A receiver that, until it is fixed, refuses the bot's first message (422: set aside after five
+    // attempts, so that the next one is tried) and fails the others (500): two messages failing.
+    let isDown = true;
+    hooks.respond = (r) => (r.url !== '/urls-kept' || !isDown ? { status: 200 } : { status: (r.json?.bot_event ?? r.json?.event) === 'bot.scheduled' ? 422 : 500 });
+    const start = clock.now() + DAY;
+    const event = await env.rc.request('POST', '/api/v1/calendar/events', { auth: env.user.auth, body: { title: 'urls kept', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    const schedule = async (path: string) => {
+      const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: env.user.auth, body: { deduplication_key: 'urls-kept', bot_config: { callback_url: `${env.base}${path}` } } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.bot_id as string;
+    };
+    // Two messages of one bot failing for an hour: the URL is disabled.
+    const botId = await schedule('/urls-kept');
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(start + 30 * 60_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    let disabled: UrlView | undefined;
+    for (let minutes = 0; (disabled = await urlOf('/urls-kept'))?.state !== 'disabled'; minutes += 5) {
+      assert.ok(minutes <= 180, JSON.stringify(disabled));
+      await env.rc.webhooks.runDue();
+      clock.advance(5 * 60_000);
+    }
+    // The bot is given another URL (the newest bot_config wins), then its data is deleted: its
+    // notices go to the new URL, and none of the user's messages to the disabled one is left.
+    assert.equal(await schedule('/urls-moved'), botId);
+    await env.rc.webhooks.runDue();
+    const deleted = await env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    await env.rc.webhooks.runDue();
+    const left = await env.rc.database.db.selectFrom('webhook_deliveries').select('id').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/urls-kept`).execute();
+    assert.deepEqual(left, [], 'no message to the URL is left');
+    const kept = await urlOf('/urls-kept');
+    assert.deepEqual([kept?.state, kept?.disabled_at, kept?.failing_since, kept?.reopen_delivery_id], ['disabled', disabled!.disabled_at, disabled!.failing_since, null], 'still disabled, naming no message');
+    // A message queued after is not sent: it fails unsent, naming itself to redeliver.
+    const sent = env.to('/urls-kept').length;
+    const later = await book('/urls-kept');
+    await env.rc.webhooks.runDue();
+    assert.equal(env.to('/urls-kept').length, sent, 'nothing sent to the disabled URL');
+    const [unsent] = await deliveriesOf(later);
+    assert.deepEqual([unsent!.status, unsent!.attempts, unsent!.last_error], ['failed', 0, `not sent: every attempt to this URL has failed since ${disabled!.failing_since}, so it is disabled (redeliver ${unsent!.delivery_id} to open it again)`]);
+    // Its owner redelivers it and the receiver, back, takes it: the URL opens again.
+    isDown = false;
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${unsent!.delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
+    assert.deepEqual((await deliveriesOf(later)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+    assert.deepEqual([(await urlOf('/urls-kept'))?.state, (await urlOf('/urls-kept'))?.reopen_delivery_id], ['ok', null]);
+  });
+
   test('each URL lists its own gone lines, up to ten, however many another URL has', async () => {
     // Gone lines as a 410 writes them (webhook-delivery.ts #recordGone), each naming one of the user's
     // messages: 1001 to one URL, sorted first, and one to another.
@@ -1203,7 +1267,7 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     const left = new Set((await db.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', env.user.userId).execute()).map((m) => m.message_id));
     const hold = await holdOf();
     assert.ok(hold, 'the new URL has its hold');
-    assert.ok(left.has(hold.message_id), `the hold of ${hold.url} names ${hold.message_id}, a message that is no longer there`);
+    assert.ok(hold.message_id !== null && left.has(hold.message_id), `the hold of ${hold.url} names ${hold.message_id}, a message that is no longer there`);
   });
 
   test('a redelivery PostgreSQL rolls back as a deadlock\'s victim runs again: answered 200, not 500', onlyPostgres, async () => {

@@ -506,7 +506,7 @@ export class BotManagement {
 }
 
 interface UrlRecords {
-  holds: { url: string; message_id: string }[];
+  holds: { url: string; message_id: string | null }[];
   gone: { url: string; message_id: string }[];
 }
 
@@ -528,8 +528,13 @@ async function lockUrlRecords(trx: Transaction<Schema>, engine: Engine, userId: 
 /**
  * After a bot's sent webhooks are deleted: the records of its failing callback URLs
  * (webhook_url_holds, the user's; gone_webhook_urls, the bot's; `records`, locked before the
- * deletion) name a message to redeliver. A hold naming a deleted message names the latest message
- * of the user's left for its URL instead, or goes when none is left. A gone line naming a deleted
+ * deletion) name a message to redeliver. A hold naming a deleted message (or none) names the
+ * latest message of the user's left for its URL instead, or none when none is left (migration
+ * 056); it never goes: the URL stays disabled, paused or paced, its run of failures going on, until
+ * a message to it is taken, whatever is deleted. The message named may be one still waiting: to a
+ * disabled URL it fails unsent when its turn comes, its error naming itself to redeliver; to a URL
+ * that is not, it is sent when its turn comes, and its answer is recorded as any other's (taken,
+ * the hold goes; failing, it is named again). A gone line naming a deleted
  * message names the latest of its bot's messages to the URL that failed instead, or goes when none
  * did (as migration 054 does): never a message still waiting, which would then fail unsent for a
  * 410 to itself. The bot's sent messages having gone, its line goes: its waiting messages are then
@@ -543,10 +548,9 @@ async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: str
   };
   const isLeft = async (messageId: string) => (await trx.selectFrom('webhook_deliveries').select('id').where('message_id', '=', messageId).executeTakeFirst()) !== undefined;
   for (const hold of records.holds) {
-    if (await isLeft(hold.message_id)) continue;
-    const latest = await latestLeft(hold.url, false);
-    if (latest === undefined) await trx.deleteFrom('webhook_url_holds').where('user_id', '=', userId).where('url', '=', hold.url).execute();
-    else await trx.updateTable('webhook_url_holds').set({ message_id: latest }).where('user_id', '=', userId).where('url', '=', hold.url).execute();
+    if (hold.message_id !== null && await isLeft(hold.message_id)) continue;
+    const latest = (await latestLeft(hold.url, false)) ?? null;
+    if (latest !== hold.message_id) await trx.updateTable('webhook_url_holds').set({ message_id: latest }).where('user_id', '=', userId).where('url', '=', hold.url).execute();
   }
   for (const line of records.gone) {
     if (await isLeft(line.message_id)) continue;

@@ -62,7 +62,10 @@ function notSentText(goneMessageId: string): string {
   return `${NOT_SENT_PREFIX} the receiver answered 410 Gone to ${goneMessageId} (redeliver that one to open this URL again)`;
 }
 
-/** last_error of a message not sent because its URL is disabled after days of failures. */
+/**
+ * last_error of a message not sent because its URL is disabled after days of failures; `messageId`
+ * the one to redeliver (the URL's record names it: the latest that failed, else the message itself).
+ */
 function disabledText(failingSinceMs: number, messageId: string): string {
   return `${NOT_SENT_PREFIX} every attempt to this URL has failed since ${new Date(failingSinceMs).toISOString()}, so it is disabled (redeliver ${messageId} to open it again)`;
 }
@@ -256,7 +259,9 @@ export class WebhookDelivery {
       const failing = rows.length === 0 ? [] : await trx.selectFrom('webhook_url_holds').select(['user_id', 'url', 'failures', 'failing_since_ms', 'message_id', 'disabled_at_ms'])
         .where('user_id', 'in', [...new Set(rows.map((row) => row.user_id))]).execute();
       const held = new Set(failing.filter((f) => f.failures > 0).map(urlKey));
-      const disabled = new Map(failing.filter((f) => f.disabled_at_ms !== null).map((f) => [urlKey(f), disabledText(Number(f.failing_since_ms), f.message_id)]));
+      // (A record that names no message, none of the user's to the URL being left, has each
+      // message not sent name itself.)
+      const disabled = new Map(failing.filter((f) => f.disabled_at_ms !== null).map((f) => [urlKey(f), (own: string) => disabledText(Number(f.failing_since_ms), f.message_id ?? own)]));
       const isUnsent = (row: { user_id: string; url: string; redelivered: number }) => row.redelivered === 0 && disabled.has(urlKey(row));
       const taken = new Map<string, number>();
       // A held URL takes one message at a time: none while a message is under way to it, even
@@ -279,7 +284,7 @@ export class WebhookDelivery {
       if (ids.length === 0) return [];
       const leased = await trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
         .where('id', 'in', ids).returningAll().execute();
-      return leased.map((delivery) => ({ ...delivery, isHeld: held.has(urlKey(delivery)) && !isUnsent(delivery), disabledText: isUnsent(delivery) ? disabled.get(urlKey(delivery))! : null }));
+      return leased.map((delivery) => ({ ...delivery, isHeld: held.has(urlKey(delivery)) && !isUnsent(delivery), disabledText: isUnsent(delivery) ? disabled.get(urlKey(delivery))!(delivery.message_id) : null }));
     });
     if (claimed.length === 0) return 0;
     for (const delivery of claimed) if (delivery.isHeld) this.#heldInFlight.set(delivery.id, { userId: delivery.user_id, url: delivery.url });
