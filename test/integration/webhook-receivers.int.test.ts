@@ -1345,6 +1345,41 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     assert.equal(env.to('/record-victim').length, 2, 'sent once more than the failed attempt, not again');
   });
 
+  test('a failure\'s record PostgreSQL rolls back as a deadlock\'s victim runs again: the attempt and the URL\'s pause are recorded once, the message not left claimed', onlyPostgres, async () => {
+    // A receiver that fails the first attempt (500, a failure to retry), which writes the URL's
+    // record, then says it is down (503: Standard Webhooks, "Delivery success and failure"), which
+    // pauses the URL; that answer waits for the test (a test control).
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { letGo = resolve; });
+    let answered = 0;
+    hooks.respond = (r) => (r.url !== '/failure-victim' ? { status: 200 } : ++answered === 1 ? { status: 500 } : { status: 503, release: gate });
+    const db = env.rc.database.db;
+    const botId = await book('/failure-victim');
+    await env.rc.webhooks.runDue();
+    const holdOf = () => db.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/failure-victim`).executeTakeFirstOrThrow();
+    assert.equal((await holdOf()).failures, 0, 'a 500 holds nothing back');
+    const message = await db.selectFrom('webhook_deliveries').select('id').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    clock.advance(60_000);
+    const attempt = env.rc.webhooks.runDue();
+    for (let i = 0; i < 500 && env.to('/failure-victim').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(env.to('/failure-victim').length, 2, 'the retry is under way');
+    // A transaction that takes the two rows in the other order: the message, then the URL's record.
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      await sql`set local deadlock_timeout = '10s'`.execute(trx);
+      await trx.selectFrom('webhook_deliveries').select('id').where('id', '=', message.id).forUpdate().execute();
+      letGo();
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the record, the URL\'s record locked, waits for the message');
+      await trx.updateTable('webhook_url_holds').set((eb) => ({ failures: eb.ref('failures') })).where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/failure-victim`).execute();
+    });
+    await attempt;
+    const recorded = await db.selectFrom('webhook_deliveries').select(['state', 'attempts', 'lease_until_ms', 'last_error']).where('id', '=', message.id).executeTakeFirstOrThrow();
+    assert.deepEqual([recorded.state, recorded.attempts, recorded.lease_until_ms, recorded.last_error], ['pending', 2, null, 'HTTP 503'], 'the answer is recorded, once');
+    const hold = await holdOf();
+    assert.equal(hold.failures, 1, 'one struggling answer counted');
+    assert.ok(Number(hold.paused_until_ms) > clock.now(), 'the URL is paused');
+  });
+
   test('the sweep of expired messages while a failure disables their URL: one waits for the other, neither is rolled back', onlyPostgres, async () => {
     const db = env.rc.database.db;
     // With this test's handful of rows and webhook_deliveries_url_waiting there, PostgreSQL's plan
