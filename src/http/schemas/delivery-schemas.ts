@@ -51,7 +51,7 @@ export const WebhookUrl = Type.Object({
   last_failure_at: Nullable(Type.String({ format: 'date-time', description: 'Its latest failed attempt, while it is failing (for a disabled URL, a redelivered message\'s failure can come days after disabled_at)' })),
   paused_until: Nullable(Type.String({ format: 'date-time', description: 'Nothing goes to it before then (its receiver asked for a pause, or was found down); null when no pause is running' })),
   disabled_at: Nullable(Type.String({ format: 'date-time', description: 'When it was disabled; null while it is not' })),
-  reopen_delivery_id: Nullable(Type.String({ description: 'The latest message that failed: redeliver it (POST /webhooks/deliveries/{delivery_id}/redeliver) to end a pause, or, taken by the receiver, to open a disabled URL again; null when the URL is not failing' })),
+  reopen_delivery_id: Nullable(Type.String({ description: 'The latest message that failed: redeliver it (POST /webhooks/deliveries/{delivery_id}/redeliver) to end a pause, or, taken by the receiver, to open a disabled URL again; null when the URL is not failing, or when none of the caller\'s messages to it is left to name (deleted with their bots\' data)' })),
   waiting: Type.Integer({ minimum: 0, description: 'Messages to it still to go out' }),
   failed_unsent: Type.Integer({ minimum: 0, description: 'Messages to it, among the caller\'s latest 1000, given up without being sent (last_error "not sent: ..."); they are not sent again by themselves' }),
   gone_bots: Type.Integer({ minimum: 0, description: 'Bots whose line to it is gone (the receiver answered 410 Gone to one of their messages): their messages to it fail unsent' }),
