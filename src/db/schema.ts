@@ -247,8 +247,11 @@ export interface WebhookUrlHoldsTable {
    * (migration 056), until a message to the URL fails.
    */
   message_id: string | null;
-  /** The message whose failure started the run. */
-  run_message_id: string;
+  /**
+   * The message whose failure started the run; null once that one is deleted with its bot's data
+   * (migration 056): any message failing next is then another.
+   */
+  run_message_id: string | null;
   /** 1 once a message other than run_message_id failed in the run too (a URL is disabled only then). */
   several_messages: number;
   /** When the run had lasted WEBHOOK_DISABLE_AFTER_HOURS and the URL was disabled; null while it is not. */

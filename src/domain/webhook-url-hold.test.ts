@@ -85,6 +85,15 @@ test('a run counts the messages that failed in it: one message failing again and
   assert.deepEqual([later.runMessageId, later.hasSeveralMessages], ['c', false], 'a new run starts with its own first message');
 });
 
+test('a run whose first message was deleted (run message null) goes on naming none: the next message failing is another, making several', () => {
+  const first = nextUrlHold(null, { messageId: 'a', startedAtMs: 0, nowMs: 0, retryAfterMs: null, isStruggling: false }, delay);
+  const deleted = { ...first, runMessageId: null };
+  const next = nextUrlHold(deleted, { messageId: 'b', startedAtMs: 1000, nowMs: 1000, retryAfterMs: null, isStruggling: false }, delay);
+  assert.deepEqual([next.runMessageId, next.hasSeveralMessages, next.failingSinceMs], [null, true, 0]);
+  const later = nextUrlHold(deleted, { messageId: 'c', startedAtMs: 2 * FAILING_RUN_GAP_MS, nowMs: 2 * FAILING_RUN_GAP_MS, retryAfterMs: null, isStruggling: false }, delay);
+  assert.deepEqual([later.runMessageId, later.hasSeveralMessages], ['c', false], 'a new run starts with its own first message');
+});
+
 test('a new run of failures (after a day with none) starts the backoff again at its first step', () => {
   // A URL that struggled for a while, whose messages then all ended without a 2xx (expired, set
   // aside, gone): its row stays, with its backoff at the one-hour cap.

@@ -30,8 +30,8 @@ export interface UrlHold {
   lastFailureAtMs: number;
   /** The first failure of the run: every attempt at the URL since failed. */
   failingSinceMs: number;
-  /** The message whose failure started the run. */
-  runMessageId: string;
+  /** The message whose failure started the run; null once it is deleted (any message failing next is another). */
+  runMessageId: string | null;
   /** Whether a message other than runMessageId has failed in the run too. */
   hasSeveralMessages: boolean;
 }
@@ -66,7 +66,7 @@ export function nextUrlHold(previous: UrlHold | null, attempt: { messageId: stri
   // The backoff's step: restarted after a quiet day, the run's or not.
   const failuresBefore = run === null || isQuiet ? 0 : run.failures;
   const failingSinceMs = run?.failingSinceMs ?? attempt.nowMs;
-  const runMessageId = run?.runMessageId ?? attempt.messageId;
+  const runMessageId = run !== null ? run.runMessageId : attempt.messageId;
   const hasSeveralMessages = run !== null && (run.hasSeveralMessages || run.runMessageId !== attempt.messageId);
   const lastFailureAtMs = Math.max(previous?.lastFailureAtMs ?? 0, attempt.nowMs);
   // (A pause of an ended run is long over: it is kept only as the latest one asked for.)

@@ -664,16 +664,17 @@ test('migration 054 gives each gone line the owner of its message; a line naming
   });
 });
 
-test('migration 056 keeps every URL record as it was, and lets one name no message', async () => {
+test('migration 056 keeps every URL record as it was, and lets one name no message, nor the message that started its run', async () => {
   await withSchemaBefore(56, 'usr_holds', async (database) => {
     const db = database.db;
     const hold = { user_id: 'usr_holds', url: 'https://a.example/hook', paused_until_ms: 5, failures: 2, last_failure_at_ms: 3, failing_since_ms: 1, message_id: 'msg_1', run_message_id: 'msg_0', several_messages: 1, disabled_at_ms: 4 };
     await db.insertInto('webhook_url_holds').values(hold).execute();
     await assert.rejects(db.insertInto('webhook_url_holds').values({ ...hold, url: 'https://b.example/hook', message_id: null }).execute(), 'NOT NULL before it');
+    await assert.rejects(db.insertInto('webhook_url_holds').values({ ...hold, url: 'https://b.example/hook', run_message_id: null }).execute(), 'NOT NULL before it');
     await migrate(db, database.engine, MIGRATIONS);
     const rows = await db.selectFrom('webhook_url_holds').selectAll().execute();
     assert.deepEqual(rows.map((r) => ({ ...r, paused_until_ms: Number(r.paused_until_ms), last_failure_at_ms: Number(r.last_failure_at_ms), failing_since_ms: Number(r.failing_since_ms), disabled_at_ms: Number(r.disabled_at_ms) })), [hold]);
-    await db.insertInto('webhook_url_holds').values({ ...hold, url: 'https://b.example/hook', message_id: null }).execute();
+    await db.insertInto('webhook_url_holds').values({ ...hold, url: 'https://b.example/hook', message_id: null, run_message_id: null }).execute();
     // The key still holds: one record per user and URL.
     await assert.rejects(db.insertInto('webhook_url_holds').values(hold).execute());
   });
@@ -1037,6 +1038,17 @@ describe('status webhooks: GET /webhooks/urls says how each callback URL stands'
     assert.equal(env.to('/urls-kept').length, sent, 'nothing sent to the disabled URL');
     const [unsent] = await deliveriesOf(later);
     assert.deepEqual([unsent!.status, unsent!.attempts, unsent!.last_error], ['failed', 0, `not sent: every attempt to this URL has failed since ${disabled!.failing_since}, so it is disabled (redeliver ${unsent!.delivery_id} to open it again)`]);
+    // The deletion left no trace of the deleted messages in the URL's record: the message that
+    // started its run of failures is named no more either.
+    const record = () => env.rc.database.db.selectFrom('webhook_url_holds').select(['message_id', 'run_message_id']).where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/urls-kept`).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...(await record()) }, { message_id: null, run_message_id: null });
+    // Deleting the data of another bot, none of whose messages went to the URL, leaves its record
+    // naming none: the message given up unsent still names itself, and the next one will too.
+    const other = await book('/urls-moved');
+    await env.rc.webhooks.runDue();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/bots/${other}/delete`, { auth: env.user.auth })).status, 200);
+    assert.deepEqual({ ...(await record()) }, { message_id: null, run_message_id: null }, 'an unrelated deletion names no message');
+    assert.equal((await urlOf('/urls-kept'))?.reopen_delivery_id, null);
     // Its owner redelivers it and the receiver, back, takes it: the URL opens again.
     isDown = false;
     assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${unsent!.delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);

@@ -7,7 +7,9 @@ import type { Engine } from '../database.ts';
  * user's messages to the URL is left (deleted with their bots' data). A deletion of a bot's data
  * used to drop the record then, which opened a disabled URL, ended a pause and forgot the run of
  * failures, though its receiver had not taken a message; the record now stays, naming none, until
- * a message to the URL fails (it is named) or is taken (the record goes). On SQLite, which cannot
+ * a message to the URL fails (it is named) or is taken (the record goes). `run_message_id` may be
+ * null too: the message that started the run of failures, once deleted, is named by no record.
+ * On SQLite, which cannot
  * drop a NOT NULL, the table is built again inside the migration's transaction.
  */
 export const urlHoldWithoutMessage: Migration = {
@@ -15,7 +17,7 @@ export const urlHoldWithoutMessage: Migration = {
   name: 'url-hold-without-message',
   async up(db: Kysely<any>, engine: Engine) {
     if (engine === 'postgres') {
-      await sql`ALTER TABLE webhook_url_holds ALTER COLUMN message_id DROP NOT NULL`.execute(db);
+      await sql`ALTER TABLE webhook_url_holds ALTER COLUMN message_id DROP NOT NULL, ALTER COLUMN run_message_id DROP NOT NULL`.execute(db);
       return;
     }
     await db.schema.alterTable('webhook_url_holds').renameTo('webhook_url_holds_055').execute();
@@ -27,7 +29,7 @@ export const urlHoldWithoutMessage: Migration = {
       .addColumn('last_failure_at_ms', 'bigint', (c) => c.notNull())
       .addColumn('failing_since_ms', 'bigint', (c) => c.notNull())
       .addColumn('message_id', 'text')
-      .addColumn('run_message_id', 'text', (c) => c.notNull())
+      .addColumn('run_message_id', 'text')
       .addColumn('several_messages', 'integer', (c) => c.notNull())
       .addColumn('disabled_at_ms', 'bigint')
       .addPrimaryKeyConstraint('webhook_url_holds_pk', ['user_id', 'url'])

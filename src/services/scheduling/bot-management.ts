@@ -506,7 +506,7 @@ export class BotManagement {
 }
 
 interface UrlRecords {
-  holds: { url: string; message_id: string | null }[];
+  holds: { url: string; message_id: string | null; run_message_id: string | null }[];
   gone: { url: string; message_id: string }[];
 }
 
@@ -516,7 +516,7 @@ interface UrlRecords {
  * lock order of the outbox (docs/architecture.md).
  */
 async function lockUrlRecords(trx: Transaction<Schema>, engine: Engine, userId: string, botId: string): Promise<UrlRecords> {
-  let holds = trx.selectFrom('webhook_url_holds').select(['url', 'message_id']).where('user_id', '=', userId).orderBy('url');
+  let holds = trx.selectFrom('webhook_url_holds').select(['url', 'message_id', 'run_message_id']).where('user_id', '=', userId).orderBy('url');
   let gone = trx.selectFrom('gone_webhook_urls').select(['url', 'message_id']).where('bot_id', '=', botId).orderBy('url');
   if (engine === 'postgres') {
     holds = holds.forUpdate();
@@ -528,17 +528,21 @@ async function lockUrlRecords(trx: Transaction<Schema>, engine: Engine, userId: 
 /**
  * After a bot's sent webhooks are deleted: the records of its failing callback URLs
  * (webhook_url_holds, the user's; gone_webhook_urls, the bot's; `records`, locked before the
- * deletion) name a message to redeliver. A hold naming a deleted message (or none) names the
- * latest message of the user's left for its URL instead, or none when none is left (migration
- * 056); it never goes: the URL stays disabled, paused or paced, its run of failures going on, until
- * a message to it is taken, whatever is deleted. The message named may be one still waiting: to a
- * disabled URL it fails unsent when its turn comes, its error naming itself to redeliver; to a URL
- * that is not, it is sent when its turn comes, and its answer is recorded as any other's (taken,
- * the hold goes; failing, it is named again). A gone line naming a deleted
- * message names the latest of its bot's messages to the URL that failed instead, or goes when none
- * did (as migration 054 does): never a message still waiting, which would then fail unsent for a
- * 410 to itself. The bot's sent messages having gone, its line goes: its waiting messages are then
- * sent, and a receiver still gone refuses the first, which closes the line again on it.
+ * deletion) name a message to redeliver. A hold naming a deleted message names the latest
+ * message of the user's left for its URL instead, or none when none is left (migration 056); a
+ * hold naming none stays so (each message to its URL given up unsent names itself, until one
+ * fails or is taken), its URL's messages not looked through again by each later deletion. A hold
+ * whose run of failures began with a deleted message keeps no trace of it (run_message_id null:
+ * any message failing next is another one). A hold never goes: the URL stays disabled, paused or
+ * paced, its run of failures going on, until a message to it is taken, whatever is deleted. The
+ * message named may be one still waiting: to a disabled URL it fails unsent when its turn comes,
+ * its error naming itself to redeliver; to a URL that is not, it is sent when its turn comes, and
+ * its answer is recorded as any other's (taken, the hold goes; failing, it is named again). A gone
+ * line naming a deleted message names the latest of its bot's messages to the URL that failed
+ * instead, or goes when none did (as migration 054 does): never a message still waiting, which
+ * would then fail unsent for a 410 to itself. The bot's sent messages having gone, its line goes:
+ * its waiting messages are then sent, and a receiver still gone refuses the first, which closes
+ * the line again on it.
  */
 async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: string, botId: string, records: UrlRecords): Promise<void> {
   const latestLeft = async (url: string, ofBot: boolean) => {
@@ -548,9 +552,11 @@ async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: str
   };
   const isLeft = async (messageId: string) => (await trx.selectFrom('webhook_deliveries').select('id').where('message_id', '=', messageId).executeTakeFirst()) !== undefined;
   for (const hold of records.holds) {
-    if (hold.message_id !== null && await isLeft(hold.message_id)) continue;
-    const latest = (await latestLeft(hold.url, false)) ?? null;
-    if (latest !== hold.message_id) await trx.updateTable('webhook_url_holds').set({ message_id: latest }).where('user_id', '=', userId).where('url', '=', hold.url).execute();
+    const holdOf = trx.updateTable('webhook_url_holds').where('user_id', '=', userId).where('url', '=', hold.url);
+    const isNamedLeft = hold.message_id === null || await isLeft(hold.message_id);
+    if (!isNamedLeft) await holdOf.set({ message_id: (await latestLeft(hold.url, false)) ?? null }).execute();
+    const isRunLeft = hold.run_message_id === null || (hold.run_message_id === hold.message_id ? isNamedLeft : await isLeft(hold.run_message_id));
+    if (!isRunLeft) await holdOf.set({ run_message_id: null }).execute();
   }
   for (const line of records.gone) {
     if (await isLeft(line.message_id)) continue;
