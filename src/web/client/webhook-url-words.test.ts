@@ -1,7 +1,7 @@
 // The Webhooks page's banners: one per URL with something to tell, the worst first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countsWords, goneCountWords, isReopened, redeliverLabel, redeliveryAskedWords, reopenedWords, urlBanners } from './webhook-url-words.ts';
+import { countsWords, goneCountWords, isReopened, redeliverLabel, redeliveryAskedWords, reopenedWords, unnamedReopenWords, urlBanners } from './webhook-url-words.ts';
 import type { WebhookUrl } from './types.ts';
 
 const url = (fields: Partial<WebhookUrl> & Pick<WebhookUrl, 'url'>): WebhookUrl => ({
@@ -61,4 +61,13 @@ test('a calendar connection\'s gone line is named as the connection, not as a bo
   assert.equal(goneCountWords({ gone_bots: 2, gone_lines: [line, { ...line, bot_id: 'cal_2' }] }), '2 calendar connections');
   assert.equal(goneCountWords({ gone_bots: 2, gone_lines: [bot, { ...bot, bot_id: 'bot_2' }] }), '2 bots');
   assert.equal(goneCountWords({ gone_bots: 12, gone_lines: Array.from({ length: 10 }, (_, i) => ({ ...bot, bot_id: `bot_${i}` })) }), '12 bots or calendar connections', 'beyond the ten listed, their kinds unknown');
+});
+
+test('a disabled URL whose record names no webhook (reopen_delivery_id null): no webhook named, the words say which to redeliver', () => {
+  const given = url({ url: 'https://a.example/dead', state: 'disabled', reopen_delivery_id: null, failed_unsent: 2 });
+  const [[, banner]] = urlBanners([given]).map((b) => [b.url, b.banner] as const);
+  assert.equal(banner!.reopenDeliveryId, null, 'no button: nothing to name');
+  assert.equal(unnamedReopenWords(given), 'any webhook to it given up unsent, from the list below (the ones it failed were deleted with their bots\' data)');
+  // None given up unsent yet: the next one queued for it is, at once, naming itself.
+  assert.equal(unnamedReopenWords({ failed_unsent: 0 }), 'the next webhook to it, given up unsent as soon as its turn comes, from the list below (the ones it failed were deleted with their bots\' data, and none to it is left)');
 });

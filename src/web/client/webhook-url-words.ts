@@ -64,6 +64,18 @@ export function redeliverLabel(url: WebhookUrl, banner: UrlBanner): string {
   return `Redeliver ${id} to open ${url.url} again`;
 }
 
+/**
+ * What a disabled URL's banner offers to redeliver when the URL's record names no webhook (those
+ * it failed were deleted with their bots' data): any webhook to it given up unsent, from the list;
+ * with none among them, the next one queued for it, which is given up unsent as soon as its turn
+ * comes, naming itself. There is no button then: the banner's words say which to pick.
+ */
+export function unnamedReopenWords(url: Pick<WebhookUrl, 'failed_unsent'>): string {
+  const why = 'the ones it failed were deleted with their bots\' data';
+  if (url.failed_unsent > 0) return `any webhook to it given up unsent, from the list below (${why})`;
+  return `the next webhook to it, given up unsent as soon as its turn comes, from the list below (${why}, and none to it is left)`;
+}
+
 /** What the page says once a banner's redelivery is asked for: what opens, and when. */
 export function redeliveryAskedWords(url: WebhookUrl, banner: UrlBanner): string {
   const id = banner.reopenDeliveryId ?? '';

@@ -7,7 +7,7 @@ import { api } from '../api.ts';
 import { formatRelative } from '../format.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
 import type { WebhookUrl } from '../types.ts';
-import { countsWords, goneCountWords, isConnectionLine, isReopened, lineWords, redeliverLabel, redeliveryAskedWords, reopenedWords, urlBanners, type UrlBanner } from '../webhook-url-words.ts';
+import { countsWords, goneCountWords, isConnectionLine, isReopened, lineWords, redeliverLabel, redeliveryAskedWords, reopenedWords, unnamedReopenWords, urlBanners, type UrlBanner } from '../webhook-url-words.ts';
 import { LocalTime } from './local-time.tsx';
 import { Notice } from './states.tsx';
 
@@ -17,7 +17,7 @@ function Explanation({ url, banner }: { url: WebhookUrl; banner: UrlBanner }) {
     return (
       <p>
         Disabled{url.disabled_at ? <> on <LocalTime iso={url.disabled_at} /></> : ''}, every attempt to send to it having failed since {url.failing_since ? <LocalTime iso={url.failing_since} /> : 'days before'}{url.last_failure_at && <> (last failure <LocalTime iso={url.last_failure_at} />)</>}: its webhooks now fail without being sent{counts && ` (${counts})`}.
-        {' '}Once its receiver works again, redeliver {banner.reopenDeliveryId ? <code>{banner.reopenDeliveryId}</code> : 'any webhook to it given up unsent (the ones it failed were deleted with their bots\' data)'}: when the receiver takes it, the URL opens again. The webhooks not sent meanwhile are not sent by themselves; redeliver those you want from the list below.
+        {' '}Once its receiver works again, redeliver {banner.reopenDeliveryId ? <code>{banner.reopenDeliveryId}</code> : unnamedReopenWords(url)}: when the receiver takes it, the URL opens again. The webhooks not sent meanwhile are not sent by themselves; redeliver those you want from the list below.
       </p>
     );
   }
