@@ -511,7 +511,9 @@ export class WebhookDelivery {
     const isRecordingFailure = secrets.length > 0 && !isGone;
     // Run again, whole, when PostgreSQL rolls it back for a deadlock or a serialization failure
     // (retryingConflicts): left unrecorded, the message would stay claimed and go again, late,
-    // when its claim ran out. What it logs and counts is done once it is committed (`recorded`).
+    // when its claim ran out. The answer's outcome and warnings are counted and logged above, once
+    // per attempt; what the record decides (the URL held back or disabled, a gone line) only once
+    // it is committed (`recorded`, and the 410's warning after it).
     const { unsent, recorded } = await retryingConflicts(() => database.db.transaction().execute(async (trx) => {
       // A failure or a 410 to record: the bot's row is share-locked first (#lockBotForRecord),
       // then the URL's record (the user's hold, or the bot's gone line), then this message, then
