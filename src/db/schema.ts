@@ -244,12 +244,12 @@ export interface WebhookUrlHoldsTable {
   /**
    * The latest message that failed: the one a notice names to redeliver. Once that one is deleted
    * with its bot's data, the latest of the user's messages to the URL left; null when none is
-   * (migration 056), until a message to the URL fails.
+   * (migration 055), until a message to the URL fails.
    */
   message_id: string | null;
   /**
    * The message whose failure started the run; null once that one is deleted with its bot's data
-   * (migration 056): any message failing next is then another.
+   * (migration 055): any message failing next is then another.
    */
   run_message_id: string | null;
   /** 1 once a message other than run_message_id failed in the run too (a URL is disabled only then). */

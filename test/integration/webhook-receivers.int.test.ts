@@ -664,8 +664,8 @@ test('migration 054 gives each gone line the owner of its message; a line naming
   });
 });
 
-test('migration 056 keeps every URL record as it was, and lets one name no message, nor the message that started its run', async () => {
-  await withSchemaBefore(56, 'usr_holds', async (database) => {
+test('migration 055 keeps every URL record as it was, and lets one name no message, nor the message that started its run', async () => {
+  await withSchemaBefore(55, 'usr_holds', async (database) => {
     const db = database.db;
     const hold = { user_id: 'usr_holds', url: 'https://a.example/hook', paused_until_ms: 5, failures: 2, last_failure_at_ms: 3, failing_since_ms: 1, message_id: 'msg_1', run_message_id: 'msg_0', several_messages: 1, disabled_at_ms: 4 };
     await db.insertInto('webhook_url_holds').values(hold).execute();

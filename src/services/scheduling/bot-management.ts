@@ -529,7 +529,7 @@ async function lockUrlRecords(trx: Transaction<Schema>, engine: Engine, userId: 
  * After a bot's sent webhooks are deleted: the records of its failing callback URLs
  * (webhook_url_holds, the user's; gone_webhook_urls, the bot's; `records`, locked before the
  * deletion) name a message to redeliver. A hold naming a deleted message names the latest
- * message of the user's left for its URL instead, or none when none is left (migration 056); a
+ * message of the user's left for its URL instead, or none when none is left (migration 055); a
  * hold naming none stays so (each message to its URL given up unsent names itself, until one
  * fails or is taken), its URL's messages not looked through again by each later deletion. A hold
  * whose run of failures began with a deleted message keeps no trace of it (run_message_id null:

@@ -13,7 +13,7 @@ import type { Engine } from '../database.ts';
  * drop a NOT NULL, the table is built again inside the migration's transaction.
  */
 export const urlHoldWithoutMessage: Migration = {
-  version: 56,
+  version: 55,
   name: 'url-hold-without-message',
   async up(db: Kysely<any>, engine: Engine) {
     if (engine === 'postgres') {
