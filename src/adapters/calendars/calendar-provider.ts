@@ -7,6 +7,7 @@
 //   the provider refused the call: `isRefusal`) and never sees an HTTP status.
 // - Providers know nothing of storage: credentials, cursors and channels come in as arguments
 //   and go out as return values.
+import { mapBounded } from '../../lib/bounded-parallel.ts';
 
 export type ProviderKind = 'ics' | 'google' | 'microsoft';
 
@@ -417,6 +418,46 @@ export type ProviderCredentials =
   | { kind: 'ics'; url: string }
   | { kind: 'google'; clientId: string; clientSecret: string; refreshToken: string }
   | { kind: 'microsoft'; clientId: string; clientSecret: string; refreshToken: string };
+
+/**
+ * Lookups of one read (GET of one event, of a series' instances) a calendar sync has in flight at
+ * once. Graph's Outlook limit is 4 concurrent requests per app per mailbox
+ * (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a fifth is answered 429
+ * ApplicationThrottled, "Application is over its MailboxConcurrency limit" (alcionai/corso issue
+ * 3695). The limit is the mailbox's, not this sync's: while a sync holds its connection's lease,
+ * the same app may still ask the same mailbox for other things (another connection of that mailbox
+ * syncing, another instance's lookup of a meeting before its bot joins, a push subscription being
+ * made or extended). So one of the four is left to them. Each group of lookups runs by itself
+ * (one group ends before the next starts), so a read never has more than this many in flight.
+ */
+export const PROVIDER_LOOKUPS_AT_ONCE = 3;
+
+/**
+ * `work` over `items`, PROVIDER_LOOKUPS_AT_ONCE at a time, answers in the items' order: the
+ * lookups of one read whose items do not depend on each other. A failure thrown by `work` (each
+ * caller first turns the failures it settles per item into answers) starts no further lookup, as
+ * it stopped the loop that made them one by one; those in flight end, their answers unused, and
+ * the read fails with one failure: a limit (429) if any came, the one asking the longest wait, so
+ * that no Retry-After Graph gave is cut short; else the first item's failure in the items' order.
+ */
+export async function lookUpEach<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const failures: { index: number; error: unknown }[] = [];
+  const answers = await mapBounded(items, PROVIDER_LOOKUPS_AT_ONCE, async (item, index) => {
+    try {
+      return await work(item, index);
+    } catch (error) {
+      failures.push({ index, error });
+      throw error;
+    }
+  }).catch((error: unknown) => {
+    if (failures.length === 0) throw error;
+    return null;
+  });
+  if (answers !== null) return answers;
+  const waitOf = (error: unknown) => (error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' ? error.failure.retryAfterMs : -1);
+  const limit = failures.reduce<{ error: unknown } | null>((most, f) => (waitOf(f.error) >= 0 && (most === null || waitOf(f.error) > waitOf(most.error)) ? f : most), null);
+  throw (limit ?? failures.reduce((first, f) => (f.index < first.index ? f : first))).error;
+}
 
 export function isProviderError(error: unknown): error is CalendarProviderError {
   return error instanceof CalendarProviderError;

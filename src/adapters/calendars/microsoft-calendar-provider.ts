@@ -13,7 +13,7 @@
 //   (microsoft-graph-docs issues #7632, #1716, #22197; keeper.sh PR #409; OpenWhispr PR #1665).
 //   Each occurrence is completed from its master: from the same round, else fetched with
 //   GET /me/calendars/{calendar}/events/{master} (calendar-scoped, as OpenWhispr PR #1835 found
-//   works for shared calendars too), MASTER_LOOKUPS_AT_ONCE at a time and at most MAX_MASTER_LOOKUPS a read (a
+//   works for shared calendars too), PROVIDER_LOOKUPS_AT_ONCE at a time and at most MAX_MASTER_LOOKUPS a read (a
 //   round lacking more is read in parts: #lookUpMasters); a 404 there means the series is gone. An exception
 //   (type: exception) carries its own data, which wins over the master's. The master itself is
 //   not an event: its start only repeats the first occurrence's.
@@ -31,7 +31,7 @@
 //   instead (no delta link: a full sync each time), for DELTA_RETRY_AFTER_MS before delta is
 //   tried again. Without this the calendar would never finish a sync again.
 // - A deleted event a delta round never names (no @removed at all: see #withGoneMeetings): the
-//   meetings whose bots join soon are looked up one by one at the sync before their join time.
+//   meetings whose bots join soon are looked up by their ids at the sync before their join time.
 // - Push: a subscription per calendar to me/calendars/{id}/events with clientState and a
 //   lifecycleNotificationUrl, extended with PATCH before it expires. A calendar of another mailbox
 //   (a colleague's, shared with the user) takes none with delegated permissions: its creation
@@ -40,7 +40,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, lookUpEach, PROVIDER_LOOKUPS_AT_ONCE, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -84,16 +84,6 @@ const MAX_SETTLING_LOOKUPS = 50;
  * already are not looked up again (DeltaCursor.mastersRead). See #lookUpMasters.
  */
 export const MAX_MASTER_LOOKUPS = 200;
-/**
- * Master lookups in flight at once. Graph's Outlook limit is 4 concurrent requests per app per
- * mailbox (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a fifth is answered
- * 429 ApplicationThrottled, "Application is over its MailboxConcurrency limit" (alcionai/corso
- * issue 3695). The limit is the mailbox's, not this sync's: while a sync holds its connection's
- * lease, the same app may still ask the same mailbox for other things (another connection of that
- * mailbox syncing, another instance's lookup of a meeting before its bot joins, a push
- * subscription being made or extended). So one of the four is left to them.
- */
-const MASTER_LOOKUPS_AT_ONCE = 3;
 
 /** The same page this many times in one round: Graph's paging has looped (see the header). */
 const LOOPED_PAGE_REPEATS = 3;
@@ -234,8 +224,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * A delta round can leave out a deleted event altogether: no @removed entry, ever (reported in
    * microsoft-graph-docs issue 11728 and microsoft-graph-docs-contrib issue 5902, both closed
    * without an answer; the next full round, up to a day later, no longer lists it). So the
-   * meetings whose bots join soon that the round does not mention are looked up one by one
-   * (GET .../events/{id}). A 404 alone is not taken as gone (Graph answers ErrorItemNotFound for
+   * meetings whose bots join soon that the round does not mention are looked up, each by its id
+   * (GET .../events/{id}), PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach). A 404 alone is not taken as gone (Graph answers ErrorItemNotFound for
    * an event it has at times: msgraph-sdk-java issue 1225): the meeting's own stretch of
    * calendarView must not list it either. At most MAX_CONFIRM_LOOKUPS a read. An outage or a limit
    * on a lookup has the read tried again; any other refusal (a 403 on one item, a malformed id)
@@ -253,15 +243,17 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const gone: ProviderChange[] = [];
     const present: string[] = [];
     const goneOnLookup: string[] = [];
-    for (const meeting of meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS)) {
-      const found = await this.#isGone(calendarId, meeting.providerEventId, meeting).then(async (now) => {
-        if (typeof now === 'boolean') return now;
-        if (result.window === null || sameTimes(now, meeting)) return false;
-        return this.#changeOfFound(calendarId, now, result.window);
-      }).catch((error: unknown) => {
-        if (error instanceof CalendarProviderError && !isOutageOrLimit(error)) return undefined;
-        throw error;
-      });
+    const toLookUp = meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS);
+    const answers = await lookUpEach(toLookUp, (meeting) => this.#isGone(calendarId, meeting.providerEventId, meeting).then(async (now) => {
+      if (typeof now === 'boolean') return now;
+      if (result.window === null || sameTimes(now, meeting)) return false;
+      return this.#changeOfFound(calendarId, now, result.window);
+    }).catch((error: unknown) => {
+      if (error instanceof CalendarProviderError && !isOutageOrLimit(error)) return undefined;
+      throw error;
+    }));
+    for (const [index, meeting] of toLookUp.entries()) {
+      const found = answers[index];
       if (found === true) {
         gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
         goneOnLookup.push(meeting.providerEventId);
@@ -631,7 +623,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           const startMs = graphTimeMs(e.start as GraphDate | undefined);
           return lacking.has(e.id) && startMs !== null ? [[e.id, { startMs, endMs: graphTimeMs(e.end as GraphDate | undefined) ?? startMs }] as const] : [];
         }));
-        for (const id of lacking) {
+        // PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach): each takes its share of the read's
+        // budget as it starts, in the order of `lacking`, as one by one; the answers are used in that order.
+        const ids = [...lacking];
+        const answers = await lookUpEach(ids, (id) => lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window, listedTimes.get(id))));
+        for (const [index, id] of ids.entries()) {
           // A 404 is checked against calendarView over the times the round lists it at. Listed
           // there, Graph has it: not found yet, as for any id the round lists live, and the round
           // is read again. Missing there too, it is gone: a copy of the series from before one of
@@ -639,7 +635,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           // it (see the header); read again, such a round would fail the same way.
           // Gone, it is named removed: settled here, it is not looked up again after the round
           // (series-completeness.ts looks up only what the round does not mention).
-          const found = await lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window, listedTimes.get(id)));
+          const found = answers[index];
           const isNotFound = found?.kind === 'listed' || (found?.kind === 'gone' && !listedTimes.has(id));
           // Past the cap, refused for good, or not found again: left as stored.
           if (found === undefined || found.kind === 'unreadable' || (isNotFound && stillNotFound(id, 'kept as stored'))) skipped.unreadable.push(id);
@@ -654,17 +650,21 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       seriesInstances.set(seriesId, changes);
     }
+    const isOfReadSeries = (entry: GraphEvent) => repeatedSeries.has(entry.id) || (entry.seriesMasterId != null && repeatedSeries.has(entry.seriesMasterId));
+    const toLookUp = entries.filter((entry) => unsure.has(entry.id) && !isOfReadSeries(entry));
+    // PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach), each taking its share of the budget as it
+    // starts, in the entries' order; the answers are settled in that order below.
+    const answers = new Map(zip(toLookUp, await lookUpEach(toLookUp, (entry) => lookUp(() => this.#fetchEvent(calendarId, entry.id).catch((error: unknown) => {
+      if (error instanceof UnreadableEvent) return error;
+      throw error;
+    })))));
     const settled: GraphEvent[] = [];
     for (const entry of entries) {
-      const isOfReadSeries = repeatedSeries.has(entry.id) || (entry.seriesMasterId != null && repeatedSeries.has(entry.seriesMasterId));
-      if (!unsure.has(entry.id) || isOfReadSeries) {
+      if (!answers.has(entry)) {
         settled.push(entry);
         continue;
       }
-      const now = await lookUp(() => this.#fetchEvent(calendarId, entry.id).catch((error: unknown) => {
-        if (error instanceof UnreadableEvent) return error;
-        throw error;
-      }));
+      const now = answers.get(entry);
       if (now instanceof UnreadableEvent) {
         // Neither the event nor a sign that it is gone. Named only removed by the round, which is
         // what the lookup was to check, it is kept as stored (FetchResult.unreadable): Graph
@@ -743,7 +743,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       for (const change of instances ?? []) if (change.type === 'upsert' && change.event.seriesRule === undefined) change.event.seriesRule = seriesRuleOf(master);
     }
     // The masters of the series the round lists occurrences of and not the master, looked up
-    // MASTER_LOOKUPS_AT_ONCE at a time, at most this.#masterLookups a read (#lookUpMasters).
+    // PROVIDER_LOOKUPS_AT_ONCE at a time, at most this.#masterLookups a read (#lookUpMasters).
     const seriesOf = (item: GraphEvent) => ((item.type === 'occurrence' || item.type === 'exception') && item.seriesMasterId ? item.seriesMasterId : null);
     const masterless = new Map<string, GraphEvent[]>();
     for (const item of items) {
@@ -837,7 +837,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * learn.microsoft.com/graph/api/event-get; null when Graph answers 404), in the order the round
    * first lists them, those of `firstSeries` (the series of meetings whose bots join soon) before
    * the others, so that the part that checks those meetings (#withGoneMeetings) also brings their
-   * series whole, and a bot whose occurrence moved follows it in that part. MASTER_LOOKUPS_AT_ONCE at a time and at most this.#masterLookups a read: the
+   * series whole, and a bot whose occurrence moved follows it in that part. PROVIDER_LOOKUPS_AT_ONCE at a time and at most this.#masterLookups a read: the
    * series beyond are `left`, their occurrences kept as stored and read again in the round's next
    * part. Each part gets further: a series an earlier part looked up (`mastersRead`, by
    * seriesDigest) that the round lists the same again (the same occurrences, its master neither
@@ -862,7 +862,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     }
     const now = wanted.slice(0, this.#masterLookups);
     let stoppedBy: CalendarProviderError | null = null;
-    const found = await mapBounded(now, MASTER_LOOKUPS_AT_ONCE, async (seriesId): Promise<GraphEvent | null | undefined> => {
+    const found = await mapBounded(now, PROVIDER_LOOKUPS_AT_ONCE, async (seriesId): Promise<GraphEvent | null | undefined> => {
       if (stoppedBy !== null) return undefined;
       try {
         return await this.#fetchEvent(calendarId, seriesId);
@@ -898,30 +898,31 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * the window. An outage or a limit fails the read, which is tried again.
    */
   async #settledOrphans(calendarId: string, orphans: ReadonlyMap<string, readonly GraphEvent[]>, window: { fromMs: number; toMs: number }, skipped: Skipped, settling: Pick<Settling, 'lookupsLeft'>): Promise<ProviderChange[]> {
+    // The read's budget goes to the occurrences in the order the round lists their series, as one
+    // by one; those within it are looked up PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach), and
+    // their answers used in that order, each series' warning before those of its occurrences.
+    const all = [...orphans].flatMap(([seriesId, occurrences]) => occurrences.map((occurrence) => ({ seriesId, occurrence })));
+    const looked = all.slice(0, Math.max(0, settling.lookupsLeft));
+    settling.lookupsLeft -= looked.length;
+    const answers = await lookUpEach(looked, async ({ seriesId, occurrence }): Promise<InstanceLookup | { kind: 'refused'; error: CalendarProviderError }> => {
+      try {
+        return await this.lookUpInstance(calendarId, seriesId, occurrence.id, window, listedTimesOf(occurrence));
+      } catch (error) {
+        if (!(error instanceof CalendarProviderError) || isOutageOrLimit(error)) throw error;
+        return { kind: 'refused', error };
+      }
+    });
+    const found = new Map(zip(looked.map((l) => l.occurrence), answers));
     const changes: ProviderChange[] = [];
     for (const [seriesId, occurrences] of orphans) {
       skipped.warnings.push(`Graph again did not find the series ${seriesId}, which the round lists live; its ${occurrences.length} listed occurrence(s) looked up one by one`);
       for (const occurrence of occurrences) {
-        const startMs = graphTimeMs(occurrence.start)!;
-        const listed = { startMs, endMs: graphTimeMs(occurrence.end) ?? startMs };
-        if (settling.lookupsLeft <= 0) {
-          skipped.unreadable.push(occurrence.id);
-          continue;
-        }
-        settling.lookupsLeft -= 1;
-        let found: InstanceLookup;
-        try {
-          found = await this.lookUpInstance(calendarId, seriesId, occurrence.id, window, listed);
-        } catch (error) {
-          if (!(error instanceof CalendarProviderError) || isOutageOrLimit(error)) throw error;
-          skipped.warnings.push(`occurrence ${occurrence.id}: ${error.failure.kind}: ${error.failure.message}; kept as stored`);
-          skipped.unreadable.push(occurrence.id);
-          continue;
-        }
-        if (found.kind === 'found') changes.push(found.change);
-        else if (found.kind === 'gone') changes.push({ type: 'removed', providerEventId: occurrence.id });
+        const answer = found.get(occurrence);
+        if (answer === undefined) skipped.unreadable.push(occurrence.id);
+        else if (answer.kind === 'found') changes.push(answer.change);
+        else if (answer.kind === 'gone') changes.push({ type: 'removed', providerEventId: occurrence.id });
         else {
-          skipped.warnings.push(`${found.warning}; kept as stored`);
+          skipped.warnings.push(answer.kind === 'refused' ? `occurrence ${occurrence.id}: ${answer.error.failure.kind}: ${answer.error.failure.message}; kept as stored` : `${answer.warning}; kept as stored`);
           skipped.unreadable.push(occurrence.id);
         }
       }
@@ -1071,6 +1072,17 @@ class UnreadableEvent extends CalendarProviderError {
 function sameTimes(event: GraphEvent, stored: { startMs: number; endMs: number }): boolean {
   const startMs = graphTimeMs(event.start);
   return startMs === null || (startMs === stored.startMs && (graphTimeMs(event.end) ?? startMs) === stored.endMs);
+}
+
+/** The times a round lists an occurrence at (its end its start when it has none readable). */
+function listedTimesOf(occurrence: GraphEvent): { startMs: number; endMs: number } {
+  const startMs = graphTimeMs(occurrence.start)!;
+  return { startMs, endMs: graphTimeMs(occurrence.end) ?? startMs };
+}
+
+/** Each item with its answer, in order. */
+function zip<T, R>(items: readonly T[], answers: readonly R[]): [T, R][] {
+  return items.map((item, index) => [item, answers[index] as R]);
 }
 
 /** An outage or a limit (429): a failure that passes, after which the read is tried again rather than settled without the answer. */

@@ -25,7 +25,7 @@
 // A series whose list answers 404 is looked up the same way: that 404 alone cancels no bot.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, lookUpEach, type CalendarProvider, type FetchResult, type InstanceLookup, type ProviderChange, type ProviderFailure } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
 import { lookUpSeriesInstances, withUnreadable } from './truncated-series.ts';
 import { isStoredException } from '../../domain/instance-series.ts';
@@ -79,9 +79,15 @@ async function confirmFromLists(
   const added: ProviderChange[] = [];
   const unreadable: string[] = [];
   const unreadableNewIn: string[] = [];
-  for (const seriesId of toConfirm.slice(0, MAX_LOOKUPS)) {
+  // PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach), their answers used in the series' order.
+  const looked = toConfirm.slice(0, MAX_LOOKUPS);
+  const answers = await lookUpEach(looked, async (seriesId) => {
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; the round is read again later');
     if ('failed' in found) throw new CalendarProviderError({ ...found.failed, message: `confirming series ${seriesId}: ${found.failed.message}` });
+    return found;
+  });
+  for (const [index, seriesId] of looked.entries()) {
+    const found = answers[index]!;
     // Null (a 404): the series may be gone, or Graph may answer 404 for a series it has, as it
     // does at times for an event (msgraph-sdk-java issue 1225). Its instances whose bots would go
     // with it are looked up one by one (confirmMissingInstances): each goes when its own lookup
@@ -151,27 +157,33 @@ export async function confirmMissingInstances(
     if (present.has(instanceId)) kept.push(instanceId);
     return !present.has(instanceId);
   });
-  for (const [index, row] of toLookUp.entries()) {
-    const instanceId = row.provider_event_id!.slice(prefix.length);
-    if (index >= MAX_INSTANCE_LOOKUPS) {
-      kept.push(instanceId);
-      continue;
-    }
+  // PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach), their answers used in the rows' order.
+  const instanceIdOf = (row: (typeof toLookUp)[number]) => row.provider_event_id!.slice(prefix.length);
+  const looked = toLookUp.slice(0, MAX_INSTANCE_LOOKUPS);
+  const answers = await lookUpEach(looked, async (row): Promise<InstanceLookup | { kind: 'refused'; failure: ProviderFailure }> => {
+    const instanceId = instanceIdOf(row);
     try {
-      const found = await provider.lookUpInstance(calendar.provider_calendar_id, row.provider_series_id!, instanceId, window, { startMs: row.start_ms, endMs: row.end_ms });
-      if (found.kind === 'found') added.push(found.change);
-      else if (found.kind === 'unreadable' || found.kind === 'listed') {
-        kept.push(instanceId);
-        warnings.push(found.warning);
-      }
+      return await provider.lookUpInstance!(calendar.provider_calendar_id, row.provider_series_id!, instanceId, window, { startMs: row.start_ms, endMs: row.end_ms });
     } catch (error) {
       if (!(error instanceof CalendarProviderError)) throw error;
       if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') {
         logger.warn({ calendarId: connection.id, seriesId: row.provider_series_id, failure: error.failure.kind }, 'an instance missing from its series could not be looked up; the round is read again later');
         throw new CalendarProviderError({ ...error.failure, message: `looking up instance ${instanceId} of series ${row.provider_series_id}: ${error.failure.message}` });
       }
+      return { kind: 'refused', failure: error.failure };
+    }
+  });
+  for (const [index, row] of toLookUp.entries()) {
+    const instanceId = instanceIdOf(row);
+    const found = answers[index];
+    if (found === undefined) kept.push(instanceId);
+    else if (found.kind === 'found') added.push(found.change);
+    else if (found.kind === 'unreadable' || found.kind === 'listed') {
       kept.push(instanceId);
-      warnings.push(`instance ${instanceId}: ${error.failure.kind}: ${error.failure.message}`);
+      warnings.push(found.warning);
+    } else if (found.kind === 'refused') {
+      kept.push(instanceId);
+      warnings.push(`instance ${instanceId}: ${found.failure.kind}: ${found.failure.message}`);
     }
   }
   if (toLookUp.length > MAX_INSTANCE_LOOKUPS) {

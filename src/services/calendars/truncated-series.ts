@@ -16,11 +16,12 @@
 // so that the bots follow just the same.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, PROVIDER_LOOKUPS_AT_ONCE, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import { organizerOf } from './instance-moves.ts';
+import { mapBounded } from '../../lib/bounded-parallel.ts';
 
 /** Lookups at most per round: each is one request (or a few pages) to Graph. */
 const MAX_LOOKUPS = 10;
@@ -115,15 +116,20 @@ export async function recheckTruncatedSeries(
   const complete: string[] = [];
   const unreadable: string[] = [];
   const shortened: string[] = [];
-  for (const seriesId of wanted) {
-    // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar, an
-    // outage) leaves that series as the round found it rather than failing the sync; after a 429
-    // the round makes no more lookups.
+  // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar, an
+  // outage) leaves that series as the round found it rather than failing the sync; after a 429
+  // the round starts no more lookups. PROVIDER_LOOKUPS_AT_ONCE at a time, the series independent
+  // of each other: those in flight when a 429 comes end, and what they found is kept.
+  let isLimited = false;
+  const answers = await mapBounded(wanted, PROVIDER_LOOKUPS_AT_ONCE, async (seriesId) => {
+    if (isLimited) return null;
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series split check could not look the old series up');
-    if ('failed' in found) {
-      if (found.failed.kind === 'rate_limited') break;
-      continue;
-    }
+    if ('failed' in found && found.failed.kind === 'rate_limited') isLimited = true;
+    return found;
+  });
+  for (const [index, seriesId] of wanted.entries()) {
+    const found = answers[index]!;
+    if (found === null || 'failed' in found) continue;
     const { instances } = found;
     // Null: the series is gone; marked complete with no instance, its stored ones go.
     // Listed in a shape that cannot be read: still the series', kept as stored.
