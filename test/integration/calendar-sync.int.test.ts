@@ -5718,6 +5718,72 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     await env.rc.dispatcher.runDue();
     assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botOf.Stays).length, 1);
   });
+
+  /**
+   * `count` meetings of a new user's Outlook calendar at one start, each with a booked bot, and
+   * their Graph event ids; the clock then set `beforeJoinMs` before their bots join, within the
+   * look before the join of the next read.
+   */
+  async function meetingsJoiningTogether(tag: string, count: number, beforeJoinMs: number) {
+    const { user, account, connectionId, start, meeting } = await outlookWithMeetings(env, tag);
+    const ids = Array.from({ length: count }, (_, i) => meeting(`Meeting ${i}`, 0));
+    const sync = () => env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    await sync();
+    const botOf = new Map<string, string>();
+    for (const e of await eventsOf(env, user.auth, connectionId, start - HOUR, start + HOUR)) botOf.set(ids[Number(e.title.slice('Meeting '.length))]!, await schedule(env, user.auth, e.id, `${tag}-${e.title}`));
+    assert.equal(botOf.size, count);
+    env.clock.set(start - LEAD_MS - beforeJoinMs);
+    const statuses = async () => Promise.all(ids.map(async (id) => (await bot(env, user.auth, botOf.get(id)!)).status as string));
+    const eventGets = () => env.microsoft.requests.filter((r) => r.method === 'GET' && /\/events\/[^/]+$/.test(r.path));
+    return { user, account, connectionId, start, ids, sync, statuses, eventGets };
+  }
+
+  test('the meetings whose bots join soon are looked up three at a time, never more (one of the mailbox\'s four concurrent requests left free), each once', async (t) => {
+    const { ids, sync, statuses } = await meetingsJoiningTogether('together', 12, 150_000);
+    // Each GET of one event answered a few milliseconds late, so that lookups made side by side are in flight together.
+    env.microsoft.eventLookupDelayMs = 5;
+    t.after(() => { env.microsoft.eventLookupDelayMs = 0; });
+    const refused = env.microsoft.concurrency.refused;
+    env.microsoft.concurrency.most = 0;
+    const lookupsBefore = env.microsoft.eventLookups.length;
+    assert.equal((await sync()).status, 200);
+    const looked = env.microsoft.eventLookups.slice(lookupsBefore);
+    assert.deepEqual([looked.length, new Set(looked)], [ids.length, new Set(ids)], 'each meeting looked up once');
+    assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0], 'three at a time, never throttled');
+    assert.deepEqual(await statuses(), ids.map(() => 'Scheduled'));
+  });
+
+  for (const failure of [
+    { name: '429 with a Retry-After', status: 429, code: 'ApplicationThrottled', retryAfterSeconds: 90, kind: 'rate_limited' },
+    { name: '503', status: 503, code: 'serviceNotAvailable', kind: 'transient' },
+  ]) test(`a ${failure.name} on one lookup before the join, amid others in flight: no further lookup starts, the read fails and changes nothing${failure.retryAfterSeconds ? ', the next one waits for the Retry-After' : ''}; then a meeting found gone (404) loses its bot, the others keep theirs`, async (t) => {
+    const { connectionId, user, account, start, ids, sync, statuses, eventGets } = await meetingsJoiningTogether(`amid${failure.status}`, 9, 150_000);
+    env.microsoft.eventLookupDelayMs = 5;
+    t.after(() => { env.microsoft.eventLookupDelayMs = 0; });
+    const gone = ids[1]!;
+    env.microsoft.deleteEventUnannounced(account.email, gone);
+    // The fifth lookup fails: in the second batch of three, beside others in flight.
+    env.microsoft.failOneEventLookup = { after: 4, ...failure };
+    t.after(() => { env.microsoft.failOneEventLookup = null; });
+    const getsBefore = eventGets().length;
+    await sync();
+    const conn = await connection(env, user.auth, connectionId);
+    assert.match(conn.last_error ?? '', new RegExp(failure.kind));
+    if (failure.retryAfterSeconds) assert.equal(Date.parse(conn.next_sync_at) - env.clock.now(), failure.retryAfterSeconds * 1000, 'the next read after the Retry-After');
+    assert.deepEqual(await statuses(), ids.map(() => 'Scheduled'), 'a read that failed changes nothing, the gone meeting included');
+    const gets = eventGets().slice(getsBefore);
+    assert.ok(gets.some((g) => g.status === failure.status), JSON.stringify(gets.map((g) => g.status)));
+    assert.ok(gets.length < ids.length, `no lookup starts after the failure: ${gets.length} of ${ids.length}`);
+    // The next read looks every meeting up again, and settles them as one by one did.
+    env.clock.set(Date.parse(conn.next_sync_at));
+    assert.ok(env.clock.now() < start - LEAD_MS, 'still before the join');
+    const refused = env.microsoft.concurrency.refused;
+    env.microsoft.concurrency.most = 0;
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, connectionId)).last_error, null);
+    assert.deepEqual(await statuses(), ids.map((id) => (id === gone ? 'Cancelled' : 'Scheduled')));
+    assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0]);
+  });
 });
 
 describe('Google: calendars added later, and concurrent auto-schedule runs', () => {

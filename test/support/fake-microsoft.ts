@@ -403,6 +403,18 @@ export class FakeMicrosoftGraph {
   }
 
   /**
+   * A test control: once `after` more GETs of one event have been answered, the next one answers
+   * `status` with Graph's error `code` (and a Retry-After when given), and the ones after it as
+   * usual. Graph answers any single request 429 Too Many Requests with a Retry-After when an app
+   * goes past a limit (learn.microsoft.com/graph/throttling, "Best practices to handle throttling";
+   * the code ApplicationThrottled as alcionai/corso issue 3695 quotes it), and 500, 503 or 504 now
+   * and then (learn.microsoft.com/graph/errors, "HTTP status codes"): one request failing while
+   * others of the same client succeed.
+   */
+  failOneEventLookup: { after: number; status: number; code: string; retryAfterSeconds?: number } | null = null;
+
+
+  /**
    * The next `times` reads of this series' list of instances answer 404 ErrorItemNotFound although
    * the series exists. Reported for a GET of an event Graph has (msgraph-sdk-java issue 1225,
    * above); the list of a series' instances is a read of the same item
@@ -781,6 +793,11 @@ export class FakeMicrosoftGraph {
     // a deleted one is a 404 ErrorItemNotFound (keeper.sh PR 409 and OpenWhispr PR 1835 rely on that).
     const oneEvent = /^\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && oneEvent) {
+      const failing = this.failOneEventLookup;
+      if (failing && failing.after-- <= 0) {
+        this.failOneEventLookup = null;
+        return send(failing.status, graphError(failing.code, failing.code), failing.retryAfterSeconds !== undefined ? { 'retry-after': String(failing.retryAfterSeconds) } : {});
+      }
       const item = this.#findEvent(account, oneEvent[1] ? decodeURIComponent(oneEvent[1]) : null, decodeURIComponent(oneEvent[2]!));
       const missed = this.#missedLookups.get(decodeURIComponent(oneEvent[2]!)) ?? 0;
       if (missed > 0) this.#missedLookups.set(decodeURIComponent(oneEvent[2]!), missed - 1);
