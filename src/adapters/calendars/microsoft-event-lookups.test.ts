@@ -387,3 +387,103 @@ test('Graph: a window read whole from calendarView (entries with every property)
     [['S0-0', 'Own S0', false], ['S0-7', 'Own S0', false], ['S1-0', 'Own S1', false], ['S1-7', 'Own S1', false], ['S2-0', 'Own S2', true], ['S2-7', 'Own S2', true]]);
   assert.match(result.warnings!.join('\n'), /those of 1 series stored as listed/);
 });
+
+/**
+ * A Graph answering by path from `routes` (404 ErrorItemNotFound for any other), each request
+ * after `delayMs` (or the path's own delay), counting the requests in flight at once; `answer`
+ * overrides a path's answer.
+ */
+function countingGraph(routes: Record<string, unknown>, options: { delayMs: number; delays?: Record<string, number>; answer?: (path: string) => HttpResponse | null; renew?: () => Promise<string> }) {
+  const paths: string[] = [];
+  let inFlight = 0;
+  const seen = { most: 0 };
+  const send: HttpSend = async (request): Promise<HttpResponse> => {
+    const path = new URL(request.url).pathname.slice('/v1.0'.length);
+    paths.push(path);
+    inFlight += 1;
+    seen.most = Math.max(seen.most, inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, options.delays?.[path] ?? options.delayMs));
+      const odd = options.answer?.(path);
+      if (odd) return odd;
+      if (!(path in routes)) return { status: 404, headers: {}, body: JSON.stringify({ error: { code: 'ErrorItemNotFound', message: 'The specified object was not found in the store.' } }) };
+      return { status: 200, headers: {}, body: JSON.stringify(routes[path]) };
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const provider = new MicrosoftCalendarProvider({ baseUrl: BASE, tokens: { get: async () => 't', renew: options.renew ?? (async () => 't') }, send, timeoutMs: 1000, now: () => NOW });
+  return { provider, paths, seen };
+}
+
+const graphFailure = (status: number, code: string, retryAfterSeconds?: number): HttpResponse => ({ status, headers: retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }, body: JSON.stringify({ error: { code, message: code } }) });
+
+/** A round naming R0..R{count-1} only @removed; those in `still` Graph still has (answered as events), the others 404 (gone). */
+function removedRound(count: number, still: (i: number) => boolean) {
+  const routes: Record<string, unknown> = { '/me/calendars/c/calendarView/delta': round(Array.from({ length: count }, (_, i) => ({ id: `R${i}`, '@removed': { reason: 'deleted' } }))) };
+  for (let i = 0; i < count; i++) if (still(i)) routes[`/me/calendars/c/events/R${i}`] = event(`R${i}`, { start: time(START + i * 60_000), end: time(START + i * 60_000 + 3_600_000) });
+  return routes;
+}
+
+test('Graph: the events a round names only @removed are looked up three at a time, never more; the changes come in the round\'s order, as one by one', async () => {
+  const { provider, paths, seen } = countingGraph(removedRound(30, (i) => i % 3 === 0), { delayMs: 3 });
+  const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+  assert.equal(seen.most, 3);
+  assert.equal(paths.filter((p) => p.startsWith('/me/calendars/c/events/')).length, 30, 'each once');
+  assert.deepEqual(summary(result), Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `R${i}:Meeting R${i}` : `-R${i}`)));
+});
+
+test('Graph: the occurrences of a master still not found are looked up three at a time, never more, within the read\'s budget, their answers in the round\'s order', async () => {
+  const occurrences = Array.from({ length: 12 }, (_, i) => ({ id: `O${i}`, type: 'occurrence', seriesMasterId: 'M', start: time(START + i * DAY), end: time(START + i * DAY + 3_600_000) }));
+  const routes: Record<string, unknown> = { '/me/calendars/c/calendarView/delta': round(occurrences) };
+  // O5 is gone (404, and calendarView over its times, answered empty, agrees); the rest are found.
+  for (const o of occurrences) if (o.id !== 'O5') routes[`/me/calendars/c/events/${o.id}`] = { ...o, subject: 'Weekly' };
+  routes['/me/calendars/c/calendarView'] = { value: [] };
+  const { provider, seen } = countingGraph(routes, { delayMs: 3 });
+  const result = await provider.fetchChanges('c', CURSOR, { ...CONTEXT, missedBefore: ['M'] });
+  assert.equal(seen.most, 3);
+  assert.deepEqual(summary(result), occurrences.map((o) => (o.id === 'O5' ? '-O5' : `${o.id}:Weekly`)));
+  assert.deepEqual(result.missedAgain, ['M']);
+});
+
+test('Graph: a 503 amid a batch of settling lookups starts no further one and fails the read; a 429 in flight beside it wins, its Retry-After kept; a 404 beside them is settled as one by one', async () => {
+  // R0 answers 404 (gone, as the round names it); R1 a 503 first; R2, slower, a 429 with a Retry-After.
+  const routes = removedRound(12, (i) => i !== 0);
+  const failing = (extra: Record<string, HttpResponse>) => (path: string) => extra[path] ?? null;
+  const both = countingGraph(routes, {
+    delayMs: 2, delays: { '/me/calendars/c/events/R1': 2, '/me/calendars/c/events/R2': 8 },
+    answer: failing({ '/me/calendars/c/events/R1': graphFailure(503, 'serviceNotAvailable'), '/me/calendars/c/events/R2': graphFailure(429, 'ApplicationThrottled', 17) }),
+  });
+  const limited = await both.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+  assert.ok(limited instanceof CalendarProviderError && limited.failure.kind === 'rate_limited' && limited.failure.retryAfterMs === 17_000, String(limited));
+  const asked = both.paths.filter((p) => p.startsWith('/me/calendars/c/events/'));
+  assert.ok(asked.length <= 4 && ['R0', 'R1', 'R2'].every((id) => asked.includes(`/me/calendars/c/events/${id}`)), `none starts after the 503: ${asked.join(' ')}`);
+  // Alone, the 503 fails the read as transient, as the loop one by one did.
+  const outage = countingGraph(routes, { delayMs: 2, answer: failing({ '/me/calendars/c/events/R4': graphFailure(503, 'serviceNotAvailable') }) });
+  const transient = await outage.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+  assert.ok(transient instanceof CalendarProviderError && transient.failure.kind === 'transient', String(transient));
+  // Two 429s in flight together: the longer Retry-After.
+  const twice = countingGraph(routes, { delayMs: 2, answer: failing({ '/me/calendars/c/events/R1': graphFailure(429, 'ApplicationThrottled', 5), '/me/calendars/c/events/R2': graphFailure(429, 'ApplicationThrottled', 30) }) });
+  const longer = await twice.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+  assert.ok(longer instanceof CalendarProviderError && longer.failure.kind === 'rate_limited' && longer.failure.retryAfterMs === 30_000, String(longer));
+  // Without failures the same round settles R0 as gone and the rest as Graph has them.
+  const fine = countingGraph(routes, { delayMs: 2 });
+  assert.deepEqual(summary(await fine.provider.fetchChanges('c', CURSOR, CONTEXT)), Array.from({ length: 12 }, (_, i) => (i === 0 ? '-R0' : `R${i}:Meeting R${i}`)));
+});
+
+test('Graph: a token refused on one lookup amid a batch of looks before the join (its renewal refused too) leaves that meeting as it is, as one by one; the others are settled', async () => {
+  const meetings = Array.from({ length: 6 }, (_, i) => ({ providerEventId: `B${i}`, startMs: START, endMs: START + 3_600_000, seriesId: null }));
+  const routes: Record<string, unknown> = { '/me/calendars/c/calendarView/delta': round([]), '/me/calendars/c/calendarView': { value: [] } };
+  for (const m of meetings) if (m.providerEventId !== 'B1') routes[`/me/calendars/c/events/${m.providerEventId}`] = event(m.providerEventId);
+  delete routes['/me/calendars/c/events/B4'];
+  const { provider, seen } = countingGraph(routes, {
+    delayMs: 3,
+    answer: (path) => (path === '/me/calendars/c/events/B2' ? graphFailure(401, 'InvalidAuthenticationToken') : null),
+    renew: async () => { throw new CalendarProviderError({ kind: 'auth_revoked', message: 'refresh token revoked' }); },
+  });
+  const result = await provider.fetchChanges('c', CURSOR, { ...CONTEXT, confirm: meetings });
+  assert.equal(seen.most, 3);
+  assert.deepEqual(summary(result), ['-B1', '-B4'], 'gone: 404 and not in calendarView');
+  assert.deepEqual(result.goneOnLookup, ['B1', 'B4']);
+  assert.deepEqual(result.confirmedPresent, ['B0', 'B3', 'B5'], 'B2, refused, left as it is');
+});
