@@ -5784,6 +5784,29 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     assert.deepEqual(await statuses(), ids.map((id) => (id === gone ? 'Cancelled' : 'Scheduled')));
     assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0]);
   });
+
+  test('the split checks of a new series look its possible old halves up three at a time, never more, each once', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const TEAMS = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_splitcheck%40thread.v2/0?context=%7b%7d';
+    // Five stored weekly series of one meeting, any of which a new series of that meeting starting within half a week of one of their instances could continue.
+    const old = Array.from({ length: 5 }, (_, i) => env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first + i * MIN, endMs: first + i * MIN + HOUR, joinUrl: TEAMS, weeklyCount: 3 }));
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    env.microsoft.eventLookupDelayMs = 5;
+    t.after(() => { env.microsoft.eventLookupDelayMs = 0; });
+    const refused = env.microsoft.concurrency.refused;
+    env.microsoft.concurrency.most = 0;
+    const listsBefore = env.microsoft.instanceLookups.length;
+    env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first + 7 * DAY + 30 * MIN, endMs: first + 7 * DAY + 90 * MIN, joinUrl: TEAMS, weeklyCount: 3 });
+    env.clock.advance(MIN);
+    await sync();
+    const lists = env.microsoft.instanceLookups.slice(listsBefore);
+    assert.deepEqual([lists.length, new Set(lists)], [old.length, new Set(old)], 'each old series\' list read once');
+    assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0], 'three at a time, never throttled');
+    assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+  });
 });
 
 describe('Google: calendars added later, and concurrent auto-schedule runs', () => {

@@ -163,7 +163,7 @@ export class FakeMicrosoftGraph {
   /** Series whose instances were listed with GET .../events/{id}/instances. */
   readonly instanceLookups: string[] = [];
   /**
-   * Each GET of one event is answered this many (real) milliseconds after it arrives. Not a Graph
+   * Each GET of one event, or of a series' list of instances, is answered this many (real) milliseconds after it arrives. Not a Graph
    * behaviour: a test control, so that requests a client makes side by side are in flight
    * together and the mailbox's concurrency limit (MAILBOX_CONCURRENCY) can be met.
    */
@@ -714,7 +714,7 @@ export class FakeMicrosoftGraph {
     this.#inFlight.set(owner.email, inFlight);
     this.concurrency.most = Math.max(this.concurrency.most, inFlight);
     res.once('close', () => this.#inFlight.set(owner.email, this.#inFlight.get(owner.email)! - 1));
-    if (this.eventLookupDelayMs > 0 && req.method === 'GET' && /^\/v1\.0\/me(?:\/calendars\/[^/]+)?\/events\/[^/]+$/.test(url.pathname)) {
+    if (this.eventLookupDelayMs > 0 && req.method === 'GET' && /^\/v1\.0\/me(?:\/calendars\/[^/]+)?\/events\/[^/]+(?:\/instances)?$/.test(url.pathname)) {
       await new Promise((resolve) => setTimeout(resolve, this.eventLookupDelayMs));
     }
     const failure = this.failNext.shift();
