@@ -5807,6 +5807,34 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0], 'three at a time, never throttled');
     assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
   });
+
+  test('the series that lost an occurrence holding a bot are confirmed from their lists, and those occurrences looked up, three at a time, never more: each bot of a deleted occurrence cancelled', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const series = Array.from({ length: 5 }, (_, i) => env.microsoft.createEvent(account.email, {
+      subject: `Weekly ${i}`, startMs: first + i * HOUR, endMs: first + i * HOUR + 30 * MIN, weeklyCount: 3,
+      joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_confirm${i}%40thread.v2/0?context=%7b%7d`,
+    }));
+    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await sync();
+    const bots: string[] = [];
+    for (const e of await eventsOf(env, user.auth, calendarId, first + 7 * DAY - MIN, first + 7 * DAY + 5 * HOUR)) bots.push(await schedule(env, user.auth, e.id, `confirm-${e.title}`));
+    assert.equal(bots.length, series.length);
+    // Each series' second occurrence deleted: Graph resends the master and the occurrences left, with no @removed (microsoft-graph-docs PR 4501).
+    series.forEach((seriesId, i) => env.microsoft.cancelOccurrence(account.email, seriesId, first + i * HOUR + 7 * DAY));
+    env.microsoft.eventLookupDelayMs = 5;
+    t.after(() => { env.microsoft.eventLookupDelayMs = 0; });
+    const refused = env.microsoft.concurrency.refused;
+    env.microsoft.concurrency.most = 0;
+    const listsBefore = env.microsoft.instanceLookups.length;
+    env.clock.advance(MIN);
+    await sync();
+    const lists = env.microsoft.instanceLookups.slice(listsBefore);
+    assert.deepEqual(new Set(lists), new Set(series), 'each series confirmed from its list');
+    assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0], 'three at a time, never throttled');
+    for (const botId of bots) assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
+  });
 });
 
 describe('Google: calendars added later, and concurrent auto-schedule runs', () => {
