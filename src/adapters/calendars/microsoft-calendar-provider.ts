@@ -570,7 +570,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * removed; else the round is read again), or outside the round's window, it is removed; else it
    * is what Graph has now. A series listed more than once has its
    * instances read from Graph (fetchSeriesInstances) instead of taken from the round, and those of
-   * its instances the round lists but the list lacks looked up one by one (lookUpInstance). At most
+   * its instances the round lists but the list lacks looked up each by its id (lookUpInstance). At most
    * MAX_SETTLING_LOOKUPS lookups a read (settling.lookupsLeft, shared with #settledOrphans); past them, and when a lookup is refused for good (not
    * an outage or a limit, which have the round read again), the newest version listed stands.
    */
@@ -614,7 +614,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       // Instances the list holds in a shape that cannot be read: kept as stored.
       skipped.unreadable.push(...(instances?.unreadable ?? []));
       const changes = instances?.changes ?? null;
-      // The round's instances of the series the list lacks are looked up one by one: the list may
+      // The round's instances of the series the list lacks are looked up each by its id: the list may
       // leave exceptions out (lookUpInstance), and one new in this round is stored nowhere yet.
       if (changes !== null) {
         const listed = new Set([...changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...instances!.unreadable]);
@@ -915,7 +915,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const found = new Map(zip(looked.map((l) => l.occurrence), answers));
     const changes: ProviderChange[] = [];
     for (const [seriesId, occurrences] of orphans) {
-      skipped.warnings.push(`Graph again did not find the series ${seriesId}, which the round lists live; its ${occurrences.length} listed occurrence(s) looked up one by one`);
+      skipped.warnings.push(`Graph again did not find the series ${seriesId}, which the round lists live; its ${occurrences.length} listed occurrence(s) looked up each by its id`);
       for (const occurrence of occurrences) {
         const answer = found.get(occurrence);
         if (answer === undefined) skipped.unreadable.push(occurrence.id);

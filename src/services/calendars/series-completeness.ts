@@ -36,7 +36,7 @@ import { isStoredException } from '../../domain/instance-series.ts';
  */
 const MAX_LOOKUPS = 50;
 /**
- * Missing instances looked up one by one at most per calendar read (each one GET). Past them, the
+ * Missing instances looked up by their ids at most per calendar read (each one GET). Past them, the
  * rest stay as stored in this read (see confirmMissingInstances).
  */
 const MAX_INSTANCE_LOOKUPS = 50;
@@ -90,7 +90,7 @@ async function confirmFromLists(
     const found = answers[index]!;
     // Null (a 404): the series may be gone, or Graph may answer 404 for a series it has, as it
     // does at times for an event (msgraph-sdk-java issue 1225). Its instances whose bots would go
-    // with it are looked up one by one (confirmMissingInstances): each goes when its own lookup
+    // with it are looked up each by its id (confirmMissingInstances): each goes when its own lookup
     // and calendarView over its times agree that it is gone.
     for (const change of found.instances?.changes ?? []) {
       if (change.type === 'upsert' && !mentioned.has(change.event.providerEventId)) added.push(change);
