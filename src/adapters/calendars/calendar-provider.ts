@@ -7,6 +7,7 @@
 //   the provider refused the call: `isRefusal`) and never sees an HTTP status.
 // - Providers know nothing of storage: credentials, cursors and channels come in as arguments
 //   and go out as return values.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mapBounded } from '../../lib/bounded-parallel.ts';
 
 export type ProviderKind = 'ics' | 'google' | 'microsoft';
@@ -432,21 +433,71 @@ export type ProviderCredentials =
  */
 export const PROVIDER_LOOKUPS_AT_ONCE = 3;
 
+/** The lookup a request is made for: its group's stop signal, and whether it was stopped by it. */
+interface Lookup {
+  readonly stop: AbortSignal;
+  stopped: boolean;
+}
+
+const currentLookup = new AsyncLocalStorage<Lookup>();
+
+/**
+ * What a lookup throws when it would send a request after its group was stopped (another lookup of
+ * the group failed the read, or was answered 429): a transient failure, which every caller passes
+ * on or takes as "not looked up". Never the read's failure: the group's own is.
+ */
+export class LookupsStopped extends CalendarProviderError {
+  override name = 'LookupsStopped';
+
+  constructor() {
+    super({ kind: 'transient', message: 'no further request sent: another lookup of the read failed' });
+  }
+}
+
+/**
+ * Called by an adapter before each request it sends: throws LookupsStopped when the request is
+ * made for a lookup (lookUpEach, inLookupGroup) whose group was stopped. Graph has said "wait" (or
+ * the read has failed), and the answer would be thrown away; one by one it was never sent.
+ */
+export function throwIfLookupsStopped(): void {
+  const lookup = currentLookup.getStore();
+  if (lookup?.stop.aborted) {
+    lookup.stopped = true;
+    throw new LookupsStopped();
+  }
+}
+
+/** `work` as one lookup of the group `stop` ends: once it is aborted, the lookup sends no further request. */
+export function inLookupGroup<R>(stop: AbortSignal, work: () => Promise<R>): Promise<R> {
+  return currentLookup.run({ stop, stopped: false }, work);
+}
+
 /**
  * `work` over `items`, PROVIDER_LOOKUPS_AT_ONCE at a time, answers in the items' order: the
  * lookups of one read whose items do not depend on each other. A failure thrown by `work` (each
  * caller first turns the failures it settles per item into answers) starts no further lookup, as
- * it stopped the loop that made them one by one; those in flight end, their answers unused, and
- * the read fails with one failure: a limit (429) if any came, the one asking the longest wait, so
- * that no Retry-After Graph gave is cut short; else the first item's failure in the items' order.
+ * it stopped the loop that made them one by one, and stops the group: the lookups in flight send
+ * no further request (throwIfLookupsStopped), and what they had found is unused. The read fails
+ * with the failure one by one would have met first, as far as it can be known:
+ * - an error that is not a provider failure (a bug, a failed write of a rotated token) is thrown
+ *   as it is, the first in the items' order;
+ * - else the first item's provider failure in the items' order (one that was stopped excepted);
+ *   a limit (429) waits the longest Retry-After of the group's limits, so that none Graph gave is
+ *   cut short. A limit behind a failure of an earlier item is not the read's: one by one, it
+ *   was never asked.
  */
 export async function lookUpEach<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const outer = currentLookup.getStore()?.stop;
+  const stopping = new AbortController();
+  const stop = outer ? AbortSignal.any([outer, stopping.signal]) : stopping.signal;
   const failures: { index: number; error: unknown }[] = [];
   const answers = await mapBounded(items, PROVIDER_LOOKUPS_AT_ONCE, async (item, index) => {
+    const lookup: Lookup = { stop, stopped: false };
     try {
-      return await work(item, index);
+      return await currentLookup.run(lookup, () => work(item, index));
     } catch (error) {
-      failures.push({ index, error });
+      if (!lookup.stopped) failures.push({ index, error });
+      stopping.abort();
       throw error;
     }
   }).catch((error: unknown) => {
@@ -454,9 +505,19 @@ export async function lookUpEach<T, R>(items: readonly T[], work: (item: T, inde
     return null;
   });
   if (answers !== null) return answers;
-  const waitOf = (error: unknown) => (error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' ? error.failure.retryAfterMs : -1);
-  const limit = failures.reduce<{ error: unknown } | null>((most, f) => (waitOf(f.error) >= 0 && (most === null || waitOf(f.error) > waitOf(most.error)) ? f : most), null);
-  throw (limit ?? failures.reduce((first, f) => (f.index < first.index ? f : first))).error;
+  throw readFailure(failures);
+}
+
+/** The failure a group of lookups ends the read with (see lookUpEach); `failures` not empty. */
+function readFailure(failures: readonly { index: number; error: unknown }[]): unknown {
+  const inOrder = [...failures].sort((a, b) => a.index - b.index).map((f) => f.error);
+  const bug = inOrder.findIndex((error) => !(error instanceof CalendarProviderError));
+  if (bug >= 0) return inOrder[bug];
+  const first = inOrder[0] as CalendarProviderError;
+  if (first.failure.kind !== 'rate_limited') return first;
+  const longest = Math.max(...inOrder.map((error) => ((error as CalendarProviderError).failure.kind === 'rate_limited' ? ((error as CalendarProviderError).failure as { retryAfterMs: number }).retryAfterMs : 0)));
+  if (longest <= first.failure.retryAfterMs) return first;
+  return new CalendarProviderError({ ...first.failure, retryAfterMs: longest }, { isRefusal: first.isRefusal });
 }
 
 export function isProviderError(error: unknown): error is CalendarProviderError {

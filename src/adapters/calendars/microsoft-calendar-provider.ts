@@ -40,7 +40,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, lookUpEach, PROVIDER_LOOKUPS_AT_ONCE, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, lookUpEach, PROVIDER_LOOKUPS_AT_ONCE, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -981,8 +981,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   async #request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}, round: 'incremental' | 'full' | null = null): Promise<HttpResponse> {
+    // A lookup whose group was stopped (a 429 or a failure of another lookup of the read) sends nothing more.
+    throwIfLookupsStopped();
     let token = await this.#tokens.get();
     for (let attempt = 1; ; attempt++) {
+      throwIfLookupsStopped();
       const response = await this.#send({
         method,
         url,

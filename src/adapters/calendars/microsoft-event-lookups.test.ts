@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MicrosoftCalendarProvider } from './microsoft-calendar-provider.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
-import { CalendarProviderError, type FetchResult, type ProviderChange } from './calendar-provider.ts';
+import { CalendarProviderError, inLookupGroup, LookupsStopped, type FetchResult, type ProviderChange } from './calendar-provider.ts';
 
 const NOW = Date.parse('2026-12-02T08:00:00Z');
 const DAY = 86_400_000;
@@ -446,18 +446,20 @@ test('Graph: the occurrences of a master still not found are looked up three at 
   assert.deepEqual(result.missedAgain, ['M']);
 });
 
-test('Graph: a 503 amid a batch of settling lookups starts no further one and fails the read; a 429 in flight beside it wins, its Retry-After kept; a 404 beside them is settled as one by one', async () => {
-  // R0 answers 404 (gone, as the round names it); R1 a 503 first; R2, slower, a 429 with a Retry-After.
+test('Graph: a 503 amid a batch of settling lookups starts no further one and fails the read as one by one: transient before a 429 of a later lookup, a 429 before a 503 with its Retry-After, two 429s with the longer', async () => {
+  // R0 answers 404 (gone, as the round names it); R1 fails first; R2, slower, fails too.
   const routes = removedRound(12, (i) => i !== 0);
   const failing = (extra: Record<string, HttpResponse>) => (path: string) => extra[path] ?? null;
-  const both = countingGraph(routes, {
-    delayMs: 2, delays: { '/me/calendars/c/events/R1': 2, '/me/calendars/c/events/R2': 8 },
-    answer: failing({ '/me/calendars/c/events/R1': graphFailure(503, 'serviceNotAvailable'), '/me/calendars/c/events/R2': graphFailure(429, 'ApplicationThrottled', 17) }),
-  });
-  const limited = await both.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
-  assert.ok(limited instanceof CalendarProviderError && limited.failure.kind === 'rate_limited' && limited.failure.retryAfterMs === 17_000, String(limited));
+  const delays = { '/me/calendars/c/events/R1': 2, '/me/calendars/c/events/R2': 8 };
+  const both = countingGraph(routes, { delayMs: 2, delays, answer: failing({ '/me/calendars/c/events/R1': graphFailure(503, 'serviceNotAvailable'), '/me/calendars/c/events/R2': graphFailure(429, 'ApplicationThrottled', 17) }) });
+  const down = await both.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+  assert.ok(down instanceof CalendarProviderError && down.failure.kind === 'transient', `one by one, R2 was never asked: ${String(down)}`);
   const asked = both.paths.filter((p) => p.startsWith('/me/calendars/c/events/'));
   assert.ok(asked.length <= 4 && ['R0', 'R1', 'R2'].every((id) => asked.includes(`/me/calendars/c/events/${id}`)), `none starts after the 503: ${asked.join(' ')}`);
+  // The other way round: the 429 first in the round's order fails the read, its Retry-After kept.
+  const limitFirst = countingGraph(routes, { delayMs: 2, delays, answer: failing({ '/me/calendars/c/events/R1': graphFailure(429, 'ApplicationThrottled', 17), '/me/calendars/c/events/R2': graphFailure(503, 'serviceNotAvailable') }) });
+  const limited = await limitFirst.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+  assert.ok(limited instanceof CalendarProviderError && limited.failure.kind === 'rate_limited' && limited.failure.retryAfterMs === 17_000, String(limited));
   // Alone, the 503 fails the read as transient, as the loop one by one did.
   const outage = countingGraph(routes, { delayMs: 2, answer: failing({ '/me/calendars/c/events/R4': graphFailure(503, 'serviceNotAvailable') }) });
   const transient = await outage.provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
@@ -469,6 +471,43 @@ test('Graph: a 503 amid a batch of settling lookups starts no further one and fa
   // Without failures the same round settles R0 as gone and the rest as Graph has them.
   const fine = countingGraph(routes, { delayMs: 2 });
   assert.deepEqual(summary(await fine.provider.fetchChanges('c', CURSOR, CONTEXT)), Array.from({ length: 12 }, (_, i) => (i === 0 ? '-R0' : `R${i}:Meeting R${i}`)));
+});
+
+test('Graph: after a 429 on a look before the join, the lookups in flight send no further request (the calendarView check after a 404, the master of an instance answered bare)', async () => {
+  // B0: a slow 404, after which calendarView over its times would be read; B2: a slow instance
+  // answered bare, whose master would be read; B1 answers 429 while both are in flight.
+  const meetings = ['B0', 'B1', 'B2', 'B3'].map((id) => ({ providerEventId: id, startMs: START, endMs: START + 3_600_000, seriesId: null }));
+  const routes: Record<string, unknown> = {
+    '/me/calendars/c/calendarView/delta': round([]), '/me/calendars/c/calendarView': { value: [] },
+    '/me/calendars/c/events/B2': { id: 'B2', type: 'occurrence', seriesMasterId: 'M', start: time(START + 60_000), end: time(START + 3_660_000) },
+    '/me/calendars/c/events/M': event('M', { type: 'seriesMaster' }),
+  };
+  const { provider, paths } = countingGraph(routes, {
+    delayMs: 20, delays: { '/me/calendars/c/events/B1': 2 },
+    answer: (path) => (path === '/me/calendars/c/events/B1' ? graphFailure(429, 'ApplicationThrottled', 60) : null),
+  });
+  const error = await provider.fetchChanges('c', CURSOR, { ...CONTEXT, confirm: meetings }).then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' && error.failure.retryAfterMs === 60_000, String(error));
+  assert.deepEqual(paths, ['/me/calendars/c/calendarView/delta', '/me/calendars/c/events/B0', '/me/calendars/c/events/B1', '/me/calendars/c/events/B2'], 'no calendarView for B0, no master for B2, B3 never asked');
+});
+
+test('Graph: a series\' list of instances read for a lookup whose group is stopped (inLookupGroup) asks for no further page', async () => {
+  const query = `startDateTime=${encodeURIComponent(new Date(NOW).toISOString())}`;
+  const page2 = `${BASE}/me/calendars/c/events/S/instances?${query}&$skiptoken=2`;
+  const instance = (i: number) => ({ ...event(`S-${i}`, { type: 'occurrence', seriesMasterId: 'S', start: time(START + i * DAY), end: time(START + i * DAY + 3_600_000) }) });
+  const routes = { '/me/calendars/c/events/S/instances': { value: [instance(0)], '@odata.nextLink': page2 } };
+  // The group is stopped while the first page is in flight (as by a 429 on another lookup).
+  const group = new AbortController();
+  const { provider, paths } = countingGraph(routes, { delayMs: 5, answer: () => { group.abort(); return null; } });
+  const error = await inLookupGroup(group.signal, () => provider.fetchSeriesInstances('c', 'S', { fromMs: NOW, toMs: NOW + 30 * DAY })).then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof LookupsStopped, String(error));
+  assert.deepEqual(paths, ['/me/calendars/c/events/S/instances']);
+  // Not stopped, the same list is read to its end (its second page the last).
+  let pages = 0;
+  const lastPage: HttpResponse = { status: 200, headers: {}, body: JSON.stringify({ value: [instance(1)] }) };
+  const whole = countingGraph(routes, { delayMs: 1, answer: () => (++pages === 2 ? lastPage : null) });
+  const instances = await whole.provider.fetchSeriesInstances('c', 'S', { fromMs: NOW, toMs: NOW + 30 * DAY });
+  assert.deepEqual([whole.paths.length, instances?.changes.length], [2, 2]);
 });
 
 test('Graph: a token refused on one lookup amid a batch of looks before the join (its renewal refused too) leaves that meeting as it is, as one by one; the others are settled', async () => {

@@ -25,7 +25,7 @@
 // A series whose list answers 404 is looked up the same way: that 404 alone cancels no bot.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, lookUpEach, type CalendarProvider, type FetchResult, type InstanceLookup, type ProviderChange, type ProviderFailure } from '../../adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, lookUpEach, LookupsStopped, type CalendarProvider, type FetchResult, type InstanceLookup, type ProviderChange, type ProviderFailure } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
 import { lookUpSeriesInstances, withUnreadable } from './truncated-series.ts';
 import { isStoredException } from '../../domain/instance-series.ts';
@@ -166,6 +166,7 @@ export async function confirmMissingInstances(
       return await provider.lookUpInstance!(calendar.provider_calendar_id, row.provider_series_id!, instanceId, window, { startMs: row.start_ms, endMs: row.end_ms });
     } catch (error) {
       if (!(error instanceof CalendarProviderError)) throw error;
+      if (error instanceof LookupsStopped) throw error;
       if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') {
         logger.warn({ calendarId: connection.id, seriesId: row.provider_series_id, failure: error.failure.kind }, 'an instance missing from its series could not be looked up; the round is read again later');
         throw new CalendarProviderError({ ...error.failure, message: `looking up instance ${instanceId} of series ${row.provider_series_id}: ${error.failure.message}` });

@@ -16,7 +16,7 @@
 // so that the bots follow just the same.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, PROVIDER_LOOKUPS_AT_ONCE, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, inLookupGroup, LookupsStopped, PROVIDER_LOOKUPS_AT_ONCE, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
@@ -118,13 +118,15 @@ export async function recheckTruncatedSeries(
   const shortened: string[] = [];
   // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar, an
   // outage) leaves that series as the round found it rather than failing the sync; after a 429
-  // the round starts no more lookups. PROVIDER_LOOKUPS_AT_ONCE at a time, the series independent
-  // of each other: those in flight when a 429 comes end, and what they found is kept.
-  let isLimited = false;
+  // the round sends no more requests for them. PROVIDER_LOOKUPS_AT_ONCE at a time, the series
+  // independent of each other: a lookup in flight when a 429 comes sends no further request (the
+  // next page of its list, say: inLookupGroup), and its series stays as the round found it; what
+  // those already done found is kept.
+  const limited = new AbortController();
   const answers = await mapBounded(wanted, PROVIDER_LOOKUPS_AT_ONCE, async (seriesId) => {
-    if (isLimited) return null;
-    const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series split check could not look the old series up');
-    if ('failed' in found && found.failed.kind === 'rate_limited') isLimited = true;
+    if (limited.signal.aborted) return null;
+    const found = await inLookupGroup(limited.signal, () => lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series split check could not look the old series up'));
+    if ('failed' in found && found.failed.kind === 'rate_limited') limited.abort();
     return found;
   });
   for (const [index, seriesId] of wanted.entries()) {
@@ -173,7 +175,7 @@ export async function lookUpSeriesInstances(
     return { instances };
   } catch (error) {
     if (!(error instanceof CalendarProviderError)) throw error;
-    logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, why);
+    if (!(error instanceof LookupsStopped)) logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, why);
     return { failed: error.failure };
   }
 }

@@ -1,0 +1,93 @@
+// lookUpEach, the lookups of one read three at a time: which failure ends the read when several
+// lookups in flight fail together, and the stop that keeps a lookup in flight from sending its
+// later requests once the group failed. Pure: the lookups are functions, no HTTP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CalendarProviderError, inLookupGroup, lookUpEach, LookupsStopped, throwIfLookupsStopped } from './calendar-provider.ts';
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const limit = (seconds: number) => new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: seconds * 1000, message: 'Graph: HTTP 429' }, { isRefusal: true });
+const outage = () => new CalendarProviderError({ kind: 'transient', message: 'Graph: HTTP 503' });
+const refusal = () => new CalendarProviderError({ kind: 'permanent', message: 'Graph: HTTP 403 ErrorAccessDenied' }, { isRefusal: true });
+const failureOf = (items: number[], work: (i: number) => Promise<unknown>) => lookUpEach(items, work).then(() => null, (error: unknown) => error);
+
+test('lookUpEach: an error that is not a provider failure (a bug, a failed write of a rotated token) is thrown, before any provider failure, even a 429 of another item', async () => {
+  const bug = new Error('database is locked (writing the rotated refresh token)');
+  assert.equal(await failureOf([0, 1], async (i) => {
+    if (i === 0) { await tick(1); throw bug; }
+    await tick(5);
+    throw limit(5);
+  }), bug);
+  // Behind an earlier item's 429 in the items' order too: it is not lost.
+  assert.equal(await failureOf([0, 1], async (i) => {
+    if (i === 0) throw limit(5);
+    await tick(5);
+    throw bug;
+  }), bug);
+});
+
+test('lookUpEach: the first failure in the items\' order ends the read, as one by one: a calendar\'s refusal or an outage is not replaced by a later item\'s 429, never asked one by one', async () => {
+  const refused = await failureOf([0, 1], async (i) => {
+    if (i === 0) throw refusal();
+    await tick(5);
+    throw limit(5);
+  });
+  assert.ok(refused instanceof CalendarProviderError && refused.failure.kind === 'permanent', String(refused));
+  // The later item failing first in time changes nothing.
+  const down = await failureOf([0, 1], async (i) => {
+    if (i === 1) throw limit(5);
+    await tick(5);
+    throw outage();
+  });
+  assert.ok(down instanceof CalendarProviderError && down.failure.kind === 'transient', String(down));
+});
+
+test('lookUpEach: a 429 first in the items\' order waits the longest Retry-After of the group\'s 429s; a later outage is not the read\'s', async () => {
+  const longer = await failureOf([0, 1, 2], async (i) => {
+    await tick(i === 0 ? 5 : 1);
+    if (i === 0) throw limit(5);
+    if (i === 1) throw outage();
+    throw limit(30);
+  });
+  assert.ok(longer instanceof CalendarProviderError && longer.failure.kind === 'rate_limited' && longer.failure.retryAfterMs === 30_000 && longer.isRefusal, String(longer));
+  const own = await failureOf([0, 1], async (i) => {
+    await tick(i === 0 ? 5 : 1);
+    throw limit(i === 0 ? 60 : 30);
+  });
+  assert.ok(own instanceof CalendarProviderError && own.failure.kind === 'rate_limited' && own.failure.retryAfterMs === 60_000, String(own));
+});
+
+test('lookUpEach: once an item failed, a lookup in flight sends no further request (throwIfLookupsStopped), and its being stopped is not the read\'s failure', async () => {
+  const sent: string[] = [];
+  const request = async (what: string, ms: number) => {
+    throwIfLookupsStopped();
+    sent.push(what);
+    await tick(ms);
+  };
+  const error = await failureOf([0, 1, 2, 3], async (i) => {
+    // Item 0: a slow first request, then a second one (as calendarView after a 404).
+    if (i === 0) { await request('0a', 20); await request('0b', 1); return; }
+    await request(`${i}`, 2);
+    if (i === 1) throw limit(60);
+  });
+  assert.ok(error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' && error.failure.retryAfterMs === 60_000, String(error));
+  assert.deepEqual(sent, ['0a', '1', '2'], 'item 0 sends nothing after the 429, item 3 never starts');
+  // Outside a group, nothing is stopped.
+  throwIfLookupsStopped();
+});
+
+test('inLookupGroup: a lookup whose group is aborted sends no further request, and throws LookupsStopped, a transient failure', async () => {
+  const group = new AbortController();
+  const sent: string[] = [];
+  const lookup = inLookupGroup(group.signal, async () => {
+    for (const page of ['p1', 'p2']) {
+      throwIfLookupsStopped();
+      sent.push(page);
+      await tick(5);
+    }
+  });
+  group.abort();
+  const error = await lookup.then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof LookupsStopped && error.failure.kind === 'transient', String(error));
+  assert.deepEqual(sent, ['p1']);
+});
