@@ -5773,7 +5773,9 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     assert.deepEqual(await statuses(), ids.map(() => 'Scheduled'), 'a read that failed changes nothing, the gone meeting included');
     const gets = eventGets().slice(getsBefore);
     assert.ok(gets.some((g) => g.status === failure.status), JSON.stringify(gets.map((g) => g.status)));
-    assert.ok(gets.length < ids.length, `no lookup starts after the failure: ${gets.length} of ${ids.length}`);
+    // The five up to the failing one, and at most one more for each of the two lookups in flight
+    // beside it, which may end (and start the next) before the failure is answered; none after it.
+    assert.ok(gets.length >= 5 && gets.length <= 7, `no lookup starts after the failure: ${gets.length} of ${ids.length}`);
     // The next read looks every meeting up again, and settles them as one by one did.
     env.clock.set(Date.parse(conn.next_sync_at));
     assert.ok(env.clock.now() < start - LEAD_MS, 'still before the join');

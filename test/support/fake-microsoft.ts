@@ -403,7 +403,8 @@ export class FakeMicrosoftGraph {
   }
 
   /**
-   * A test control: once `after` more GETs of one event have been answered, the next one answers
+   * A test control: once `after` more GETs of one event have come in (counted as each is taken up,
+   * after eventLookupDelayMs, whether or not its answer has gone out yet), the next one answers
    * `status` with Graph's error `code` (and a Retry-After when given), and the ones after it as
    * usual. Graph answers any single request 429 Too Many Requests with a Retry-After when an app
    * goes past a limit (learn.microsoft.com/graph/throttling, "Best practices to handle throttling";
