@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -94,4 +94,22 @@ test('served slots: each claimed by one instance at most, the one on it first, e
   // Two instances on one slot: the one with the smaller id, in whatever order they are listed.
   assert.deepEqual(claimed([['b', 7 * DAY], ['a', 7 * DAY]], [7 * DAY], WEEK), ['a']);
   assert.deepEqual(claimed([['a', 7 * DAY], ['b', 7 * DAY]], [7 * DAY], WEEK), ['a']);
+});
+
+test('the likely slot of an instance first listed moved: the place the series\' spacing leaves free among the known slots, nearest its start and less than a spacing away', () => {
+  const DAY = 86_400_000;
+  const weekly = [0, 14, 21, 28].map((d) => d * DAY);
+  // Week 1 (day 7) moved to day 5, or to day 11: its place is free.
+  assert.equal(likelySlotOf(5 * DAY, weekly), 7 * DAY);
+  assert.equal(likelySlotOf(11 * DAY, weekly), 7 * DAY);
+  // Before the first known slot, or after the last: a spacing from it.
+  assert.equal(likelySlotOf(-5 * DAY, weekly), -7 * DAY);
+  assert.equal(likelySlotOf(33 * DAY, weekly), 35 * DAY);
+  // Two free places as near: the earlier. None less than a spacing away: null.
+  assert.equal(likelySlotOf(10.5 * DAY, [0, 21, 28].map((d) => d * DAY)), 7 * DAY);
+  assert.equal(likelySlotOf(100 * DAY, weekly), null);
+  // A place an hour off the spacing (a change of offset between) is still free; no spacing, no guess.
+  assert.equal(likelySlotOf(6 * DAY, [0, 14 * DAY + 3_600_000, 21 * DAY + 3_600_000]), 7 * DAY);
+  assert.equal(likelySlotOf(5 * DAY, [0]), null);
+  assert.equal(likelySlotOf(5 * DAY, []), null);
 });

@@ -6,6 +6,7 @@
 // when the event named is one of them.
 import { Temporal } from 'temporal-polyfill';
 import { escapeLike } from '../lib/like-pattern.ts';
+import { usualSpacingMs } from './series-move.ts';
 
 export interface InstanceSeries {
   /** The calendar connection the instances were synced from. */
@@ -108,6 +109,34 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
     taken.add(pair.served);
   }
   return claimed;
+}
+
+/**
+ * The slot an instance most likely has whose slot is not known (Graph listed it moved the first
+ * time, an exception, and gives no original start): of the places the series' usual spacing
+ * leaves free among the known slots (between two slots further apart than a spacing, and one
+ * spacing before the first and after the last), the nearest its start, less than a spacing from
+ * it (of two as near, the earlier); null without a spacing or such a place. A week moved from its
+ * slot leaves that place free. It is a guess: a week cancelled before Rollcall first listed the
+ * series leaves a place free too, and a series that meets on several days a week has uneven gaps
+ * the spacing does not describe (so mostly none).
+ */
+export function likelySlotOf(startMs: number, knownSlots: readonly number[]): number | null {
+  const sorted = [...new Set(knownSlots)].sort((a, b) => a - b);
+  const spacing = usualSpacingMs(sorted);
+  if (spacing === null) return null;
+  const free = [sorted[0]! - spacing];
+  for (let i = 1; i < sorted.length; i++) {
+    const steps = Math.round((sorted[i]! - sorted[i - 1]!) / spacing);
+    for (let step = 1; step < steps; step++) free.push(sorted[i - 1]! + step * spacing);
+  }
+  free.push(sorted.at(-1)! + spacing);
+  let best: number | null = null;
+  for (const place of free) {
+    const distance = Math.abs(place - startMs);
+    if (distance < spacing && (best === null || distance < Math.abs(best - startMs))) best = place;
+  }
+  return best;
 }
 
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {

@@ -4090,9 +4090,10 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [0, 15, 16]);
   });
 
-  // An exception whose slot is not known (Graph listed it moved the first time, as here) adds no
-  // served slot: its start is not its slot. Week 1 is moved from Monday to Friday (day 11) before
-  // the first sync; the chain books it, then week 2 (day 14), three days from day 11.
+  // An exception whose slot is not known (Graph listed it moved the first time, as here) is not
+  // served at its start: the chain records the slot it most likely has, the place its week left
+  // free (day 7, likelySlotOf). Week 1 is moved from Monday to Friday (day 11) before the first
+  // sync; the chain books it, then week 2 (day 14), three days from day 11.
   test('an Outlook chain that booked a week first listed moved to its Friday books the next Monday', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
@@ -4240,10 +4241,10 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Error'], [23, 'Error'], [30, 'Scheduled']]);
   });
 
-  // A week booked when its slot was not known (first listed moved) records no served slot, nor does
-  // one booked by an instance of an earlier release during an upgrade; so a week the chain has
-  // served may come back under a new id with no slot of its claiming it. Moved behind the chain's
-  // place after the bot the chain waits for was booked, it is not the chain's: stored after that bot.
+  // A week booked by an instance of an earlier release during an upgrade records no served slot, nor
+  // does one first listed moved whose likely slot could not be told; so a week the chain has served
+  // may come back under a new id with no slot of its claiming it. Moved behind the chain's place
+  // after the bot the chain waits for was booked, it is not the chain's: stored after that bot.
   test('an Outlook chain books no second bot for a week served with no slot recorded that came under a new id and was moved behind its place', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
@@ -4268,6 +4269,12 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.rc.dispatcher.runDue();
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [14, 'Scheduled']]);
+    // As if week 1 had been booked by an instance of an earlier release: no served slot for it
+    // (the chain recorded the slot it most likely had, day 7).
+    const chainRow = () => env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', 'chain-unslotted-back');
+    const recorded = JSON.parse((await chainRow().executeTakeFirstOrThrow()).served_slots!) as [number, string][];
+    assert.deepEqual(recorded.map(([slot]) => Math.round((slot - first) / DAY)), [0, 7, 14]);
+    await env.rc.database.db.updateTable('recurring_chains').set({ served_slots: JSON.stringify(recorded.filter(([slot]) => Math.round((slot - first) / DAY) !== 7)) }).where('deduplication_key', '=', 'chain-unslotted-back').execute();
     // The series moves two days later (new ids, exceptions dropped: FakeMicrosoft.shiftSeries):
     // week 2's bot follows (day 16); week 1 is back on day 9 as a plain occurrence, with a slot.
     env.clock.set(first + 5 * DAY + 2 * HOUR);
@@ -4283,6 +4290,63 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     env.clock.advance(60_000);
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [16, 'Scheduled']]);
+  });
+
+  // The same week, served with no slot recorded when it was booked (first listed moved), that came
+  // under a new id and was moved AHEAD of the chain's place (after the start of the instance the
+  // chain booked last): the chain recorded the slot that week most likely had (the place in the
+  // series' spacing no other instance held, nearest its start: likelySlotOf), which the week's new
+  // instance, less than half the spacing from it, stands for. Another week moved to the same
+  // place is a different week, and gets its bot.
+  test('an Outlook chain books no second bot for a week served with no slot known that came under a new id and was moved ahead of its place; another week moved there gets its bot', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const user = await env.rc.newUser();
+    const { account } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_chain_unslotted_ahead%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted week ahead', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    // Week 1 is moved to day 5 before the first sync: Graph lists it as an exception (its type;
+    // FakeMicrosoft.updateOccurrence), with no original start (microsoft-graph-docs issue 4353).
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 7 * DAY, { startMs: first + 5 * DAY, endMs: first + 5 * DAY + HOUR });
+    const sync = async () => { await env.microsoft.notifyChanges(account.email); await env.rc.calendarSync.runDue(); };
+    await sync();
+    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'chain-unslotted-ahead', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = () => chainBotsOf(env.rc, user.userId, 'chain-unslotted-ahead', first);
+    // Week 0's bot goes, then week 1's (day 5); the chain books week 2 (day 14).
+    env.clock.set(first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    env.clock.set(first + 5 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [14, 'Scheduled']]);
+    // The series moves two days later (new ids, exceptions dropped: FakeMicrosoft.shiftSeries):
+    // week 2's bot follows (day 16); week 1 is back on day 9 as a plain occurrence.
+    env.clock.set(first + 5 * DAY + 2 * HOUR);
+    env.microsoft.shiftSeries(account.email, seriesId, 2 * DAY);
+    await sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [16, 'Scheduled']]);
+    // The organizer moves week 1 to day 15: after the chain's place (day 14), before week 2's
+    // meeting. The chain served that week (day 5): no second bot, now or at its later passes.
+    env.clock.advance(60_000);
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 9 * DAY, { startMs: first + 15 * DAY, endMs: first + 15 * DAY + HOUR });
+    await sync();
+    await env.rc.chains.advance();
+    env.clock.advance(60_000);
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [16, 'Scheduled']], 'week 1 gets no second bot');
+    // Week 3 (day 23) moved to day 15 too, three hours later: another week, which gets its bot.
+    env.clock.advance(60_000);
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 23 * DAY, { startMs: first + 15 * DAY + 3 * HOUR, endMs: first + 15 * DAY + 4 * HOUR });
+    await sync();
+    await env.rc.chains.advance();
+    env.clock.advance(60_000);
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [15 + 3 / 24, 'Scheduled'], [16, 'Scheduled']]);
   });
 
   test('an Outlook chain whose only instance left is one before where it was started rests a day at a time, not an hour, until the series changes', async (t) => {

@@ -28,7 +28,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
 import { findEvent, findInstanceSlots, listSeriesInstances, lockEvent, lockInstanceSeries, recordInstanceSlot } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, isPlainOccurrence, likelySlotOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { usualSpacingMs } from '../../domain/series-move.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
@@ -104,7 +104,10 @@ interface ChainCandidate {
    * its place (moved earlier than the instance booked last), and has not started.
    */
   behind?: 'returned' | 'passed' | 'moved';
-  /** An Outlook instance's slot in its series (instance_slots), if known: what the chain records as served once it books it. */
+  /**
+   * An Outlook instance's slot in its series (instance_slots), else the slot it most likely has
+   * (likelySlotOf), if any: what the chain records as served once it books it.
+   */
   slotMs?: number;
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   /** Whether it has had a bot that counts (hasHadBot): one the client cancelled, or one that went, among them. */
@@ -511,8 +514,8 @@ export class RecurringChains {
     // An exception behind the place is the chain's only if it was stored before the bot the chain
     // waits for, whatever its slot: the served slots add weeks to leave alone (isOpen, above), they
     // do not vouch for the others, as they are not every week the chain booked (none is recorded
-    // for a week whose slot was not known, first listed moved, nor by an instance of an earlier
-    // release booking during an upgrade).
+    // for a week first listed moved whose likely slot could not be told, nor by an instance of an
+    // earlier release booking during an upgrade), and a likely slot is a guess.
     const isMovedHere = (i: EventRow) => isStoredException(i.raw) && Number(i.created_at) < placedAtMs!;
     const behind = at === null || floor === null || placedAtMs === null ? []
       : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor && (passed.has(i.id) || isMovedHere(i)));
@@ -523,13 +526,18 @@ export class RecurringChains {
       // weeks it served): time alone brings nothing; a change of the series does, at once.
       return lastInstanceEndMs > now ? SERIES_LEFT_BEHIND : 'no upcoming occurrence of the series is synced yet';
     }
+    // An instance whose slot is not known (Graph listed it moved the first time) is recorded as
+    // served, once booked, at the slot it most likely has (likelySlotOf: the place its week left
+    // free among the known slots), so that the week, come back under a new id when the series
+    // moves to another day or time, stands for it as any served week does.
+    const knownSlots = [...slots.values()];
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
       startMs: instance.start_ms,
       orderMs: instance.start_ms,
       behind: behind.includes(instance) ? passed.has(instance.id) ? 'passed' as const : 'moved' as const : undefined,
-      slotMs: slots.get(instance.id),
+      slotMs: slots.get(instance.id) ?? likelySlotOf(instance.start_ms, knownSlots) ?? undefined,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       hadBot: () => bots.hasHadBot(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
@@ -670,7 +678,7 @@ function floorOf(chain: RecurringChainRow, instances: InstanceSeries | null, fir
   return instances !== null && chain.floor_start_ms === null && chain.current_occurrence_key === null ? { floor_start_ms: first.startMs } : {};
 }
 
-/** An Outlook instance the chain booked: its slot, if known, and the bot booked for it. */
+/** An Outlook instance the chain booked: its slot (known or likely), if any, and the bot booked for it. */
 interface BookedSlot {
   slot: number | undefined;
   bot: string;
@@ -683,7 +691,7 @@ function servedSlotsOf(chain: RecurringChainRow): [number, string][] {
 
 /**
  * The chain's served slots with those booked now added (series rows' occurrences have none; nor
- * has an instance whose slot is not known), the latest PASSED_KEPT.
+ * has an instance whose slot is neither known nor likely), the latest PASSED_KEPT.
  */
 function withServed(chain: RecurringChainRow, bookedNow: readonly BookedSlot[]): string | null {
   const added = bookedNow.filter((b): b is { slot: number; bot: string } => b.slot !== undefined).map((b): [number, string] => [b.slot, b.bot]);
