@@ -473,7 +473,8 @@ export interface RecurringChainsTable {
   floor_start_ms: number | null;
   /**
    * An Outlook series' chain: JSON array of [slot, bot id], the slots (instance_slots) of the
-   * instances it booked whose slots are known, each with the bot booked, the latest 50, so that a
+   * instances it booked, or for one first listed moved the slot it most likely had (likelySlotOf),
+   * each with the bot booked, the latest 50, so that a
    * week it served is known again under a new id once moved (migration 051). Null: none recorded.
    */
   served_slots: string | null;
