@@ -117,9 +117,9 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
  * leaves free among the known slots (between two slots further apart than a spacing, and one
  * spacing before the first and after the last), the nearest its start, less than a spacing from
  * it (of two as near, the earlier); null without a spacing or such a place. A week moved from its
- * slot leaves that place free. It is a guess: a week cancelled before Rollcall first listed the
- * series leaves a place free too, and a series that meets on several days a week has uneven gaps
- * the spacing does not describe (so mostly none).
+ * slot leaves that place free. It is a guess: a cancelled week (Outlook deletes it) or one not
+ * listed yet leaves a place free too, and a series that meets on several days a week has uneven
+ * gaps the spacing does not describe (so mostly none).
  */
 export function likelySlotOf(startMs: number, knownSlots: readonly number[]): number | null {
   const sorted = [...new Set(knownSlots)].sort((a, b) => a - b);
