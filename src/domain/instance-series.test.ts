@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Temporal } from 'temporal-polyfill';
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
@@ -96,7 +97,7 @@ test('served slots: each claimed by one instance at most, the one on it first, e
   assert.deepEqual(claimed([['a', 7 * DAY], ['b', 7 * DAY]], [7 * DAY], WEEK), ['a']);
 });
 
-test('the likely slot of an instance first listed moved: the place the series\' spacing leaves free among the known slots, nearest its start and less than a spacing away', () => {
+test('the likely slot of an instance first listed moved: the one place the series\' spacing leaves free in the gap of known slots it lies in, less than a spacing away', () => {
   const DAY = 86_400_000;
   const weekly = [0, 14, 21, 28].map((d) => d * DAY);
   // Week 1 (day 7) moved to day 5, or to day 11: its place is free.
@@ -105,11 +106,56 @@ test('the likely slot of an instance first listed moved: the place the series\' 
   // Before the first known slot, or after the last: a spacing from it.
   assert.equal(likelySlotOf(-5 * DAY, weekly), -7 * DAY);
   assert.equal(likelySlotOf(33 * DAY, weekly), 35 * DAY);
-  // Two free places as near: the earlier. None less than a spacing away: null.
-  assert.equal(likelySlotOf(10.5 * DAY, [0, 21, 28].map((d) => d * DAY)), 7 * DAY);
+  // Past the last known slot by more than a spacing: two places less than a spacing away, or none.
+  assert.equal(likelySlotOf(38 * DAY, weekly), null);
   assert.equal(likelySlotOf(100 * DAY, weekly), null);
+  assert.equal(likelySlotOf(-10 * DAY, weekly), null);
   // A place an hour off the spacing (a change of offset between) is still free; no spacing, no guess.
   assert.equal(likelySlotOf(6 * DAY, [0, 14 * DAY + 3_600_000, 21 * DAY + 3_600_000]), 7 * DAY);
   assert.equal(likelySlotOf(5 * DAY, [0]), null);
   assert.equal(likelySlotOf(5 * DAY, []), null);
+});
+
+test('no likely slot for an instance whose gap of known slots holds two free places: a cancelled week (Outlook deletes it) leaves its place free too', () => {
+  const DAY = 86_400_000;
+  const days = (...d: number[]) => d.map((n) => n * DAY);
+  // Weekly; week 2 (day 14) cancelled; week 1 (day 7) moved to Friday, day 11, nearer day 14.
+  assert.equal(likelySlotOf(11 * DAY, days(0, 21, 28)), null);
+  // Week 1 moved past the cancelled week's place (day 15): only day 14 is less than a spacing away.
+  assert.equal(likelySlotOf(15 * DAY, days(0, 21, 28)), null);
+  // Week 3 (day 21) moved to the Thursday before (day 17), week 2 cancelled.
+  assert.equal(likelySlotOf(17 * DAY, days(0, 7, 28)), null);
+  // Every other week; the occurrence of day 28 moved to day 21, the one of day 14 cancelled: days
+  // 14 and 28 both a week away.
+  assert.equal(likelySlotOf(21 * DAY, days(0, 42, 56)), null);
+  // The same with no week cancelled: its own place, alone in its gap.
+  assert.equal(likelySlotOf(21 * DAY, days(0, 14, 42, 56)), 28 * DAY);
+});
+
+test('no likely slot for a series that meets on several days a week, whose gaps are not whole spacings; weekdays guess only within their own gap', () => {
+  const DAY = 86_400_000;
+  const HOUR = 3_600_000;
+  const days = (...d: number[]) => d.map((n) => n * DAY);
+  // Monday, Wednesday, Friday: Friday (day 4) moved to Saturday; Monday (day 14) moved to Saturday (day 13).
+  assert.equal(likelySlotOf(5 * DAY, days(0, 2, 7, 9, 11, 14)), null);
+  assert.equal(likelySlotOf(13 * DAY, days(0, 2, 4, 7, 9, 11, 16, 18)), null);
+  // Wednesday (day 9) moved back past Monday to Saturday (day 5): in the three days from Friday to
+  // Monday, the spacing (two days) would put a place on Sunday, when the series never meets.
+  assert.equal(likelySlotOf(5 * DAY, days(0, 2, 4, 7, 11, 14, 16, 18, 21, 23, 25)), null);
+  // Tuesday and Thursday: Tuesday (day 8) moved to Wednesday.
+  assert.equal(likelySlotOf(9 * DAY, days(1, 3, 10, 15, 17)), null);
+  // Weekdays: Monday (day 7) moved to Friday afternoon: Saturday, Sunday and Monday free in its gap.
+  assert.equal(likelySlotOf(4 * DAY + 5 * HOUR, days(0, 1, 2, 3, 4, 8, 9, 10, 11)), null);
+  // Weekdays: Tuesday (day 8) moved to its afternoon: its place alone in its gap.
+  assert.equal(likelySlotOf(8 * DAY + 5 * HOUR, days(0, 1, 2, 3, 4, 7, 9, 10, 11)), 8 * DAY);
+});
+
+test('a weekly series across a change of UTC offset still has a likely slot, an hour off at most', () => {
+  const at = (date: string) => Temporal.ZonedDateTime.from(`${date}T10:00[Europe/Berlin]`).epochMilliseconds;
+  // Mondays; 30 March 2026 (after the change of 29 March) moved to Thursday 2 April.
+  const known = ['2026-03-16', '2026-03-23', '2026-04-06', '2026-04-13'].map(at);
+  assert.equal(likelySlotOf(at('2026-04-02'), known), at('2026-03-23') + 7 * 86_400_000);
+  assert.equal(at('2026-03-30') - at('2026-03-23'), 7 * 86_400_000 - 3_600_000);
+  // The change falls in a gap with no place free: 23 March moved to Thursday 26 March.
+  assert.equal(likelySlotOf(at('2026-03-26'), ['2026-03-16', '2026-03-30', '2026-04-06'].map(at)), at('2026-03-23'));
 });

@@ -113,31 +113,49 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
 
 /**
  * The slot an instance most likely has whose slot is not known (Graph listed it moved the first
- * time, an exception, and gives no original start): of the places the series' usual spacing
- * leaves free among the known slots (between two slots further apart than a spacing, and one
- * spacing before the first and after the last), the nearest its start, less than a spacing from
- * it (of two as near, the earlier); null without a spacing or such a place. A week moved from its
- * slot leaves that place free. It is a guess: a cancelled week (Outlook deletes it) or one not
- * listed yet leaves a place free too, and a series that meets on several days a week has uneven
- * gaps the spacing does not describe (so mostly none).
+ * time, an exception, and gives no original start), or null when it cannot be told.
+ *
+ * The known slots' usual spacing (their median gap) lays out the places the series meets at: a
+ * gap between two known slots that rounds to n spacings (so at least 1.5 of them) leaves n - 1
+ * places free in it, one spacing apart, and one place lies free a spacing before the first known
+ * slot and one a spacing after the last. A week moved from its slot leaves that place free; so
+ * does a week the organizer cancelled (Outlook deletes it) and one not listed yet, and the guess
+ * cannot tell these apart. So it guesses only where one place alone fits: the free places in the
+ * gap between the known slots on either side of the instance's start (Outlook does not let an
+ * occurrence be moved past another of its series), if that gap holds exactly one, less than a
+ * spacing from the start; before the first known slot or after the last, the one place less than
+ * a spacing from the start, if it is alone. A week next to a cancelled one, whose gap holds two
+ * places, gets none, whichever of the two is nearer: taking the cancelled week's place for it
+ * would leave that week, listed later or brought back by a move of the series, with no bot.
+ *
+ * None either when a gap is not a whole number of spacings give or take an hour (an hour covers a
+ * change of the UTC offset between two slots): the slots are not one spacing's multiples, as with
+ * a series that meets on several days a week (Monday, Wednesday and Friday; Tuesday and Thursday)
+ * or monthly, whose places the spacing would put on days with no meeting.
  */
 export function likelySlotOf(startMs: number, knownSlots: readonly number[]): number | null {
   const sorted = [...new Set(knownSlots)].sort((a, b) => a - b);
   const spacing = usualSpacingMs(sorted);
   if (spacing === null) return null;
-  const free = [sorted[0]! - spacing];
-  for (let i = 1; i < sorted.length; i++) {
-    const steps = Math.round((sorted[i]! - sorted[i - 1]!) / spacing);
-    for (let step = 1; step < steps; step++) free.push(sorted[i - 1]! + step * spacing);
+  const steps = sorted.slice(1).map((slot, i) => Math.round((slot - sorted[i]!) / spacing));
+  if (sorted.slice(1).some((slot, i) => Math.abs(slot - sorted[i]! - steps[i]! * spacing) > SPACING_SLACK_MS)) return null;
+  // The gap the start lies in: after the known slot at index `after` (-1: before the first).
+  const after = sorted.findLastIndex((slot) => slot <= startMs);
+  // Before the first known slot or after the last the gap has no end (weeks out there may not be
+  // listed yet): its places less than a spacing from the start stand for it, two at most.
+  const free: number[] = [];
+  if (after === -1) {
+    for (let place = sorted[0]! - spacing; place > startMs - spacing && free.length < 2; place -= spacing) free.push(place);
+  } else if (after === sorted.length - 1) {
+    for (let place = sorted[after]! + spacing; place < startMs + spacing && free.length < 2; place += spacing) free.push(place);
+  } else {
+    for (let step = 1; step < steps[after]!; step++) free.push(sorted[after]! + step * spacing);
   }
-  free.push(sorted.at(-1)! + spacing);
-  let best: number | null = null;
-  for (const place of free) {
-    const distance = Math.abs(place - startMs);
-    if (distance < spacing && (best === null || distance < Math.abs(best - startMs))) best = place;
-  }
-  return best;
+  return free.length === 1 && Math.abs(free[0]! - startMs) < spacing ? free[0]! : null;
 }
+
+/** How far from a whole number of spacings a gap between two slots may be: a change of UTC offset. */
+const SPACING_SLACK_MS = 3_600_000;
 
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   if (!id.startsWith(PREFIX)) return null;
