@@ -4120,6 +4120,52 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [0, 11, 14]);
   });
 
+  // The same week 1 (moved to Friday, day 11, before the first sync) next to a week the organizer
+  // cancelled, week 2 (day 14: Outlook deletes it, FakeMicrosoft.cancelOccurrence): days 7 and 14
+  // are both free between the known slots around day 11, so the chain records no slot for week 1
+  // rather than take week 2's (likelySlotOf). The series then moves a day later (new ids,
+  // exceptions dropped: FakeMicrosoft.shiftSeries), which brings week 2 back on day 15: a week no
+  // bot served, which gets its bot in turn.
+  test('an Outlook chain that booked a week first listed moved next to a cancelled week records no slot for it, and books the cancelled week once a move of the series brings it back', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const key = 'chain-unslotted-next-to-cancelled';
+    const user = await env.rc.newUser();
+    const { account } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_cancelled%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted next to cancelled', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    env.microsoft.cancelOccurrence(account.email, seriesId, first + 14 * DAY);
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 7 * DAY, { startMs: first + 11 * DAY, endMs: first + 11 * DAY + HOUR });
+    const sync = async () => { await env.microsoft.notifyChanges(account.email); await env.rc.calendarSync.runDue(); };
+    await sync();
+    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = () => chainBotsOf(env.rc, user.userId, key, first);
+    const servedDays = async () => {
+      const row = await env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
+      return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => (slot - first) / DAY);
+    };
+    // Week 0's bot goes: the chain books week 1 (day 11) and records no slot for it.
+    env.clock.set(first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [11, 'Scheduled']]);
+    assert.deepEqual(await servedDays(), [0]);
+    // Day 5: the series moves a day later; week 1's bot follows it (day 8).
+    env.clock.set(first + 5 * DAY);
+    env.microsoft.shiftSeries(account.email, seriesId, DAY);
+    await sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [8, 'Scheduled']]);
+    // Week 1's bot goes: the chain books week 2, back on day 15.
+    env.clock.set(first + 8 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Error'], [8, 'Error'], [15, 'Scheduled']], 'week 2, brought back, gets its bot');
+  });
+
   test('plain occurrences stored without a slot (by an instance of an earlier release) get their start as their slot at the chain\'s next look, and the week it books next is recorded as served', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
