@@ -528,8 +528,8 @@ export class RecurringChains {
     }
     // An instance whose slot is not known (Graph listed it moved the first time) is recorded as
     // served, once booked, at the slot it most likely has (likelySlotOf: the place its week left
-    // free among the known slots), so that the week, come back under a new id when the series
-    // moves to another day or time, stands for it as any served week does.
+    // free among the known slots, when that place alone fits), so that the week, come back under a
+    // new id when the series moves to another day or time, stands for it as any served week does.
     const knownSlots = [...slots.values()];
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
