@@ -97,65 +97,121 @@ test('served slots: each claimed by one instance at most, the one on it first, e
   assert.deepEqual(claimed([['a', 7 * DAY], ['b', 7 * DAY]], [7 * DAY], WEEK), ['a']);
 });
 
-test('the likely slot of an instance first listed moved: the one place the series\' spacing leaves free in the gap of known slots it lies in, less than a spacing away', () => {
-  const DAY = 86_400_000;
-  const weekly = [0, 14, 21, 28].map((d) => d * DAY);
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+/** Instances on their slots (plain occurrences), on the days given (day 0: Thursday 1 January 1970, UTC). */
+const onSlots = (...days: number[]) => days.map((d) => ({ startMs: d * DAY, slotMs: d * DAY }));
+const weeklyOnThursday = { rule: 'RRULE:FREQ=WEEKLY;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
+
+test('the likely slot of an instance first listed moved: the one place of the series\' rule free in the gap of known slots it lies in, less than a spacing away', () => {
+  const weekly = onSlots(0, 14, 21, 28);
   // Week 1 (day 7) moved to day 5, or to day 11: its place is free.
-  assert.equal(likelySlotOf(5 * DAY, weekly), 7 * DAY);
-  assert.equal(likelySlotOf(11 * DAY, weekly), 7 * DAY);
-  // Before the first known slot, or after the last: a spacing from it.
-  assert.equal(likelySlotOf(-5 * DAY, weekly), -7 * DAY);
-  assert.equal(likelySlotOf(33 * DAY, weekly), 35 * DAY);
+  assert.equal(likelySlotOf(5 * DAY, weekly, weeklyOnThursday), 7 * DAY);
+  assert.equal(likelySlotOf(11 * DAY, weekly, weeklyOnThursday), 7 * DAY);
+  // Before the first known slot, or after the last: the one free place less than a spacing away.
+  assert.equal(likelySlotOf(-5 * DAY, weekly, weeklyOnThursday), -7 * DAY);
+  assert.equal(likelySlotOf(33 * DAY, weekly, weeklyOnThursday), 35 * DAY);
   // Past the last known slot by more than a spacing: two places less than a spacing away, or none.
-  assert.equal(likelySlotOf(38 * DAY, weekly), null);
-  assert.equal(likelySlotOf(100 * DAY, weekly), null);
-  assert.equal(likelySlotOf(-10 * DAY, weekly), null);
-  // A place an hour off the spacing (a change of offset between) is still free; no spacing, no guess.
-  assert.equal(likelySlotOf(6 * DAY, [0, 14 * DAY + 3_600_000, 21 * DAY + 3_600_000]), 7 * DAY);
-  assert.equal(likelySlotOf(5 * DAY, [0]), null);
-  assert.equal(likelySlotOf(5 * DAY, []), null);
+  assert.equal(likelySlotOf(38 * DAY, weekly, weeklyOnThursday), null);
+  assert.equal(likelySlotOf(100 * DAY, weekly, weeklyOnThursday), null);
+  assert.equal(likelySlotOf(-10 * DAY, weekly, weeklyOnThursday), null);
+  // Unsorted and repeated known slots read the same.
+  assert.equal(likelySlotOf(10 * DAY, onSlots(28, 0, 21, 0, 7, 28, 35, 7), weeklyOnThursday), 14 * DAY);
+  // No known slot, no guess.
+  assert.equal(likelySlotOf(5 * DAY, [], weeklyOnThursday), null);
+});
+
+test('the likely slot follows the rule\'s interval: every other week, every day', () => {
+  const biweekly = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
+  for (const start of [22, 25, 28.5, 31, 34]) assert.equal(likelySlotOf(start * DAY, onSlots(0, 14, 42, 56), biweekly), 28 * DAY, `start day ${start}`);
+  const daily = { rule: 'RRULE:FREQ=DAILY', timeZone: 'UTC' };
+  assert.equal(likelySlotOf(3 * DAY + 5 * HOUR, onSlots(0, 1, 2, 4, 5), daily), 3 * DAY);
+  assert.equal(likelySlotOf(3 * DAY - 5 * HOUR, onSlots(0, 1, 2, 4, 5), daily), 3 * DAY);
+  // One known slot is enough: the rule gives the spacing.
+  assert.equal(likelySlotOf(5 * DAY, onSlots(7), weeklyOnThursday), 0);
+});
+
+test('the rule, not the known slots\' gaps, gives the spacing: a cancelled week between the only known slots does not double it', () => {
+  // Weekly; week 7 cancelled (Outlook deletes it): known 0 and 14. Week 21 moved to day 18.
+  assert.equal(likelySlotOf(18 * DAY, onSlots(0, 14), weeklyOnThursday), 21 * DAY);
+  // Week -7 moved to day -4, before the first known slot.
+  assert.equal(likelySlotOf(-4 * DAY, onSlots(0, 14), weeklyOnThursday), -7 * DAY);
+  // Every other week unknown (weeks 7 and 21 cancelled); week 35 moved to day 31.
+  assert.equal(likelySlotOf(31 * DAY, onSlots(0, 14, 28), weeklyOnThursday), 35 * DAY);
+  // Recorded as served, the guess claims no other week: week 28, listed later, is not taken for it.
+  const guess = likelySlotOf(18 * DAY, onSlots(0, 14), weeklyOnThursday)!;
+  const claimed = claimServedSlots([{ id: 'week0', slotMs: 0 }, { id: 'week14', slotMs: 14 * DAY }, { id: 'week28', slotMs: 28 * DAY }, { id: 'week35', slotMs: 35 * DAY }], [0, 14 * DAY, guess], 7 * DAY);
+  assert.deepEqual([...claimed].sort(), ['week0', 'week14']);
 });
 
 test('no likely slot for an instance whose gap of known slots holds two free places: a cancelled week (Outlook deletes it) leaves its place free too', () => {
-  const DAY = 86_400_000;
-  const days = (...d: number[]) => d.map((n) => n * DAY);
-  // Weekly; week 2 (day 14) cancelled; week 1 (day 7) moved to Friday, day 11, nearer day 14.
-  assert.equal(likelySlotOf(11 * DAY, days(0, 21, 28)), null);
+  // Weekly; week 2 (day 14) cancelled; week 1 (day 7) moved to day 11, nearer day 14.
+  assert.equal(likelySlotOf(11 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
   // Week 1 moved past the cancelled week's place (day 15): only day 14 is less than a spacing away.
-  assert.equal(likelySlotOf(15 * DAY, days(0, 21, 28)), null);
-  // Week 3 (day 21) moved to the Thursday before (day 17), week 2 cancelled.
-  assert.equal(likelySlotOf(17 * DAY, days(0, 7, 28)), null);
-  // Every other week; the occurrence of day 28 moved to day 21, the one of day 14 cancelled: days
-  // 14 and 28 both a week away.
-  assert.equal(likelySlotOf(21 * DAY, days(0, 42, 56)), null);
+  assert.equal(likelySlotOf(15 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  // Week 3 (day 21) moved to day 17, week 2 cancelled.
+  assert.equal(likelySlotOf(17 * DAY, onSlots(0, 7, 28), weeklyOnThursday), null);
+  assert.equal(likelySlotOf(9 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  assert.equal(likelySlotOf(16 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  // Every other week; the occurrence of day 28 moved to day 21, the one of day 14 cancelled.
+  const biweekly = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH', timeZone: 'UTC' };
+  assert.equal(likelySlotOf(21 * DAY, onSlots(0, 42, 56), biweekly), null);
   // The same with no week cancelled: its own place, alone in its gap.
-  assert.equal(likelySlotOf(21 * DAY, days(0, 14, 42, 56)), 28 * DAY);
+  assert.equal(likelySlotOf(21 * DAY, onSlots(0, 14, 42, 56), biweekly), 28 * DAY);
 });
 
-test('no likely slot for a series that meets on several days a week, whose gaps are not whole spacings; weekdays guess only within their own gap', () => {
-  const DAY = 86_400_000;
-  const HOUR = 3_600_000;
-  const days = (...d: number[]) => d.map((n) => n * DAY);
-  // Monday, Wednesday, Friday: Friday (day 4) moved to Saturday; Monday (day 14) moved to Saturday (day 13).
-  assert.equal(likelySlotOf(5 * DAY, days(0, 2, 7, 9, 11, 14)), null);
-  assert.equal(likelySlotOf(13 * DAY, days(0, 2, 4, 7, 9, 11, 16, 18)), null);
-  // Wednesday (day 9) moved back past Monday to Saturday (day 5): in the three days from Friday to
-  // Monday, the spacing (two days) would put a place on Sunday, when the series never meets.
-  assert.equal(likelySlotOf(5 * DAY, days(0, 2, 4, 7, 11, 14, 16, 18, 21, 23, 25)), null);
-  // Tuesday and Thursday: Tuesday (day 8) moved to Wednesday.
-  assert.equal(likelySlotOf(9 * DAY, days(1, 3, 10, 15, 17)), null);
-  // Weekdays: Monday (day 7) moved to Friday afternoon: Saturday, Sunday and Monday free in its gap.
-  assert.equal(likelySlotOf(4 * DAY + 5 * HOUR, days(0, 1, 2, 3, 4, 8, 9, 10, 11)), null);
-  // Weekdays: Tuesday (day 8) moved to its afternoon: its place alone in its gap.
-  assert.equal(likelySlotOf(8 * DAY + 5 * HOUR, days(0, 1, 2, 3, 4, 7, 9, 10, 11)), 8 * DAY);
+test('no likely slot for an instance with a known instance moved across its start: which gap it came from is not clear', () => {
+  // Weekly; week 14 moved to day 8 (an exception keeps its slot, 14), week 7 cancelled, then week
+  // 21 moved to day 12, past week 14's place: the gap of slots (0, 14) would give day 7.
+  const known = [...onSlots(0), { startMs: 8 * DAY, slotMs: 14 * DAY }, ...onSlots(28, 35, 42, 49, 56)];
+  assert.equal(likelySlotOf(12 * DAY, known, weeklyOnThursday), null);
+  // Moved across nothing, week 21 moved to day 24 gets its place.
+  assert.equal(likelySlotOf(24 * DAY, known, weeklyOnThursday), 21 * DAY);
 });
 
-test('a weekly series across a change of UTC offset still has a likely slot, an hour off at most', () => {
+test('no likely slot for a rule that does not meet once a period, nor without a rule or a zone, nor with known slots the rule does not make', () => {
+  // Monday, Wednesday and Friday; only Monday and Friday known: next Wednesday (day 9) moved to Tuesday.
+  assert.equal(likelySlotOf(8 * DAY, onSlots(0, 4), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;WKST=SU', timeZone: 'UTC' }), null);
+  // Tuesday and Thursday with only Thursdays known: a Tuesday (day 15) moved to Wednesday.
+  assert.equal(likelySlotOf(16 * DAY, onSlots(3, 10), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=TU,TH', timeZone: 'UTC' }), null);
+  // Weekdays: Tuesday (day 8) moved to its afternoon.
+  assert.equal(likelySlotOf(8 * DAY + 5 * HOUR, onSlots(0, 1, 2, 3, 4, 7, 9, 10, 11), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;WKST=SU', timeZone: 'UTC' }), null);
+  // Monthly on the 15th (Graph's absoluteMonthly), on the second Thursday, yearly.
   const at = (date: string) => Temporal.ZonedDateTime.from(`${date}T10:00[Europe/Berlin]`).epochMilliseconds;
-  // Mondays; 30 March 2026 (after the change of 29 March) moved to Thursday 2 April.
-  const known = ['2026-03-16', '2026-03-23', '2026-04-06', '2026-04-13'].map(at);
-  assert.equal(likelySlotOf(at('2026-04-02'), known), at('2026-03-23') + 7 * 86_400_000);
-  assert.equal(at('2026-03-30') - at('2026-03-23'), 7 * 86_400_000 - 3_600_000);
-  // The change falls in a gap with no place free: 23 March moved to Thursday 26 March.
-  assert.equal(likelySlotOf(at('2026-03-26'), ['2026-03-16', '2026-03-30', '2026-04-06'].map(at)), at('2026-03-23'));
+  const months = ['2026-07-15', '2026-08-15', '2026-09-15'].map((d) => ({ startMs: at(d), slotMs: at(d) }));
+  for (const rule of ['RRULE:FREQ=MONTHLY;BYMONTHDAY=15', 'RRULE:FREQ=MONTHLY;BYDAY=TH;BYSETPOS=2', 'RRULE:FREQ=YEARLY;BYMONTH=7;BYMONTHDAY=15', 'RRULE:FREQ=DAILY;BYDAY=MO', 'RRULE:FREQ=WEEKLY', 'FREQ=WEEKLY;BYDAY=TH', 'RRULE:FREQ=WEEKLY;INTERVAL=0;BYDAY=TH']) {
+    assert.equal(likelySlotOf(at('2026-10-12'), months, { rule, timeZone: 'Europe/Berlin' }), null, rule);
+  }
+  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: null, timeZone: 'UTC' }), null);
+  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: weeklyOnThursday.rule, timeZone: null }), null);
+  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: weeklyOnThursday.rule, timeZone: 'Not/AZone' }), null);
+  // Known slots on Thursdays, the rule now on Fridays (the series moved since): none.
+  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=FR', timeZone: 'UTC' }), null);
+  // Known slots a day apart under a weekly rule: the slot after the start is not one of its places.
+  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 8), weeklyOnThursday), null);
+});
+
+test('a series across a change of UTC offset gets its true slot: the rule\'s places are laid in its zone', () => {
+  for (const [zone, spring, fall] of [['Europe/Berlin', '2026-03-16', '2026-10-12'], ['America/New_York', '2026-03-02', '2026-10-26']] as const) {
+    for (const from of [spring, fall]) {
+      // Mondays at 10:00 from a Monday two weeks before the change; each of weeks 1 to 3 moved three days later.
+      const weeks = Array.from({ length: 6 }, (_, i) => Temporal.ZonedDateTime.from(`${from}T10:00[${zone}]`).add({ weeks: i }).epochMilliseconds);
+      const weekly = { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU', timeZone: zone };
+      for (const k of [1, 2, 3]) {
+        const known = weeks.filter((_, i) => i !== k).map((w) => ({ startMs: w, slotMs: w }));
+        assert.equal(likelySlotOf(weeks[k]! + 3 * DAY, known, weekly), weeks[k], `${zone} from ${from}, week ${k}`);
+      }
+      // Before the first known slot and after the last, across the change (between weeks 1 and 2) too.
+      const slotted = (...ks: number[]) => ks.map((k) => ({ startMs: weeks[k]!, slotMs: weeks[k]! }));
+      assert.equal(likelySlotOf(weeks[1]! + 3 * DAY, slotted(2, 3, 4), weekly), weeks[1], `${zone} from ${from}, before the first`);
+      assert.equal(likelySlotOf(weeks[2]! - 3 * DAY, slotted(0, 1), weekly), weeks[2], `${zone} from ${from}, after the last`);
+      // Every day at 10:00 for three weeks; each day moved four hours later.
+      const days = Array.from({ length: 21 }, (_, i) => Temporal.ZonedDateTime.from(`${from}T10:00[${zone}]`).add({ days: i }).epochMilliseconds);
+      const daily = { rule: 'RRULE:FREQ=DAILY', timeZone: zone };
+      for (let k = 1; k < 20; k++) {
+        const known = days.filter((_, i) => i !== k).map((d) => ({ startMs: d, slotMs: d }));
+        assert.equal(likelySlotOf(days[k]! + 4 * HOUR, known, daily), days[k], `${zone} from ${from}, day ${k}`);
+      }
+    }
+  }
 });

@@ -6,7 +6,7 @@
 // when the event named is one of them.
 import { Temporal } from 'temporal-polyfill';
 import { escapeLike } from '../lib/like-pattern.ts';
-import { usualSpacingMs } from './series-move.ts';
+import { expandSeries, isValidTimeZone } from './recurrence.ts';
 
 export interface InstanceSeries {
   /** The calendar connection the instances were synced from. */
@@ -111,51 +111,113 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
   return claimed;
 }
 
+/** An instance of a series whose slot is known: where it starts now, and its slot. */
+export interface SlottedInstance {
+  startMs: number;
+  slotMs: number;
+}
+
+/** The series an instance belongs to as likelySlotOf reads it: its rule (series_rule) and time zone. */
+export interface SeriesRuleInZone {
+  /** One RRULE line, the master's pattern (rruleOfGraphRecurrence); null when not known. */
+  rule: string | null;
+  /** The IANA zone the series is kept in; null when not known. */
+  timeZone: string | null;
+}
+
 /**
  * The slot an instance most likely has whose slot is not known (Graph listed it moved the first
  * time, an exception, and gives no original start), or null when it cannot be told.
  *
- * The known slots' usual spacing (their median gap) lays out the places the series meets at: a
- * gap between two known slots that rounds to n spacings (so at least 1.5 of them) leaves n - 1
- * places free in it, one spacing apart, and one place lies free a spacing before the first known
- * slot and one a spacing after the last. A week moved from its slot leaves that place free; so
- * does a week the organizer cancelled (Outlook deletes it) and one not listed yet, and the guess
- * cannot tell these apart. So it guesses only where one place alone fits: the free places in the
- * gap between the known slots on either side of the instance's start (Outlook does not let an
- * occurrence be moved past another of its series), if that gap holds exactly one, less than a
- * spacing from the start; before the first known slot or after the last, the one place less than
- * a spacing from the start, if it is alone. A week next to a cancelled one, whose gap holds two
- * places, gets none, whichever of the two is nearer: taking the cancelled week's place for it
- * would leave that week, listed later or brought back by a move of the series, with no bot.
+ * The series' rule lays out its places, and only a rule that meets once a period does so for
+ * sure: daily, or weekly on one day of the week, every `interval` days or weeks. Any other rule
+ * (several days a week, monthly, yearly, one not known) gets no guess. The places are the rule's
+ * occurrences in the series' zone (recurrence.ts expands them, so a change of UTC offset moves
+ * them as it moves the meeting), laid from a known slot, which must itself be one of them (as
+ * must the known slot on the start's other side): a slot the rule does not make (the rule changed
+ * since) tells nothing. A place no known slot holds is free: a week moved from its slot leaves it
+ * so, and so do a week the organizer cancelled (Outlook deletes it) and one not listed yet, which
+ * nothing tells apart. So a place is taken only where it alone fits: between the known slots on
+ * either side of the start, the one free place there, less than a spacing (interval days or
+ * weeks) from the start; before the first known slot or after the last, the one free place less
+ * than a spacing from the start.
  *
- * None either when a gap is not a whole number of spacings give or take an hour (an hour covers a
- * change of the UTC offset between two slots): the slots are not one spacing's multiples, as with
- * a series that meets on several days a week (Monday, Wednesday and Friday; Tuesday and Thursday)
- * or monthly, whose places the spacing would put on days with no meeting.
+ * The known slots on either side must be those of the instances that start on either side: an
+ * instance moved across the start (its slot on one side, its start on the other; Outlook lets an
+ * occurrence be moved past another's place once that other has moved away) leaves it unclear
+ * which gap the instance came from, and none is guessed.
  */
-export function likelySlotOf(startMs: number, knownSlots: readonly number[]): number | null {
-  const sorted = [...new Set(knownSlots)].sort((a, b) => a - b);
-  const spacing = usualSpacingMs(sorted);
-  if (spacing === null) return null;
-  const steps = sorted.slice(1).map((slot, i) => Math.round((slot - sorted[i]!) / spacing));
-  if (sorted.slice(1).some((slot, i) => Math.abs(slot - sorted[i]! - steps[i]! * spacing) > SPACING_SLACK_MS)) return null;
-  // The gap the start lies in: after the known slot at index `after` (-1: before the first).
-  const after = sorted.findLastIndex((slot) => slot <= startMs);
-  // Before the first known slot or after the last the gap has no end (weeks out there may not be
-  // listed yet): its places less than a spacing from the start stand for it, two at most.
-  const free: number[] = [];
-  if (after === -1) {
-    for (let place = sorted[0]! - spacing; place > startMs - spacing && free.length < 2; place -= spacing) free.push(place);
-  } else if (after === sorted.length - 1) {
-    for (let place = sorted[after]! + spacing; place < startMs + spacing && free.length < 2; place += spacing) free.push(place);
-  } else {
-    for (let step = 1; step < steps[after]!; step++) free.push(sorted[after]! + step * spacing);
-  }
+export function likelySlotOf(startMs: number, known: readonly SlottedInstance[], series: SeriesRuleInZone): number | null {
+  const grid = gridOf(series.rule);
+  if (grid === null || series.timeZone === null || !isValidTimeZone(series.timeZone) || known.length === 0) return null;
+  if (known.some((i) => (i.slotMs <= startMs) !== (i.startMs <= startMs))) return null;
+  const spacing = grid.interval * (grid.unit === 'weeks' ? WEEK_MS : DAY_MS);
+  const slots = [...new Set(known.map((i) => i.slotMs))].sort((a, b) => a - b);
+  const before = slots.findLast((slot) => slot <= startMs);
+  const after = slots.find((slot) => slot > startMs);
+  // A gap between known slots of more than two spacings and a half holds two free places or more.
+  if (before !== undefined && after !== undefined && after - before > 2.5 * spacing) return null;
+  const fromMs = Math.min(before ?? Infinity, startMs - 2 * spacing);
+  const toMs = Math.max(after ?? -Infinity, startMs + 2 * spacing);
+  const places = placesOf(grid, series.timeZone, (before ?? after)!, fromMs, toMs);
+  if (places === null || (before !== undefined && !places.includes(before)) || (after !== undefined && !places.includes(after))) return null;
+  const free = places.filter((place) => (before === undefined || place > before) && (after === undefined || place < after)
+    && (before !== undefined && after !== undefined || Math.abs(place - startMs) < spacing));
   return free.length === 1 && Math.abs(free[0]! - startMs) < spacing ? free[0]! : null;
 }
 
-/** How far from a whole number of spacings a gap between two slots may be: a change of UTC offset. */
-const SPACING_SLACK_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/** A rule that meets once a period: daily, or weekly on one day (BYDAY, its WKST kept). */
+interface OncePerPeriod {
+  unit: 'days' | 'weeks';
+  interval: number;
+  /** The rule's parts that lay out its places (its end, COUNT or UNTIL, left out). */
+  parts: string[];
+}
+
+/** The rule read as one that meets once a period, or null for any other (or none). */
+function gridOf(rule: string | null): OncePerPeriod | null {
+  const match = rule === null ? null : /^RRULE:(.*)$/i.exec(rule.trim());
+  if (!match) return null;
+  const parts = new Map<string, string>();
+  for (const part of match[1]!.split(';')) {
+    const [key, value, ...rest] = part.split('=');
+    if (!key || value === undefined || rest.length > 0 || parts.has(key.toUpperCase())) return null;
+    parts.set(key.toUpperCase(), value.toUpperCase());
+  }
+  const freq = parts.get('FREQ');
+  const interval = parts.has('INTERVAL') ? Number(parts.get('INTERVAL')) : 1;
+  if (!Number.isSafeInteger(interval) || interval < 1) return null;
+  const kept = [`FREQ=${freq}`, `INTERVAL=${interval}`];
+  for (const key of parts.keys()) if (!['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'WKST'].includes(key)) return null;
+  if (freq === 'DAILY' && !parts.has('BYDAY')) return { unit: 'days', interval, parts: kept };
+  const day = parts.get('BYDAY');
+  if (freq !== 'WEEKLY' || day === undefined || !/^(MO|TU|WE|TH|FR|SA|SU)$/.test(day)) return null;
+  kept.push(`BYDAY=${day}`);
+  if (parts.has('WKST')) kept.push(`WKST=${parts.get('WKST')}`);
+  return { unit: 'weeks', interval, parts: kept };
+}
+
+/**
+ * The rule's places from fromMs to toMs (both included), laid from `anchorMs` (a place of it):
+ * recurrence.ts expands the rule from a first occurrence whole periods before the anchor, in the
+ * zone's wall-clock time. Null when the rule cannot be expanded.
+ */
+function placesOf(grid: OncePerPeriod, timeZone: string, anchorMs: number, fromMs: number, toMs: number): number[] | null {
+  const periodMs = grid.interval * (grid.unit === 'weeks' ? WEEK_MS : DAY_MS);
+  const periodsBack = Math.max(0, Math.ceil((anchorMs - fromMs) / periodMs) + 1);
+  const anchor = Temporal.Instant.fromEpochMilliseconds(anchorMs).toZonedDateTimeISO(timeZone);
+  const firstMs = anchor.subtract({ [grid.unit]: grid.interval * periodsBack }).epochMilliseconds;
+  try {
+    return expandSeries({ startMs: firstMs, endMs: firstMs, timeZone, recurrence: [`RRULE:${grid.parts.join(';')}`] }, { fromMs, toMs: toMs + 1 })
+      .map((o) => o.originalStartMs);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+}
 
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   if (!id.startsWith(PREFIX)) return null;

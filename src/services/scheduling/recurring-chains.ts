@@ -527,17 +527,20 @@ export class RecurringChains {
       return lastInstanceEndMs > now ? SERIES_LEFT_BEHIND : 'no upcoming occurrence of the series is synced yet';
     }
     // An instance whose slot is not known (Graph listed it moved the first time) is recorded as
-    // served, once booked, at the slot it most likely has (likelySlotOf: the place its week left
-    // free among the known slots, when that place alone fits), so that the week, come back under a
-    // new id when the series moves to another day or time, stands for it as any served week does.
-    const knownSlots = [...slots.values()];
+    // served, once booked, at the slot it most likely has (likelySlotOf: the place of the series'
+    // rule its week left free among the known slots, when that place alone fits), so that the week,
+    // come back under a new id when the series moves to another day or time, stands for it as any
+    // served week does.
+    const slotted = instances.flatMap((i) => slots.has(i.id) ? [{ startMs: i.start_ms, slotMs: slots.get(i.id)! }] : []);
+    const ruleRow = newestRuleRow(instances);
+    const seriesRule = { rule: ruleRow?.series_rule ?? null, timeZone: ruleRow?.timezone ?? null };
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
       startMs: instance.start_ms,
       orderMs: instance.start_ms,
       behind: behind.includes(instance) ? passed.has(instance.id) ? 'passed' as const : 'moved' as const : undefined,
-      slotMs: slots.get(instance.id) ?? likelySlotOf(instance.start_ms, knownSlots) ?? undefined,
+      slotMs: slots.get(instance.id) ?? likelySlotOf(instance.start_ms, slotted, seriesRule) ?? undefined,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       hadBot: () => bots.hasHadBot(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
@@ -727,7 +730,12 @@ function recurrenceRuleOf(series: EventRow): string | null {
  * (past, or moved out by an edit) keeps the rule it had then. Null when none has one.
  */
 function newestSeriesRule(instances: readonly EventRow[]): string | null {
+  return newestRuleRow(instances)?.series_rule ?? null;
+}
+
+/** The instance that carries the newest rule (newestSeriesRule), whose zone is the series'; null when none has one. */
+function newestRuleRow(instances: readonly EventRow[]): EventRow | null {
   let newest: EventRow | null = null;
   for (const row of instances) if (row.series_rule !== null && (newest === null || row.updated_at > newest.updated_at)) newest = row;
-  return newest?.series_rule ?? null;
+  return newest;
 }
