@@ -4166,6 +4166,42 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [[0, 'Error'], [8, 'Error'], [15, 'Scheduled']], 'week 2, brought back, gets its bot');
   });
 
+  // The series' rule, not the known slots' gaps, spaces the places: a weekly series (the master's
+  // pattern, which Graph gives each occurrence through its master: seriesRuleOf) whose week 1 the
+  // organizer cancelled (FakeMicrosoft.cancelOccurrence) has known slots on days 0 and 14 only, a
+  // gap of two weeks. Week 3 (day 21), first listed moved to day 18 (an exception, no original
+  // start: microsoft-graph-docs issue 4353), is recorded at day 21, its own place, not at day 28,
+  // two weeks after the last known slot, which would be week 4's.
+  test('an Outlook chain records the week it booked first listed moved at its place in the weekly rule, whatever the gaps a cancelled week leaves between the known slots', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const key = 'chain-unslotted-rule-spacing';
+    const user = await env.rc.newUser();
+    const { account } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_rule%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted rule spacing', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    env.microsoft.cancelOccurrence(account.email, seriesId, first + 7 * DAY);
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 21 * DAY, { startMs: first + 18 * DAY, endMs: first + 18 * DAY + HOUR });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const servedDays = async () => {
+      const row = await env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
+      return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => Math.round((slot - first) / DAY));
+    };
+    // Week 0's bot goes, then week 2's (day 14): the chain books week 3 (day 18).
+    for (const day of [0, 14]) {
+      env.clock.set(first + day * DAY - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      await env.rc.chains.advance();
+    }
+    assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first), [[0, 'Error'], [14, 'Error'], [18, 'Scheduled']]);
+    assert.deepEqual(await servedDays(), [0, 14, 21]);
+  });
+
   test('plain occurrences stored without a slot (by an instance of an earlier release) get their start as their slot at the chain\'s next look, and the week it books next is recorded as served', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
