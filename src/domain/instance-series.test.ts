@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Temporal } from 'temporal-polyfill';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, placesZoneOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -214,4 +214,79 @@ test('a series across a change of UTC offset gets its true slot: the rule\'s pla
       }
     }
   }
+});
+
+test('a known slot far from the start costs no more than a near one: the places are moved to by whole periods, not laid one by one', () => {
+  // Count the Temporal steps a call takes (each a move of a date or a reading in a zone).
+  let steps = 0;
+  const counted = <T extends object>(proto: T, name: keyof T) => {
+    const original = proto[name] as (...args: unknown[]) => unknown;
+    mock.method(proto, name as never, function (this: unknown, ...args: unknown[]) { steps++; return original.apply(this, args); } as never);
+  };
+  for (const name of ['add', 'subtract', 'toPlainDateTime'] as const) counted(Temporal.ZonedDateTime.prototype, name);
+  for (const name of ['add', 'subtract', 'toZonedDateTime'] as const) counted(Temporal.PlainDateTime.prototype, name);
+  counted(Temporal.PlainDate.prototype, 'add');
+  counted(Temporal.Instant.prototype, 'toZonedDateTimeISO');
+  try {
+    const daily = { rule: 'RRULE:FREQ=DAILY', timeZone: 'Europe/Berlin' };
+    const at = (date: string, time = '10:00') => Temporal.ZonedDateTime.from(`${date}T${time}[Europe/Berlin]`).epochMilliseconds;
+    const cases: [string, number, { startMs: number; slotMs: number }[], number | null][] = [
+      // Every day at 10:00, the last known slot fifty years back: a day on its place is that place...
+      ['fifty years after the last known slot, on a place', at('2076-03-30'), [{ startMs: at('2026-03-30'), slotMs: at('2026-03-30') }], at('2076-03-30')],
+      // ... a day moved off its place has two places less than a day from it, and gets none.
+      ['fifty years after the last known slot, off a place', at('2076-03-30', '17:00'), [{ startMs: at('2026-03-30'), slotMs: at('2026-03-30') }], null],
+      ['fifty years before the first known slot', at('1976-03-30'), [{ startMs: at('2026-03-30'), slotMs: at('2026-03-30') }], at('1976-03-30')],
+      ['five years after the last of three known slots', at('2031-03-30'), ['2026-03-28', '2026-03-29', '2026-03-30'].map((d) => ({ startMs: at(d), slotMs: at(d) })), at('2031-03-30')],
+    ];
+    for (const [label, start, known, expected] of cases) {
+      steps = 0;
+      const guess = likelySlotOf(start, known, daily);
+      assert.ok(steps <= 10, `${label}: ${steps} Temporal steps`);
+      assert.equal(guess, expected, label);
+    }
+  } finally {
+    mock.restoreAll();
+  }
+});
+
+test('no likely slot next to a known slot taken under another rule, nor where the known slots next to the start are not whole periods of the rule apart', () => {
+  const weekly = 'RRULE:FREQ=WEEKLY;BYDAY=TH;WKST=SU';
+  const biweekly = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
+  // Weekly on Thursdays (weeks 0 to 21, synced under that rule) became every other Thursday from
+  // day 28 (28, 42, ...); week 28 moved to day 30, week 42 not listed yet: its slot is 28, not 35.
+  const old = onSlots(0, 7, 14, 21).map((i) => ({ ...i, rule: weekly }));
+  assert.equal(likelySlotOf(30 * DAY, old, biweekly), null);
+  // The same slots with no rule told: the last two known slots are a week apart, not two.
+  assert.equal(likelySlotOf(30 * DAY, onSlots(0, 7, 14, 21), biweekly), null);
+  assert.equal(likelySlotOf(5 * DAY, onSlots(14, 21, 28), biweekly), null);
+  // Between a slot of the old rule and one of the new: none either.
+  const both = [...old, ...onSlots(42, 56).map((i) => ({ ...i, rule: biweekly.rule }))];
+  assert.equal(likelySlotOf(30 * DAY, both, biweekly), null);
+  // Past the new rule's known slots (42, 56), week 70 moved to day 66: its place, old slots or not.
+  assert.equal(likelySlotOf(66 * DAY, both, biweekly), 70 * DAY);
+});
+
+test('a rule whose interval runs past the dates Temporal can hold gets no likely slot, and throws nothing', () => {
+  for (const rule of ['RRULE:FREQ=WEEKLY;INTERVAL=999999999;BYDAY=TH;WKST=SU', 'RRULE:FREQ=DAILY;INTERVAL=999999999']) {
+    assert.equal(likelySlotOf(10 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
+    assert.equal(likelySlotOf(40 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
+    assert.equal(likelySlotOf(-10 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
+  }
+});
+
+test('an all-day series\' places are UTC midnights, as Graph gives its days, whatever its zone', () => {
+  const midnight = (date: string) => Date.parse(`${date}T00:00:00Z`);
+  const days = (...dates: string[]) => dates.map((d) => ({ startMs: midnight(d), slotMs: midnight(d) }));
+  const onMondays = 'RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU';
+  assert.equal(placesZoneOf({ timeZone: 'Europe/Berlin', allDay: false }), 'Europe/Berlin');
+  assert.equal(placesZoneOf({ timeZone: null, allDay: true }), 'UTC');
+  // Mondays in Berlin across the change to summer time (29 March 2026): Monday 30 March moved to
+  // Thursday 26 is recorded at Monday 30's UTC midnight, not an hour before it.
+  const berlin = { rule: onMondays, timeZone: placesZoneOf({ timeZone: 'Europe/Berlin', allDay: true }) };
+  assert.equal(likelySlotOf(midnight('2026-03-26'), days('2026-03-16', '2026-03-23'), berlin), midnight('2026-03-30'));
+  assert.equal(likelySlotOf(midnight('2026-03-24'), days('2026-03-16', '2026-03-30'), berlin), midnight('2026-03-23'));
+  // Mondays in New York, whose UTC midnights fall on Sunday evenings there: the Monday its days are.
+  const newYork = { rule: onMondays, timeZone: placesZoneOf({ timeZone: 'America/New_York', allDay: true }) };
+  assert.equal(likelySlotOf(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), newYork), midnight('2026-11-02'));
+  assert.equal(likelySlotOf(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), { rule: onMondays, timeZone: 'America/New_York' }), null);
 });

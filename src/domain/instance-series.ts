@@ -6,7 +6,7 @@
 // when the event named is one of them.
 import { Temporal } from 'temporal-polyfill';
 import { escapeLike } from '../lib/like-pattern.ts';
-import { expandSeries, isValidTimeZone } from './recurrence.ts';
+import { isValidTimeZone } from './recurrence.ts';
 
 export interface InstanceSeries {
   /** The calendar connection the instances were synced from. */
@@ -111,18 +111,28 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
   return claimed;
 }
 
-/** An instance of a series whose slot is known: where it starts now, and its slot. */
+/** An instance of a series whose slot is known: where it starts now, its slot, and the rule it was synced under. */
 export interface SlottedInstance {
   startMs: number;
   slotMs: number;
+  /** The series' rule as Graph gave it when the instance was synced (series_rule); left out: the series' own. */
+  rule?: string | null;
 }
 
 /** The series an instance belongs to as likelySlotOf reads it: its rule (series_rule) and time zone. */
 export interface SeriesRuleInZone {
   /** One RRULE line, the master's pattern (rruleOfGraphRecurrence); null when not known. */
   rule: string | null;
-  /** The IANA zone the series is kept in; null when not known. */
+  /** The IANA zone the series' places are laid in (placesZoneOf); null when not known. */
   timeZone: string | null;
+}
+
+/**
+ * The zone a series' places are laid in: its own, or UTC for an all-day series, which Graph gives
+ * as UTC midnights whatever zone is asked for (all-day.ts).
+ */
+export function placesZoneOf(series: { timeZone: string | null; allDay: boolean }): string | null {
+  return series.allDay ? 'UTC' : series.timeZone;
 }
 
 /**
@@ -131,50 +141,80 @@ export interface SeriesRuleInZone {
  *
  * The series' rule lays out its places, and only a rule that meets once a period does so for
  * sure: daily, or weekly on one day of the week, every `interval` days or weeks. Any other rule
- * (several days a week, monthly, yearly, one not known) gets no guess. The places are the rule's
- * occurrences in the series' zone (recurrence.ts expands them, so a change of UTC offset moves
- * them as it moves the meeting), laid from a known slot, which must itself be one of them (as
- * must the known slot on the start's other side): a slot the rule does not make (the rule changed
- * since) tells nothing. A place no known slot holds is free: a week moved from its slot leaves it
- * so, and so do a week the organizer cancelled (Outlook deletes it) and one not listed yet, which
- * nothing tells apart. So a place is taken only where it alone fits: between the known slots on
- * either side of the start, the one free place there, less than a spacing (interval days or
- * weeks) from the start; before the first known slot or after the last, the one free place less
- * than a spacing from the start.
+ * (several days a week, monthly, yearly, one not known) gets no guess. The places are the known
+ * slot next to the start moved by whole periods in the series' zone (so a change of UTC offset
+ * moves them as it moves the meeting); that slot must have been taken under the series' rule and
+ * fall on its day, and the known slot on the start's other side, or before the first known slot
+ * or after the last the next known slot beyond it, must be a place too: a slot the rule does not
+ * make (the rule changed since) tells nothing. A place no known slot holds is free: a week moved
+ * from its slot leaves it so, and so do a week the organizer cancelled (Outlook deletes it) and
+ * one not listed yet, which nothing tells apart. So a place is taken only where it alone fits:
+ * between the known slots on either side of the start, the one free place there, less than a
+ * spacing (interval days or weeks) from the start; before the first known slot or after the last,
+ * the one free place less than a spacing from the start, which, a spacing or more from that known
+ * slot, is only so when the start sits on a place.
  *
  * The known slots on either side must be those of the instances that start on either side: an
  * instance moved across the start (its slot on one side, its start on the other; Outlook lets an
  * occurrence be moved past another's place once that other has moved away) leaves it unclear
  * which gap the instance came from, and none is guessed.
+ *
+ * Its cost does not grow with the distance to the known slots: a few moves of a date by whole
+ * periods, each one Temporal step.
  */
 export function likelySlotOf(startMs: number, known: readonly SlottedInstance[], series: SeriesRuleInZone): number | null {
   const grid = gridOf(series.rule);
-  if (grid === null || series.timeZone === null || !isValidTimeZone(series.timeZone) || known.length === 0) return null;
+  const timeZone = series.timeZone;
+  if (grid === null || timeZone === null || !isValidTimeZone(timeZone) || known.length === 0) return null;
   if (known.some((i) => (i.slotMs <= startMs) !== (i.startMs <= startMs))) return null;
   const spacing = grid.interval * (grid.unit === 'weeks' ? WEEK_MS : DAY_MS);
   const slots = [...new Set(known.map((i) => i.slotMs))].sort((a, b) => a - b);
-  const before = slots.findLast((slot) => slot <= startMs);
-  const after = slots.find((slot) => slot > startMs);
+  const afterIndex = slots.findIndex((slot) => slot > startMs);
+  const before = afterIndex === -1 ? slots.at(-1) : afterIndex === 0 ? undefined : slots[afterIndex - 1];
+  const after = afterIndex === -1 ? undefined : slots[afterIndex];
   // A gap between known slots of more than two spacings and a half holds two free places or more.
   if (before !== undefined && after !== undefined && after - before > 2.5 * spacing) return null;
-  const fromMs = Math.min(before ?? Infinity, startMs - 2 * spacing);
-  const toMs = Math.max(after ?? -Infinity, startMs + 2 * spacing);
-  const places = placesOf(grid, series.timeZone, (before ?? after)!, fromMs, toMs);
-  if (places === null || (before !== undefined && !places.includes(before)) || (after !== undefined && !places.includes(after))) return null;
-  const free = places.filter((place) => (before === undefined || place > before) && (after === undefined || place < after)
-    && (before !== undefined && after !== undefined || Math.abs(place - startMs) < spacing));
-  return free.length === 1 && Math.abs(free[0]! - startMs) < spacing ? free[0]! : null;
+  const underOtherRule = (slot: number | undefined) => slot !== undefined
+    && known.some((i) => i.slotMs === slot && i.rule !== undefined && i.rule !== series.rule);
+  if (underOtherRule(before) || underOtherRule(after)) return null;
+  // Before the first known slot or after the last: the next known slot beyond the one next to the start.
+  const beyond = after === undefined ? slots.at(-2) : before === undefined ? slots[1] : after;
+  try {
+    const anchor = Temporal.Instant.fromEpochMilliseconds((before ?? after)!).toZonedDateTimeISO(timeZone);
+    if (grid.day !== undefined && anchor.dayOfWeek !== grid.day) return null;
+    const laid = new Map<number, number>();
+    const place = (periods: number) => {
+      if (!laid.has(periods)) laid.set(periods, anchor.add({ [grid.unit]: grid.interval * periods }).epochMilliseconds);
+      return laid.get(periods)!;
+    };
+    const periodsTo = (ms: number) => Math.round((ms - anchor.epochMilliseconds) / spacing);
+    if (beyond !== undefined && place(periodsTo(beyond)) !== beyond) return null;
+    // The free places: between known slots, all those of the gap; on the open side, those around
+    // the start (the others are further than a spacing from it).
+    const near = periodsTo(startMs);
+    const free = before !== undefined && after !== undefined
+      ? Array.from({ length: Math.max(0, periodsTo(after) - 1) }, (_, i) => i + 1)
+      : [near - 1, near, near + 1].filter((n) => after === undefined ? n > 0 : n < 0);
+    // Less than a spacing from the start: the start lies between the places on either side of it
+    // (a spacing in the zone's time, a day of 23 or 25 hours across a change of UTC offset).
+    const fit = free.filter((n) => place(n - 1) < startMs && startMs < place(n + 1));
+    return (before !== undefined && after !== undefined ? free : fit).length === 1 && fit.length === 1 ? place(fit[0]!) : null;
+  } catch (error) {
+    // A date out of Temporal's range (an interval of millions of weeks): no place to take.
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
 }
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
+const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 
-/** A rule that meets once a period: daily, or weekly on one day (BYDAY, its WKST kept). */
+/** A rule that meets once a period: daily, or weekly on one day (its ISO number, Monday 1). */
 interface OncePerPeriod {
   unit: 'days' | 'weeks';
   interval: number;
-  /** The rule's parts that lay out its places (its end, COUNT or UNTIL, left out). */
-  parts: string[];
+  day?: number;
 }
 
 /** The rule read as one that meets once a period, or null for any other (or none). */
@@ -187,36 +227,14 @@ function gridOf(rule: string | null): OncePerPeriod | null {
     if (!key || value === undefined || rest.length > 0 || parts.has(key.toUpperCase())) return null;
     parts.set(key.toUpperCase(), value.toUpperCase());
   }
+  for (const key of parts.keys()) if (!['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'WKST'].includes(key)) return null;
   const freq = parts.get('FREQ');
   const interval = parts.has('INTERVAL') ? Number(parts.get('INTERVAL')) : 1;
-  if (!Number.isSafeInteger(interval) || interval < 1) return null;
-  const kept = [`FREQ=${freq}`, `INTERVAL=${interval}`];
-  for (const key of parts.keys()) if (!['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'WKST'].includes(key)) return null;
-  if (freq === 'DAILY' && !parts.has('BYDAY')) return { unit: 'days', interval, parts: kept };
-  const day = parts.get('BYDAY');
-  if (freq !== 'WEEKLY' || day === undefined || !/^(MO|TU|WE|TH|FR|SA|SU)$/.test(day)) return null;
-  kept.push(`BYDAY=${day}`);
-  if (parts.has('WKST')) kept.push(`WKST=${parts.get('WKST')}`);
-  return { unit: 'weeks', interval, parts: kept };
-}
-
-/**
- * The rule's places from fromMs to toMs (both included), laid from `anchorMs` (a place of it):
- * recurrence.ts expands the rule from a first occurrence whole periods before the anchor, in the
- * zone's wall-clock time. Null when the rule cannot be expanded.
- */
-function placesOf(grid: OncePerPeriod, timeZone: string, anchorMs: number, fromMs: number, toMs: number): number[] | null {
-  const periodMs = grid.interval * (grid.unit === 'weeks' ? WEEK_MS : DAY_MS);
-  const periodsBack = Math.max(0, Math.ceil((anchorMs - fromMs) / periodMs) + 1);
-  const anchor = Temporal.Instant.fromEpochMilliseconds(anchorMs).toZonedDateTimeISO(timeZone);
-  const firstMs = anchor.subtract({ [grid.unit]: grid.interval * periodsBack }).epochMilliseconds;
-  try {
-    return expandSeries({ startMs: firstMs, endMs: firstMs, timeZone, recurrence: [`RRULE:${grid.parts.join(';')}`] }, { fromMs, toMs: toMs + 1 })
-      .map((o) => o.originalStartMs);
-  } catch (error) {
-    if (error instanceof RangeError) return null;
-    throw error;
-  }
+  if (!/^\d+$/.test(parts.get('INTERVAL') ?? '1') || !Number.isSafeInteger(interval) || interval < 1) return null;
+  if (freq === 'DAILY' && !parts.has('BYDAY')) return { unit: 'days', interval };
+  const day = WEEKDAYS.indexOf(parts.get('BYDAY') ?? '');
+  if (freq !== 'WEEKLY' || day === -1) return null;
+  return { unit: 'weeks', interval, day: day + 1 };
 }
 
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {

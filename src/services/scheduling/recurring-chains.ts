@@ -28,7 +28,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
 import { findEvent, findInstanceSlots, listSeriesInstances, lockEvent, lockInstanceSeries, recordInstanceSlot } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, isPlainOccurrence, likelySlotOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, isPlainOccurrence, likelySlotOf, placesZoneOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { usualSpacingMs } from '../../domain/series-move.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
@@ -530,10 +530,14 @@ export class RecurringChains {
     // served, once booked, at the slot it most likely has (likelySlotOf: the place of the series'
     // rule its week left free among the known slots, when that place alone fits), so that the week,
     // come back under a new id when the series moves to another day or time, stands for it as any
-    // served week does.
-    const slotted = instances.flatMap((i) => slots.has(i.id) ? [{ startMs: i.start_ms, slotMs: slots.get(i.id)! }] : []);
+    // served week does. Each known slot goes with the rule its instance was synced under: one taken
+    // under an older rule lays no place of the newest. An all-day series' places are UTC midnights.
+    const slotted = instances.flatMap((i) => slots.has(i.id) ? [{ startMs: i.start_ms, slotMs: slots.get(i.id)!, rule: i.series_rule }] : []);
     const ruleRow = newestRuleRow(instances);
-    const seriesRule = { rule: ruleRow?.series_rule ?? null, timeZone: ruleRow?.timezone ?? null };
+    const seriesRule = {
+      rule: ruleRow?.series_rule ?? null,
+      timeZone: ruleRow ? placesZoneOf({ timeZone: ruleRow.timezone, allDay: ruleRow.is_all_day === 1 }) : null,
+    };
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
