@@ -274,19 +274,20 @@ test('a rule whose interval runs past the dates Temporal can hold gets no likely
   }
 });
 
-test('an all-day series\' places are UTC midnights, as Graph gives its days, whatever its zone', () => {
+test('an Outlook all-day series\' places are UTC midnights, as Graph gives its days, whatever its zone', () => {
   const midnight = (date: string) => Date.parse(`${date}T00:00:00Z`);
   const days = (...dates: string[]) => dates.map((d) => ({ startMs: midnight(d), slotMs: midnight(d) }));
   const onMondays = 'RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU';
-  assert.equal(placesZoneOf({ timeZone: 'Europe/Berlin', allDay: false }), 'Europe/Berlin');
-  assert.equal(placesZoneOf({ timeZone: null, allDay: true }), 'UTC');
+  const outlook = (timezone: string | null, allDay: boolean) => ({ is_all_day: allDay, platform: 'outlook_calendar', timezone });
+  assert.equal(placesZoneOf(outlook('Europe/Berlin', false)), 'Europe/Berlin');
+  assert.equal(placesZoneOf(outlook(null, true)), 'UTC');
   // Mondays in Berlin across the change to summer time (29 March 2026): Monday 30 March moved to
   // Thursday 26 is recorded at Monday 30's UTC midnight, not an hour before it.
-  const berlin = { rule: onMondays, timeZone: placesZoneOf({ timeZone: 'Europe/Berlin', allDay: true }) };
+  const berlin = { rule: onMondays, timeZone: placesZoneOf(outlook('Europe/Berlin', true)) };
   assert.equal(likelySlotOf(midnight('2026-03-26'), days('2026-03-16', '2026-03-23'), berlin), midnight('2026-03-30'));
   assert.equal(likelySlotOf(midnight('2026-03-24'), days('2026-03-16', '2026-03-30'), berlin), midnight('2026-03-23'));
   // Mondays in New York, whose UTC midnights fall on Sunday evenings there: the Monday its days are.
-  const newYork = { rule: onMondays, timeZone: placesZoneOf({ timeZone: 'America/New_York', allDay: true }) };
+  const newYork = { rule: onMondays, timeZone: placesZoneOf(outlook('America/New_York', true)) };
   assert.equal(likelySlotOf(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), newYork), midnight('2026-11-02'));
   assert.equal(likelySlotOf(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), { rule: onMondays, timeZone: 'America/New_York' }), null);
 });

@@ -6,6 +6,7 @@
 // when the event named is one of them.
 import { Temporal } from 'temporal-polyfill';
 import { escapeLike } from '../lib/like-pattern.ts';
+import { allDayZone } from './all-day.ts';
 import { isValidTimeZone } from './recurrence.ts';
 
 export interface InstanceSeries {
@@ -128,11 +129,12 @@ export interface SeriesRuleInZone {
 }
 
 /**
- * The zone a series' places are laid in: its own, or UTC for an all-day series, which Graph gives
- * as UTC midnights whatever zone is asked for (all-day.ts).
+ * The zone a series' places are laid in, from the row that carries its rule: the zone whose
+ * midnights an all-day series' days are (allDayZone: UTC for Outlook's, which Graph gives as UTC
+ * midnights whatever zone is asked for), else the series' own.
  */
-export function placesZoneOf(series: { timeZone: string | null; allDay: boolean }): string | null {
-  return series.allDay ? 'UTC' : series.timeZone;
+export function placesZoneOf(row: { is_all_day: boolean; platform: string | null; timezone: string | null }): string | null {
+  return allDayZone(row) ?? row.timezone;
 }
 
 /**

@@ -536,7 +536,7 @@ export class RecurringChains {
     const ruleRow = newestRuleRow(instances);
     const seriesRule = {
       rule: ruleRow?.series_rule ?? null,
-      timeZone: ruleRow ? placesZoneOf({ timeZone: ruleRow.timezone, allDay: ruleRow.is_all_day === 1 }) : null,
+      timeZone: ruleRow ? placesZoneOf({ is_all_day: ruleRow.is_all_day === 1, platform: ruleRow.platform, timezone: ruleRow.timezone }) : null,
     };
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
