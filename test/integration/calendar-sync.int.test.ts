@@ -4202,6 +4202,45 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await servedDays(), [0, 14, 21]);
   });
 
+  // The same series, with weeks 0 and 2 stored while the series had another rule (their
+  // series_rule as Graph gave it then, set here as an earlier sync would have left it; their
+  // updated_at older, as the newest sync gave the rule of week 3). Week 3, first listed moved to
+  // day 18, has week 2's slot next to it, taken under that other rule: the chain records no slot
+  // for it rather than lay the newest rule's places from a slot that rule may not make.
+  test('an Outlook chain records no slot for a week first listed moved whose known slot next to it was taken while the series had another rule', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const key = 'chain-unslotted-other-rule';
+    const user = await env.rc.newUser();
+    const { account } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_other_rule%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted other rule', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    env.microsoft.cancelOccurrence(account.email, seriesId, first + 7 * DAY);
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 21 * DAY, { startMs: first + 18 * DAY, endMs: first + 18 * DAY + HOUR });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms', 'series_rule', 'updated_at']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    assert.equal(rows.length, 3);
+    assert.match(rows[2]!.series_rule ?? '', /FREQ=WEEKLY/);
+    await env.rc.database.db.updateTable('events')
+      .set({ series_rule: 'RRULE:FREQ=DAILY;INTERVAL=3', updated_at: rows[2]!.updated_at - HOUR })
+      .where('id', 'in', [rows[0]!.id, rows[1]!.id]).execute();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const servedDays = async () => {
+      const row = await env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
+      return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => Math.round((slot - first) / DAY));
+    };
+    for (const day of [0, 14]) {
+      env.clock.set(first + day * DAY - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      await env.rc.chains.advance();
+    }
+    assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first), [[0, 'Error'], [14, 'Error'], [18, 'Scheduled']]);
+    assert.deepEqual(await servedDays(), [0, 14]);
+  });
+
   test('plain occurrences stored without a slot (by an instance of an earlier release) get their start as their slot at the chain\'s next look, and the week it books next is recorded as served', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
