@@ -264,6 +264,10 @@ test('no likely slot next to a known slot taken under another rule, nor where th
   assert.equal(likelySlotOf(30 * DAY, both, biweekly), null);
   // Past the new rule's known slots (42, 56), week 70 moved to day 66: its place, old slots or not.
   assert.equal(likelySlotOf(66 * DAY, both, biweekly), 70 * DAY);
+  // A slot taken before the series' end was changed (its COUNT or UNTIL) lays the same places.
+  const ended = onSlots(0, 7, 14).map((i) => ({ ...i, rule: 'RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=TH;WKST=SU' }));
+  assert.equal(likelySlotOf(18 * DAY, ended, { rule: 'RRULE:FREQ=WEEKLY;UNTIL=19700401T000000Z;BYDAY=TH;WKST=SU', timeZone: 'UTC' }), 21 * DAY);
+  assert.equal(likelySlotOf(18 * DAY, onSlots(0, 7, 14).map((i) => ({ ...i, rule: null })), { rule: weekly, timeZone: 'UTC' }), null);
 });
 
 test('a rule whose interval runs past the dates Temporal can hold gets no likely slot, and throws nothing', () => {

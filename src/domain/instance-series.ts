@@ -145,8 +145,8 @@ export function placesZoneOf(row: { is_all_day: boolean; platform: string | null
  * sure: daily, or weekly on one day of the week, every `interval` days or weeks. Any other rule
  * (several days a week, monthly, yearly, one not known) gets no guess. The places are the known
  * slot next to the start moved by whole periods in the series' zone (so a change of UTC offset
- * moves them as it moves the meeting); that slot must have been taken under the series' rule and
- * fall on its day, and the known slot on the start's other side, or before the first known slot
+ * moves them as it moves the meeting); that slot must have been taken under a rule that lays the
+ * same places (the same frequency, interval and day: only its end may differ) and fall on its day, and the known slot on the start's other side, or before the first known slot
  * or after the last the next known slot beyond it, must be a place too: a slot the rule does not
  * make (the rule changed since) tells nothing. A place no known slot holds is free: a week moved
  * from its slot leaves it so, and so do a week the organizer cancelled (Outlook deletes it) and
@@ -176,8 +176,14 @@ export function likelySlotOf(startMs: number, known: readonly SlottedInstance[],
   const after = afterIndex === -1 ? undefined : slots[afterIndex];
   // A gap between known slots of more than two spacings and a half holds two free places or more.
   if (before !== undefined && after !== undefined && after - before > 2.5 * spacing) return null;
+  // A slot taken under a rule that lays other places (another frequency, interval or day; its end,
+  // COUNT or UNTIL, may have changed since) tells nothing of the series' places now.
+  const sameGrid = (rule: string | null) => {
+    const other = gridOf(rule);
+    return other !== null && other.unit === grid.unit && other.interval === grid.interval && other.day === grid.day;
+  };
   const underOtherRule = (slot: number | undefined) => slot !== undefined
-    && known.some((i) => i.slotMs === slot && i.rule !== undefined && i.rule !== series.rule);
+    && known.some((i) => i.slotMs === slot && i.rule !== undefined && !sameGrid(i.rule));
   if (underOtherRule(before) || underOtherRule(after)) return null;
   // Before the first known slot or after the last: the next known slot beyond the one next to the start.
   const beyond = after === undefined ? slots.at(-2) : before === undefined ? slots[1] : after;

@@ -531,7 +531,8 @@ export class RecurringChains {
     // rule its week left free among the known slots, when that place alone fits), so that the week,
     // come back under a new id when the series moves to another day or time, stands for it as any
     // served week does. Each known slot goes with the rule its instance was synced under: one taken
-    // under an older rule lays no place of the newest. An all-day series' places are UTC midnights.
+    // under a rule that laid other places lays none of the newest's. An all-day Outlook series'
+    // places are UTC midnights (placesZoneOf).
     const slotted = instances.flatMap((i) => slots.has(i.id) ? [{ startMs: i.start_ms, slotMs: slots.get(i.id)!, rule: i.series_rule }] : []);
     const ruleRow = newestRuleRow(instances);
     const seriesRule = {
