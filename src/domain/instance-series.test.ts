@@ -1,7 +1,7 @@
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Temporal } from 'temporal-polyfill';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, placesZoneOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, placesZoneOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type SlottedInstance } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -102,93 +102,100 @@ const HOUR = 3_600_000;
 /** Instances on their slots (plain occurrences), on the days given (day 0: Thursday 1 January 1970, UTC). */
 const onSlots = (...days: number[]) => days.map((d) => ({ startMs: d * DAY, slotMs: d * DAY }));
 const weeklyOnThursday = { rule: 'RRULE:FREQ=WEEKLY;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
+/**
+ * likelySlotOf with the series' current slot as the chain gives it: that of the plain occurrence
+ * written last; here, of instances synced together, the one on its slot that starts last.
+ */
+const likely = (startMs: number, known: readonly SlottedInstance[], series: { rule: string | null; timeZone: string | null },
+  currentSlotMs = known.filter((i) => i.startMs === i.slotMs).reduce<number | null>((last, i) => last === null || i.slotMs > last ? i.slotMs : last, null)) =>
+  likelySlotOf(startMs, known, { ...series, currentSlotMs });
 
 test('the likely slot of an instance first listed moved: the one place of the series\' rule free in the gap of known slots it lies in, less than a spacing away', () => {
   const weekly = onSlots(0, 14, 21, 28);
   // Week 1 (day 7) moved to day 5, or to day 11: its place is free.
-  assert.equal(likelySlotOf(5 * DAY, weekly, weeklyOnThursday), 7 * DAY);
-  assert.equal(likelySlotOf(11 * DAY, weekly, weeklyOnThursday), 7 * DAY);
+  assert.equal(likely(5 * DAY, weekly, weeklyOnThursday), 7 * DAY);
+  assert.equal(likely(11 * DAY, weekly, weeklyOnThursday), 7 * DAY);
   // Before the first known slot, or after the last: the one free place less than a spacing away.
-  assert.equal(likelySlotOf(-5 * DAY, weekly, weeklyOnThursday), -7 * DAY);
-  assert.equal(likelySlotOf(33 * DAY, weekly, weeklyOnThursday), 35 * DAY);
+  assert.equal(likely(-5 * DAY, weekly, weeklyOnThursday), -7 * DAY);
+  assert.equal(likely(33 * DAY, weekly, weeklyOnThursday), 35 * DAY);
   // Past the last known slot by more than a spacing: two places less than a spacing away, or none.
-  assert.equal(likelySlotOf(38 * DAY, weekly, weeklyOnThursday), null);
-  assert.equal(likelySlotOf(100 * DAY, weekly, weeklyOnThursday), null);
-  assert.equal(likelySlotOf(-10 * DAY, weekly, weeklyOnThursday), null);
+  assert.equal(likely(38 * DAY, weekly, weeklyOnThursday), null);
+  assert.equal(likely(100 * DAY, weekly, weeklyOnThursday), null);
+  assert.equal(likely(-10 * DAY, weekly, weeklyOnThursday), null);
   // Unsorted and repeated known slots read the same.
-  assert.equal(likelySlotOf(10 * DAY, onSlots(28, 0, 21, 0, 7, 28, 35, 7), weeklyOnThursday), 14 * DAY);
+  assert.equal(likely(10 * DAY, onSlots(28, 0, 21, 0, 7, 28, 35, 7), weeklyOnThursday), 14 * DAY);
   // No known slot, no guess.
-  assert.equal(likelySlotOf(5 * DAY, [], weeklyOnThursday), null);
+  assert.equal(likely(5 * DAY, [], weeklyOnThursday), null);
 });
 
 test('the likely slot follows the rule\'s interval: every other week, every day', () => {
   const biweekly = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
-  for (const start of [22, 25, 28.5, 31, 34]) assert.equal(likelySlotOf(start * DAY, onSlots(0, 14, 42, 56), biweekly), 28 * DAY, `start day ${start}`);
+  for (const start of [22, 25, 28.5, 31, 34]) assert.equal(likely(start * DAY, onSlots(0, 14, 42, 56), biweekly), 28 * DAY, `start day ${start}`);
   const daily = { rule: 'RRULE:FREQ=DAILY', timeZone: 'UTC' };
-  assert.equal(likelySlotOf(3 * DAY + 5 * HOUR, onSlots(0, 1, 2, 4, 5), daily), 3 * DAY);
-  assert.equal(likelySlotOf(3 * DAY - 5 * HOUR, onSlots(0, 1, 2, 4, 5), daily), 3 * DAY);
+  assert.equal(likely(3 * DAY + 5 * HOUR, onSlots(0, 1, 2, 4, 5), daily), 3 * DAY);
+  assert.equal(likely(3 * DAY - 5 * HOUR, onSlots(0, 1, 2, 4, 5), daily), 3 * DAY);
   // One known slot is enough: the rule gives the spacing.
-  assert.equal(likelySlotOf(5 * DAY, onSlots(7), weeklyOnThursday), 0);
+  assert.equal(likely(5 * DAY, onSlots(7), weeklyOnThursday), 0);
 });
 
 test('the rule, not the known slots\' gaps, gives the spacing: a cancelled week between the only known slots does not double it', () => {
   // Weekly; week 7 cancelled (Outlook deletes it): known 0 and 14. Week 21 moved to day 18.
-  assert.equal(likelySlotOf(18 * DAY, onSlots(0, 14), weeklyOnThursday), 21 * DAY);
+  assert.equal(likely(18 * DAY, onSlots(0, 14), weeklyOnThursday), 21 * DAY);
   // Week -7 moved to day -4, before the first known slot.
-  assert.equal(likelySlotOf(-4 * DAY, onSlots(0, 14), weeklyOnThursday), -7 * DAY);
+  assert.equal(likely(-4 * DAY, onSlots(0, 14), weeklyOnThursday), -7 * DAY);
   // Every other week unknown (weeks 7 and 21 cancelled); week 35 moved to day 31.
-  assert.equal(likelySlotOf(31 * DAY, onSlots(0, 14, 28), weeklyOnThursday), 35 * DAY);
+  assert.equal(likely(31 * DAY, onSlots(0, 14, 28), weeklyOnThursday), 35 * DAY);
   // Recorded as served, the guess claims no other week: week 28, listed later, is not taken for it.
-  const guess = likelySlotOf(18 * DAY, onSlots(0, 14), weeklyOnThursday)!;
+  const guess = likely(18 * DAY, onSlots(0, 14), weeklyOnThursday)!;
   const claimed = claimServedSlots([{ id: 'week0', slotMs: 0 }, { id: 'week14', slotMs: 14 * DAY }, { id: 'week28', slotMs: 28 * DAY }, { id: 'week35', slotMs: 35 * DAY }], [0, 14 * DAY, guess], 7 * DAY);
   assert.deepEqual([...claimed].sort(), ['week0', 'week14']);
 });
 
 test('no likely slot for an instance whose gap of known slots holds two free places: a cancelled week (Outlook deletes it) leaves its place free too', () => {
   // Weekly; week 2 (day 14) cancelled; week 1 (day 7) moved to day 11, nearer day 14.
-  assert.equal(likelySlotOf(11 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  assert.equal(likely(11 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
   // Week 1 moved past the cancelled week's place (day 15): only day 14 is less than a spacing away.
-  assert.equal(likelySlotOf(15 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  assert.equal(likely(15 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
   // Week 3 (day 21) moved to day 17, week 2 cancelled.
-  assert.equal(likelySlotOf(17 * DAY, onSlots(0, 7, 28), weeklyOnThursday), null);
-  assert.equal(likelySlotOf(9 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
-  assert.equal(likelySlotOf(16 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  assert.equal(likely(17 * DAY, onSlots(0, 7, 28), weeklyOnThursday), null);
+  assert.equal(likely(9 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
+  assert.equal(likely(16 * DAY, onSlots(0, 21, 28), weeklyOnThursday), null);
   // Every other week; the occurrence of day 28 moved to day 21, the one of day 14 cancelled.
   const biweekly = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH', timeZone: 'UTC' };
-  assert.equal(likelySlotOf(21 * DAY, onSlots(0, 42, 56), biweekly), null);
+  assert.equal(likely(21 * DAY, onSlots(0, 42, 56), biweekly), null);
   // The same with no week cancelled: its own place, alone in its gap.
-  assert.equal(likelySlotOf(21 * DAY, onSlots(0, 14, 42, 56), biweekly), 28 * DAY);
+  assert.equal(likely(21 * DAY, onSlots(0, 14, 42, 56), biweekly), 28 * DAY);
 });
 
 test('no likely slot for an instance with a known instance moved across its start: which gap it came from is not clear', () => {
   // Weekly; week 14 moved to day 8 (an exception keeps its slot, 14), week 7 cancelled, then week
   // 21 moved to day 12, past week 14's place: the gap of slots (0, 14) would give day 7.
   const known = [...onSlots(0), { startMs: 8 * DAY, slotMs: 14 * DAY }, ...onSlots(28, 35, 42, 49, 56)];
-  assert.equal(likelySlotOf(12 * DAY, known, weeklyOnThursday), null);
+  assert.equal(likely(12 * DAY, known, weeklyOnThursday), null);
   // Moved across nothing, week 21 moved to day 24 gets its place.
-  assert.equal(likelySlotOf(24 * DAY, known, weeklyOnThursday), 21 * DAY);
+  assert.equal(likely(24 * DAY, known, weeklyOnThursday), 21 * DAY);
 });
 
 test('no likely slot for a rule that does not meet once a period, nor without a rule or a zone, nor with known slots the rule does not make', () => {
   // Monday, Wednesday and Friday; only Monday and Friday known: next Wednesday (day 9) moved to Tuesday.
-  assert.equal(likelySlotOf(8 * DAY, onSlots(0, 4), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;WKST=SU', timeZone: 'UTC' }), null);
+  assert.equal(likely(8 * DAY, onSlots(0, 4), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;WKST=SU', timeZone: 'UTC' }), null);
   // Tuesday and Thursday with only Thursdays known: a Tuesday (day 15) moved to Wednesday.
-  assert.equal(likelySlotOf(16 * DAY, onSlots(3, 10), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=TU,TH', timeZone: 'UTC' }), null);
+  assert.equal(likely(16 * DAY, onSlots(3, 10), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=TU,TH', timeZone: 'UTC' }), null);
   // Weekdays: Tuesday (day 8) moved to its afternoon.
-  assert.equal(likelySlotOf(8 * DAY + 5 * HOUR, onSlots(0, 1, 2, 3, 4, 7, 9, 10, 11), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;WKST=SU', timeZone: 'UTC' }), null);
+  assert.equal(likely(8 * DAY + 5 * HOUR, onSlots(0, 1, 2, 3, 4, 7, 9, 10, 11), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;WKST=SU', timeZone: 'UTC' }), null);
   // Monthly on the 15th (Graph's absoluteMonthly), on the second Thursday, yearly.
   const at = (date: string) => Temporal.ZonedDateTime.from(`${date}T10:00[Europe/Berlin]`).epochMilliseconds;
   const months = ['2026-07-15', '2026-08-15', '2026-09-15'].map((d) => ({ startMs: at(d), slotMs: at(d) }));
   for (const rule of ['RRULE:FREQ=MONTHLY;BYMONTHDAY=15', 'RRULE:FREQ=MONTHLY;BYDAY=TH;BYSETPOS=2', 'RRULE:FREQ=YEARLY;BYMONTH=7;BYMONTHDAY=15', 'RRULE:FREQ=DAILY;BYDAY=MO', 'RRULE:FREQ=WEEKLY', 'FREQ=WEEKLY;BYDAY=TH', 'RRULE:FREQ=WEEKLY;INTERVAL=0;BYDAY=TH']) {
-    assert.equal(likelySlotOf(at('2026-10-12'), months, { rule, timeZone: 'Europe/Berlin' }), null, rule);
+    assert.equal(likely(at('2026-10-12'), months, { rule, timeZone: 'Europe/Berlin' }), null, rule);
   }
-  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: null, timeZone: 'UTC' }), null);
-  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: weeklyOnThursday.rule, timeZone: null }), null);
-  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: weeklyOnThursday.rule, timeZone: 'Not/AZone' }), null);
+  assert.equal(likely(5 * DAY, onSlots(0, 14, 21), { rule: null, timeZone: 'UTC' }), null);
+  assert.equal(likely(5 * DAY, onSlots(0, 14, 21), { rule: weeklyOnThursday.rule, timeZone: null }), null);
+  assert.equal(likely(5 * DAY, onSlots(0, 14, 21), { rule: weeklyOnThursday.rule, timeZone: 'Not/AZone' }), null);
   // Known slots on Thursdays, the rule now on Fridays (the series moved since): none.
-  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 14, 21), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=FR', timeZone: 'UTC' }), null);
+  assert.equal(likely(5 * DAY, onSlots(0, 14, 21), { rule: 'RRULE:FREQ=WEEKLY;BYDAY=FR', timeZone: 'UTC' }), null);
   // Known slots a day apart under a weekly rule: the slot after the start is not one of its places.
-  assert.equal(likelySlotOf(5 * DAY, onSlots(0, 8), weeklyOnThursday), null);
+  assert.equal(likely(5 * DAY, onSlots(0, 8), weeklyOnThursday), null);
 });
 
 test('a series across a change of UTC offset gets its true slot: the rule\'s places are laid in its zone', () => {
@@ -199,18 +206,18 @@ test('a series across a change of UTC offset gets its true slot: the rule\'s pla
       const weekly = { rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU', timeZone: zone };
       for (const k of [1, 2, 3]) {
         const known = weeks.filter((_, i) => i !== k).map((w) => ({ startMs: w, slotMs: w }));
-        assert.equal(likelySlotOf(weeks[k]! + 3 * DAY, known, weekly), weeks[k], `${zone} from ${from}, week ${k}`);
+        assert.equal(likely(weeks[k]! + 3 * DAY, known, weekly), weeks[k], `${zone} from ${from}, week ${k}`);
       }
       // Before the first known slot and after the last, across the change (between weeks 1 and 2) too.
       const slotted = (...ks: number[]) => ks.map((k) => ({ startMs: weeks[k]!, slotMs: weeks[k]! }));
-      assert.equal(likelySlotOf(weeks[1]! + 3 * DAY, slotted(2, 3, 4), weekly), weeks[1], `${zone} from ${from}, before the first`);
-      assert.equal(likelySlotOf(weeks[2]! - 3 * DAY, slotted(0, 1), weekly), weeks[2], `${zone} from ${from}, after the last`);
+      assert.equal(likely(weeks[1]! + 3 * DAY, slotted(2, 3, 4), weekly), weeks[1], `${zone} from ${from}, before the first`);
+      assert.equal(likely(weeks[2]! - 3 * DAY, slotted(0, 1), weekly), weeks[2], `${zone} from ${from}, after the last`);
       // Every day at 10:00 for three weeks; each day moved four hours later.
       const days = Array.from({ length: 21 }, (_, i) => Temporal.ZonedDateTime.from(`${from}T10:00[${zone}]`).add({ days: i }).epochMilliseconds);
       const daily = { rule: 'RRULE:FREQ=DAILY', timeZone: zone };
       for (let k = 1; k < 20; k++) {
         const known = days.filter((_, i) => i !== k).map((d) => ({ startMs: d, slotMs: d }));
-        assert.equal(likelySlotOf(days[k]! + 4 * HOUR, known, daily), days[k], `${zone} from ${from}, day ${k}`);
+        assert.equal(likely(days[k]! + 4 * HOUR, known, daily), days[k], `${zone} from ${from}, day ${k}`);
       }
     }
   }
@@ -240,7 +247,7 @@ test('a known slot far from the start costs no more than a near one: the places 
     ];
     for (const [label, start, known, expected] of cases) {
       steps = 0;
-      const guess = likelySlotOf(start, known, daily);
+      const guess = likely(start, known, daily);
       assert.ok(steps <= 10, `${label}: ${steps} Temporal steps`);
       assert.equal(guess, expected, label);
     }
@@ -255,26 +262,26 @@ test('no likely slot next to a known slot taken under another rule, nor where th
   // Weekly on Thursdays (weeks 0 to 21, synced under that rule) became every other Thursday from
   // day 28 (28, 42, ...); week 28 moved to day 30, week 42 not listed yet: its slot is 28, not 35.
   const old = onSlots(0, 7, 14, 21).map((i) => ({ ...i, rule: weekly }));
-  assert.equal(likelySlotOf(30 * DAY, old, biweekly), null);
+  assert.equal(likely(30 * DAY, old, biweekly), null);
   // The same slots with no rule told: the last two known slots are a week apart, not two.
-  assert.equal(likelySlotOf(30 * DAY, onSlots(0, 7, 14, 21), biweekly), null);
-  assert.equal(likelySlotOf(5 * DAY, onSlots(14, 21, 28), biweekly), null);
+  assert.equal(likely(30 * DAY, onSlots(0, 7, 14, 21), biweekly), null);
+  assert.equal(likely(5 * DAY, onSlots(14, 21, 28), biweekly), null);
   // Between a slot of the old rule and one of the new: none either.
   const both = [...old, ...onSlots(42, 56).map((i) => ({ ...i, rule: biweekly.rule }))];
-  assert.equal(likelySlotOf(30 * DAY, both, biweekly), null);
+  assert.equal(likely(30 * DAY, both, biweekly), null);
   // Past the new rule's known slots (42, 56), week 70 moved to day 66: its place, old slots or not.
-  assert.equal(likelySlotOf(66 * DAY, both, biweekly), 70 * DAY);
+  assert.equal(likely(66 * DAY, both, biweekly), 70 * DAY);
   // A slot taken before the series' end was changed (its COUNT or UNTIL) lays the same places.
   const ended = onSlots(0, 7, 14).map((i) => ({ ...i, rule: 'RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=TH;WKST=SU' }));
-  assert.equal(likelySlotOf(18 * DAY, ended, { rule: 'RRULE:FREQ=WEEKLY;UNTIL=19700401T000000Z;BYDAY=TH;WKST=SU', timeZone: 'UTC' }), 21 * DAY);
-  assert.equal(likelySlotOf(18 * DAY, onSlots(0, 7, 14).map((i) => ({ ...i, rule: null })), { rule: weekly, timeZone: 'UTC' }), null);
+  assert.equal(likely(18 * DAY, ended, { rule: 'RRULE:FREQ=WEEKLY;UNTIL=19700401T000000Z;BYDAY=TH;WKST=SU', timeZone: 'UTC' }), 21 * DAY);
+  assert.equal(likely(18 * DAY, onSlots(0, 7, 14).map((i) => ({ ...i, rule: null })), { rule: weekly, timeZone: 'UTC' }), null);
 });
 
 test('a rule whose interval runs past the dates Temporal can hold gets no likely slot, and throws nothing', () => {
   for (const rule of ['RRULE:FREQ=WEEKLY;INTERVAL=999999999;BYDAY=TH;WKST=SU', 'RRULE:FREQ=DAILY;INTERVAL=999999999']) {
-    assert.equal(likelySlotOf(10 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
-    assert.equal(likelySlotOf(40 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
-    assert.equal(likelySlotOf(-10 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
+    assert.equal(likely(10 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
+    assert.equal(likely(40 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
+    assert.equal(likely(-10 * DAY, onSlots(0, 7, 21, 28), { rule, timeZone: 'UTC' }), null, rule);
   }
 });
 
@@ -288,10 +295,64 @@ test('an Outlook all-day series\' places are UTC midnights, as Graph gives its d
   // Mondays in Berlin across the change to summer time (29 March 2026): Monday 30 March moved to
   // Thursday 26 is recorded at Monday 30's UTC midnight, not an hour before it.
   const berlin = { rule: onMondays, timeZone: placesZoneOf(outlook('Europe/Berlin', true)) };
-  assert.equal(likelySlotOf(midnight('2026-03-26'), days('2026-03-16', '2026-03-23'), berlin), midnight('2026-03-30'));
-  assert.equal(likelySlotOf(midnight('2026-03-24'), days('2026-03-16', '2026-03-30'), berlin), midnight('2026-03-23'));
+  assert.equal(likely(midnight('2026-03-26'), days('2026-03-16', '2026-03-23'), berlin), midnight('2026-03-30'));
+  assert.equal(likely(midnight('2026-03-24'), days('2026-03-16', '2026-03-30'), berlin), midnight('2026-03-23'));
   // Mondays in New York, whose UTC midnights fall on Sunday evenings there: the Monday its days are.
   const newYork = { rule: onMondays, timeZone: placesZoneOf(outlook('America/New_York', true)) };
-  assert.equal(likelySlotOf(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), newYork), midnight('2026-11-02'));
-  assert.equal(likelySlotOf(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), { rule: onMondays, timeZone: 'America/New_York' }), null);
+  assert.equal(likely(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), newYork), midnight('2026-11-02'));
+  assert.equal(likely(midnight('2026-10-29'), days('2026-10-19', '2026-10-26'), { rule: onMondays, timeZone: 'America/New_York' }), null);
+});
+
+test('no likely slot from known slots off the series\' current slot: its time of day or its phase changed, which the rule does not tell', () => {
+  const at = (day: number, hour: number) => day * DAY + hour * HOUR;
+  const plain = (...ms: number[]) => ms.map((m) => ({ startMs: m, slotMs: m }));
+  // Every third Thursday (0, 21, 42 known), the series' start moved on a week since: it meets on
+  // days 49, 70, ... (a week written last at 70); week 49 moved to day 47 has its place at 49, not 63.
+  const everyThird = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=3;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
+  const thirds = plain(0, 21 * DAY, 42 * DAY).map((i) => ({ ...i, rule: everyThird.rule }));
+  assert.equal(likely(47 * DAY, thirds, everyThird, 70 * DAY), null);
+  // Every other Thursday (0, 14, 28 known), moved on a week (7, 21, 35, ...): week 35 moved to day 33.
+  const biweekly = { rule: 'RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;WKST=SU', timeZone: 'UTC' };
+  assert.equal(likely(33 * DAY, onSlots(0, 14, 28), biweekly, 49 * DAY), null);
+  // Every day at 08:00 (days 0 to 4 known), at 21:00 since (a day written last at 21:00): day 5,
+  // moved to 08:00, has its place at 21:00.
+  const daily = { rule: 'RRULE:FREQ=DAILY', timeZone: 'UTC' };
+  const mornings = plain(...[0, 1, 2, 3, 4].map((d) => at(d, 8)));
+  assert.equal(likely(at(5, 8), mornings, daily, at(6, 21)), null);
+  assert.equal(likely(at(5, 17), mornings, daily, at(6, 21)), null);
+  // Thursdays at 10:00 (weeks 0 to 28 known), at 15:00 since: week 35 moved to 10:00.
+  assert.equal(likely(at(35, 10), plain(...[0, 7, 14, 21, 28].map((d) => at(d, 10))), weeklyOnThursday, at(42, 15)), null);
+  // With the known slots next to the start on the series' time now (days 3 and 4 listed again at
+  // 21:00), its place; with only the one next to it so, none (the one beyond is at 08:00).
+  assert.equal(likely(at(5, 8), [...mornings.slice(0, 3), ...plain(at(3, 21), at(4, 21))], daily), at(5, 21));
+  assert.equal(likely(at(5, 8), [...mornings.slice(0, 4), ...plain(at(4, 21))], daily), null);
+  // Past the known slots of the new phase (49, 70), week 91 moved to day 89: its place.
+  assert.equal(likely(89 * DAY, [...thirds, ...plain(49 * DAY, 70 * DAY)], everyThird), 91 * DAY);
+  // No current slot known (no plain occurrence with a slot): none.
+  assert.equal(likely(5 * DAY, onSlots(0, 14, 21), weeklyOnThursday, null), null);
+});
+
+test('the places are laid from a slot on a day of 24 hours: a time the clocks skip is held later that day only', () => {
+  // Every day, and every Sunday, at a time the change to summer time skips: the slot of that
+  // Sunday is held after the gap (02:30 at 03:30), the days after are back at 02:30.
+  for (const [zone, sunday, time] of [['Europe/Berlin', '2026-03-29', '02:30'], ['America/New_York', '2026-03-08', '02:30'], ['Australia/Sydney', '2026-10-04', '02:30'], ['Australia/Lord_Howe', '2026-10-04', '02:15']] as const) {
+    for (const [rule, unit] of [['RRULE:FREQ=DAILY', 'days'], ['RRULE:FREQ=WEEKLY;BYDAY=SU;WKST=SU', 'weeks']] as const) {
+      const series = { rule, timeZone: zone };
+      const slot = (periods: number) => Temporal.ZonedDateTime.from(`${sunday}T${time}[${zone}]`).add({ [unit]: periods }).epochMilliseconds;
+      const label = `${zone} ${rule}`;
+      const changeDay = Temporal.Instant.fromEpochMilliseconds(slot(0)).toZonedDateTimeISO(zone);
+      assert.notEqual(changeDay.toPlainTime().toString().slice(0, 5), time, `${label}: the change day's slot is held later`);
+      assert.notEqual(changeDay.hoursInDay, 24, label);
+      // The slot of the change day alone known (and the series' current one): the next period on
+      // its place, or moved an hour, gets none rather than the held time.
+      const held = [{ startMs: slot(0), slotMs: slot(0) }];
+      assert.equal(likely(slot(1), held, series), null, `${label}: on its place`);
+      assert.equal(likely(slot(1) + HOUR, held, series), null, `${label}: moved an hour`);
+      // With the current slot on a day of 24 hours, the places are those of the series.
+      const known = [slot(-1), slot(0), slot(2)].map((ms) => ({ startMs: ms, slotMs: ms }));
+      assert.equal(likely(slot(1) + 5 * HOUR, known, series), slot(1), `${label}: between`);
+      assert.equal(likely(slot(1), known.slice(0, 2), series, slot(-1)), slot(1), `${label}: after the last, on its place`);
+      assert.equal(likely(slot(-2) + HOUR, known, series), slot(-2), `${label}: before the first`);
+    }
+  }
 });

@@ -126,6 +126,12 @@ export interface SeriesRuleInZone {
   rule: string | null;
   /** The IANA zone the series' places are laid in (placesZoneOf); null when not known. */
   timeZone: string | null;
+  /**
+   * A slot the series has now: that of its plain occurrence synced last, whose start is its slot
+   * as Graph gave it then; null when none is known. The rule does not tell the series' time of
+   * day nor, every two weeks or more, which weeks it meets: this slot does.
+   */
+  currentSlotMs: number | null;
 }
 
 /**
@@ -143,18 +149,23 @@ export function placesZoneOf(row: { is_all_day: boolean; platform: string | null
  *
  * The series' rule lays out its places, and only a rule that meets once a period does so for
  * sure: daily, or weekly on one day of the week, every `interval` days or weeks. Any other rule
- * (several days a week, monthly, yearly, one not known) gets no guess. The places are the known
- * slot next to the start moved by whole periods in the series' zone (so a change of UTC offset
- * moves them as it moves the meeting); that slot must have been taken under a rule that lays the
- * same places (the same frequency, interval and day: only its end may differ) and fall on its day, and the known slot on the start's other side, or before the first known slot
- * or after the last the next known slot beyond it, must be a place too: a slot the rule does not
- * make (the rule changed since) tells nothing. A place no known slot holds is free: a week moved
- * from its slot leaves it so, and so do a week the organizer cancelled (Outlook deletes it) and
- * one not listed yet, which nothing tells apart. So a place is taken only where it alone fits:
- * between the known slots on either side of the start, the one free place there, less than a
- * spacing (interval days or weeks) from the start; before the first known slot or after the last,
- * the one free place less than a spacing from the start, which, a spacing or more from that known
- * slot, is only so when the start sits on a place.
+ * (several days a week, monthly, yearly, one not known) gets no guess. The rule tells neither the
+ * time of day nor, every two periods or more, the phase: the places are the series' current slot
+ * (currentSlotMs) moved by whole periods in the series' zone (so a change of UTC offset moves them
+ * as it moves the meeting), and the known slot next to the start, the one on its other side (or,
+ * before the first known slot or after the last, the next one beyond), must be places too: a
+ * slot taken at another time of day or in another phase (the series changed since) tells
+ * nothing, and neither does one taken under a rule that lays other places (another frequency,
+ * interval or day; only its end may differ). The places are laid from a slot on a day of 24
+ * hours: on a day the clocks change, a slot may have been moved off the series' time of day (a
+ * time the clocks skip is held an hour later), which the days after do not keep.
+ *
+ * A place no known slot holds is free: a week moved from its slot leaves it so, and so do a week
+ * the organizer cancelled (Outlook deletes it) and one not listed yet, which nothing tells apart.
+ * So a place is taken only where it alone fits: between the known slots on either side of the
+ * start, the one free place there, less than a spacing (interval days or weeks) from the start;
+ * before the first known slot or after the last, the one free place less than a spacing from the
+ * start, which, a spacing or more from that known slot, is only so when the start sits on a place.
  *
  * The known slots on either side must be those of the instances that start on either side: an
  * instance moved across the start (its slot on one side, its start on the other; Outlook lets an
@@ -166,8 +177,8 @@ export function placesZoneOf(row: { is_all_day: boolean; platform: string | null
  */
 export function likelySlotOf(startMs: number, known: readonly SlottedInstance[], series: SeriesRuleInZone): number | null {
   const grid = gridOf(series.rule);
-  const timeZone = series.timeZone;
-  if (grid === null || timeZone === null || !isValidTimeZone(timeZone) || known.length === 0) return null;
+  const { timeZone, currentSlotMs: current } = series;
+  if (grid === null || timeZone === null || current === null || !isValidTimeZone(timeZone) || known.length === 0) return null;
   if (known.some((i) => (i.slotMs <= startMs) !== (i.startMs <= startMs))) return null;
   const spacing = grid.interval * (grid.unit === 'weeks' ? WEEK_MS : DAY_MS);
   const slots = [...new Set(known.map((i) => i.slotMs))].sort((a, b) => a - b);
@@ -185,18 +196,29 @@ export function likelySlotOf(startMs: number, known: readonly SlottedInstance[],
   const underOtherRule = (slot: number | undefined) => slot !== undefined
     && known.some((i) => i.slotMs === slot && i.rule !== undefined && !sameGrid(i.rule));
   if (underOtherRule(before) || underOtherRule(after)) return null;
+  const neighbour = (before ?? after)!;
   // Before the first known slot or after the last: the next known slot beyond the one next to the start.
   const beyond = after === undefined ? slots.at(-2) : before === undefined ? slots[1] : after;
   try {
-    const anchor = Temporal.Instant.fromEpochMilliseconds((before ?? after)!).toZonedDateTimeISO(timeZone);
-    if (grid.day !== undefined && anchor.dayOfWeek !== grid.day) return null;
-    const laid = new Map<number, number>();
-    const place = (periods: number) => {
-      if (!laid.has(periods)) laid.set(periods, anchor.add({ [grid.unit]: grid.interval * periods }).epochMilliseconds);
+    // The places are laid from the current slot, or else the neighbour, on a day of 24 hours.
+    let origin: Temporal.ZonedDateTime | undefined;
+    for (const ms of current === neighbour ? [current] : [current, neighbour]) {
+      const slot = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone);
+      if (slot.hoursInDay === 24) { origin = slot; break; }
+    }
+    if (origin === undefined || (grid.day !== undefined && origin.dayOfWeek !== grid.day)) return null;
+    const laid = new Map<number, number>([[0, origin.epochMilliseconds]]);
+    const laidAt = (periods: number) => {
+      if (!laid.has(periods)) laid.set(periods, origin.add({ [grid.unit]: grid.interval * periods }).epochMilliseconds);
       return laid.get(periods)!;
     };
-    const periodsTo = (ms: number) => Math.round((ms - anchor.epochMilliseconds) / spacing);
-    if (beyond !== undefined && place(periodsTo(beyond)) !== beyond) return null;
+    const periodsFrom = (fromMs: number, ms: number) => Math.round((ms - fromMs) / spacing);
+    const isPlace = (ms: number) => laidAt(periodsFrom(origin.epochMilliseconds, ms)) === ms;
+    if (!isPlace(current) || !isPlace(neighbour) || (beyond !== undefined && !isPlace(beyond))) return null;
+    // Counted from the neighbour: place(0) is the neighbour, place(1) the place after it.
+    const base = periodsFrom(origin.epochMilliseconds, neighbour);
+    const place = (periods: number) => laidAt(base + periods);
+    const periodsTo = (ms: number) => periodsFrom(neighbour, ms);
     // The free places: between known slots, all those of the gap; on the open side, those around
     // the start (the others are further than a spacing from it).
     const near = periodsTo(startMs);

@@ -532,12 +532,14 @@ export class RecurringChains {
     // come back under a new id when the series moves to another day or time, stands for it as any
     // served week does. Each known slot goes with the rule its instance was synced under: one taken
     // under a rule that laid other places lays none of the newest's. An all-day Outlook series'
-    // places are UTC midnights (placesZoneOf).
+    // places are UTC midnights (placesZoneOf). The rule tells neither the series' time of day nor
+    // its phase: the slot of the plain occurrence written last does (currentSlotOf).
     const slotted = instances.flatMap((i) => slots.has(i.id) ? [{ startMs: i.start_ms, slotMs: slots.get(i.id)!, rule: i.series_rule }] : []);
     const ruleRow = newestRuleRow(instances);
     const seriesRule = {
       rule: ruleRow?.series_rule ?? null,
       timeZone: ruleRow ? placesZoneOf({ is_all_day: ruleRow.is_all_day === 1, platform: ruleRow.platform, timezone: ruleRow.timezone }) : null,
+      currentSlotMs: currentSlotOf(instances, slots),
     };
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
@@ -739,6 +741,23 @@ function newestSeriesRule(instances: readonly EventRow[]): string | null {
 }
 
 /** The instance that carries the newest rule (newestSeriesRule), whose zone is the series'; null when none has one. */
+/**
+ * A slot an Outlook series has now: that of its plain occurrence written last (updated_at, a sync
+ * writes a row only when Graph gives it changed; the later start among rows written together).
+ * A plain occurrence's start is its slot, recorded again whenever it changes (instance_slots), so
+ * this is the series' time of day and phase as Graph gave them last; a slot of an exception, or of
+ * a row no sync has written since, may be from before a change of them. Null when none is known.
+ */
+function currentSlotOf(instances: readonly EventRow[], slots: ReadonlyMap<string, number>): number | null {
+  let newest: { at: number; startMs: number; id: string } | null = null;
+  for (const row of instances) {
+    if (!slots.has(row.id) || !isPlainOccurrence(row.raw)) continue;
+    const [at, startMs] = [Number(row.updated_at), Number(row.start_ms)];
+    if (newest === null || at > newest.at || (at === newest.at && startMs > newest.startMs)) newest = { at, startMs, id: row.id };
+  }
+  return newest === null ? null : slots.get(newest.id)!;
+}
+
 function newestRuleRow(instances: readonly EventRow[]): EventRow | null {
   let newest: EventRow | null = null;
   for (const row of instances) if (row.series_rule !== null && (newest === null || row.updated_at > newest.updated_at)) newest = row;
