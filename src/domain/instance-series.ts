@@ -89,9 +89,9 @@ export function isPlainOccurrence(raw: unknown): boolean {
  * most: an instance on the slot itself first, then, nearest pairs first (of two as near, the
  * earlier instance; of two on one slot, the smaller id), one less than half the series' spacing
  * away (the week, come under a new id when the series moved to another day or time by less than
- * that: series-move.ts ties such weeks the same way). So a week the series still has under its own slot keeps that slot, and the next
- * day's meeting of a series that meets several days a week is not taken for it. Without a
- * spacing, the same slot only.
+ * that: series-move.ts ties such weeks the same way). So a week the series still has under its
+ * own slot keeps that slot, and the next day's meeting of a series that meets several days a week
+ * is not taken for it. Without a spacing, the same slot only.
  */
 export function claimServedSlots(instances: readonly { id: string; slotMs: number }[], servedSlots: readonly number[], spacingMs: number | null): Set<string> {
   const pairs: { id: string; slotMs: number; served: number; distance: number }[] = [];
@@ -112,11 +112,11 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
   return claimed;
 }
 
-/** An instance of a series whose slot is known: where it starts now, its slot, and the rule it was synced under. */
+/** An instance of a series whose slot is known: where it starts now, its slot, its rule then. */
 export interface SlottedInstance {
   startMs: number;
   slotMs: number;
-  /** The series' rule as Graph gave it when the instance was synced (series_rule); left out: the series' own. */
+  /** The series' rule as Graph gave it when the instance was synced (series_rule); left out: the series'. */
   rule?: string | null;
 }
 
@@ -158,7 +158,7 @@ export function placesZoneOf(row: { is_all_day: boolean; platform: string | null
  * nothing, and neither does one taken under a rule that lays other places (another frequency,
  * interval or day; only its end may differ). The places are laid from a slot on a day of 24
  * hours: on a day the clocks change, a slot may have been moved off the series' time of day (a
- * time the clocks skip is held an hour later), which the days after do not keep.
+ * time the clocks skip is held as far later as they jump), which the days after do not keep.
  *
  * A place no known slot holds is free: a week moved from its slot leaves it so, and so do a week
  * the organizer cancelled (Outlook deletes it) and one not listed yet, which nothing tells apart.
