@@ -4241,6 +4241,45 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await servedDays(), [0, 14]);
   });
 
+  // A weekly series (days 0, 7, 14, 21, 28; week 1 cancelled, week 4 first listed moved to day
+  // 25), whose weeks 2 and 3 are stored as they were while the series met two hours earlier (their
+  // start and slot, and an updated_at older than week 0's, set here as an earlier sync would have
+  // left them: the rule's text, the same, tells no time of day). The slot of the plain occurrence
+  // written last (week 0) is the series' time now: the known slots next to week 4 (days 14 and 21,
+  // two hours early) are not whole weeks from it, and no slot is recorded for week 4.
+  test('an Outlook chain records no slot for a week first listed moved whose known slots next to it are off the time of day of the plain occurrence written last', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const key = 'chain-unslotted-other-time';
+    const user = await env.rc.newUser();
+    const { account } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_other_time%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted other time', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 5, timeZone: 'Europe/Berlin' });
+    env.microsoft.cancelOccurrence(account.email, seriesId, first + 7 * DAY);
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 28 * DAY, { startMs: first + 25 * DAY, endMs: first + 25 * DAY + HOUR });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const db = env.rc.database.db;
+    const rows = await db.selectFrom('events').select(['id', 'start_ms', 'updated_at']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    assert.deepEqual(rows.map((r) => (r.start_ms - first) / DAY), [0, 14, 21, 25]);
+    for (const row of rows.slice(1, 3)) {
+      await db.updateTable('events').set({ start_ms: row.start_ms - 2 * HOUR, end_ms: row.start_ms - HOUR, updated_at: rows[0]!.updated_at - HOUR }).where('id', '=', row.id).execute();
+      await db.updateTable('instance_slots').set({ slot_start_ms: row.start_ms - 2 * HOUR }).where('event_id', '=', row.id).execute();
+    }
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    for (const at of [first, first + 14 * DAY - 2 * HOUR, first + 21 * DAY - 2 * HOUR]) {
+      env.clock.set(at - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      await env.rc.chains.advance();
+    }
+    assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first, HOUR), [[0, 'Error'], [14 * 24 - 2, 'Error'], [21 * 24 - 2, 'Error'], [25 * 24, 'Scheduled']]);
+    const row = await db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
+    const served = (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => (slot - first) / HOUR);
+    assert.deepEqual(served, [0, 14 * 24 - 2, 21 * 24 - 2]);
+  });
+
   test('plain occurrences stored without a slot (by an instance of an earlier release) get their start as their slot at the chain\'s next look, and the week it books next is recorded as served', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
