@@ -1143,6 +1143,18 @@ async function outlookWithMeetings(env: FullEnv, tag: string) {
  * The bots of a chain booked with deduplication key `key` (each `key@…`), in meeting order, as
  * [their meeting's start in `unit`s after `firstMs`, their status].
  */
+/** The slots a chain records as served (served_slots), in units after firstMs. */
+async function servedSlotsOf(rc: TestRollcall, key: string, firstMs: number, unit = DAY): Promise<number[]> {
+  const row = await rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
+  return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => (slot - firstMs) / unit);
+}
+
+/** Starts a chain (recurring_event) under key on an event, as a client would. */
+async function startChain(rc: TestRollcall, auth: string, eventId: string, key: string): Promise<void> {
+  const started = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+}
+
 async function chainBotsOf(rc: TestRollcall, userId: string, key: string, firstMs: number, unit = DAY): Promise<[number, string][]> {
   const bots = await rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', userId).where('bots.deduplication_key', 'like', `${key}@%`)
@@ -4106,8 +4118,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.microsoft.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'chain-unslotted', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await startChain(env.rc, user.auth, rows[0]!.id, 'chain-unslotted');
     const chainBots = async () => (await chainBotsOf(env.rc, user.userId, 'chain-unslotted', first)).map(([day]) => day);
     env.clock.set(first - LEAD_MS);
     await env.rc.dispatcher.runDue();
@@ -4140,13 +4151,9 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const sync = async () => { await env.microsoft.notifyChanges(account.email); await env.rc.calendarSync.runDue(); };
     await sync();
     const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await startChain(env.rc, user.auth, rows[0]!.id, key);
     const chainBots = () => chainBotsOf(env.rc, user.userId, key, first);
-    const servedDays = async () => {
-      const row = await env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
-      return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => (slot - first) / DAY);
-    };
+    const servedDays = () => servedSlotsOf(env.rc, key, first);
     // Week 0's bot goes: the chain books week 1 (day 11) and records no slot for it.
     env.clock.set(first - LEAD_MS);
     await env.rc.dispatcher.runDue();
@@ -4186,12 +4193,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.microsoft.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const servedDays = async () => {
-      const row = await env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
-      return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => Math.round((slot - first) / DAY));
-    };
+    await startChain(env.rc, user.auth, rows[0]!.id, key);
+    const servedDays = async () => (await servedSlotsOf(env.rc, key, first)).map((day) => Math.round(day));
     // Week 0's bot goes, then week 2's (day 14): the chain books week 3 (day 18).
     for (const day of [0, 14]) {
       env.clock.set(first + day * DAY - LEAD_MS);
@@ -4226,12 +4229,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.rc.database.db.updateTable('events')
       .set({ series_rule: 'RRULE:FREQ=DAILY;INTERVAL=3', updated_at: rows[2]!.updated_at - HOUR })
       .where('id', 'in', [rows[0]!.id, rows[1]!.id]).execute();
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const servedDays = async () => {
-      const row = await env.rc.database.db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
-      return (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => Math.round((slot - first) / DAY));
-    };
+    await startChain(env.rc, user.auth, rows[0]!.id, key);
+    const servedDays = async () => (await servedSlotsOf(env.rc, key, first)).map((day) => Math.round(day));
     for (const day of [0, 14]) {
       env.clock.set(first + day * DAY - LEAD_MS);
       await env.rc.dispatcher.runDue();
@@ -4267,17 +4266,14 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
       await db.updateTable('events').set({ start_ms: row.start_ms - 2 * HOUR, end_ms: row.start_ms - HOUR, updated_at: rows[0]!.updated_at - HOUR }).where('id', '=', row.id).execute();
       await db.updateTable('instance_slots').set({ slot_start_ms: row.start_ms - 2 * HOUR }).where('event_id', '=', row.id).execute();
     }
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await startChain(env.rc, user.auth, rows[0]!.id, key);
     for (const at of [first, first + 14 * DAY - 2 * HOUR, first + 21 * DAY - 2 * HOUR]) {
       env.clock.set(at - LEAD_MS);
       await env.rc.dispatcher.runDue();
       await env.rc.chains.advance();
     }
     assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first, HOUR), [[0, 'Error'], [14 * 24 - 2, 'Error'], [21 * 24 - 2, 'Error'], [25 * 24, 'Scheduled']]);
-    const row = await db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', key).executeTakeFirstOrThrow();
-    const served = (JSON.parse(row.served_slots ?? '[]') as [number, string][]).map(([slot]) => (slot - first) / HOUR);
-    assert.deepEqual(served, [0, 14 * 24 - 2, 21 * 24 - 2]);
+    assert.deepEqual(await servedSlotsOf(env.rc, key, first, HOUR), [0, 14 * 24 - 2, 21 * 24 - 2]);
   });
 
   test('plain occurrences stored without a slot (by an instance of an earlier release) get their start as their slot at the chain\'s next look, and the week it books next is recorded as served', async (t) => {
@@ -4418,8 +4414,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const sync = async () => { await env.microsoft.notifyChanges(account.email); await env.rc.calendarSync.runDue(); };
     await sync();
     const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'chain-unslotted-back', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await startChain(env.rc, user.auth, rows[0]!.id, 'chain-unslotted-back');
     const chainBots = () => chainBotsOf(env.rc, user.userId, 'chain-unslotted-back', first);
     // Week 0's bot goes, then week 1's (day 5); the chain books week 2 (day 14).
     env.clock.set(first - LEAD_MS);
@@ -4470,8 +4465,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const sync = async () => { await env.microsoft.notifyChanges(account.email); await env.rc.calendarSync.runDue(); };
     await sync();
     const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await startChain(env.rc, user.auth, rows[0]!.id, key);
     const chainBots = () => chainBotsOf(env.rc, user.userId, key, first);
     env.clock.set(first - LEAD_MS);
     await env.rc.dispatcher.runDue();
