@@ -2174,6 +2174,158 @@ describe('Google Calendar specifics', () => {
     assert.equal(detail.status, 'Scheduled');
     assert.equal(detail.scheduled_join_time, iso2(extra - LEAD_MS));
   });
+
+  // ----- a full listing read in parts -----------------------------------------------------------
+
+  /** The calendar's events.list requests from `from` on (the primary calendar: its id is the account's address). */
+  const listings = (email: string, from = 0) => env.google.requests.slice(from).filter((r) => r.method === 'GET' && r.path === `/calendar/v3/calendars/${encodeURIComponent(email)}/events`);
+  const cursorOf = async (calendarId: string) => {
+    const row = await env.rc.database.db.selectFrom('connected_calendars').select('sync_cursor').where('connection_id', '=', calendarId).executeTakeFirstOrThrow();
+    return row.sync_cursor === null ? null : JSON.parse(row.sync_cursor) as { syncToken?: string; listing?: { pageToken: string } };
+  };
+
+  for (const failure of [{ status: 429, reason: 'rateLimitExceeded' }, { status: 503, reason: 'backendError' }]) test(`a full listing whose page 2 of 3 answers ${failure.status} ${failure.reason} is read in parts: the next sync goes on at page 2 (page 1 is not asked again), and only the last part deletes what Google no longer lists; every bot on a listed event stays`, async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const ids = Array.from({ length: 6 }, (_, i) => env.google.insertEvent(account.email, account.email, { summary: `Meeting ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() }));
+    const forgotten = env.google.insertEvent(account.email, account.email, { summary: 'Forgotten', start: { dateTime: iso(start + 7 * HOUR) }, end: { dateTime: iso(start + 8 * HOUR) }, location: meetingUrl() });
+    const first = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const stored = await eventsOf(env, user.auth, calendarId, start - HOUR, start + DAY);
+    assert.equal(stored.length, 7);
+    const byTitle = new Map(stored.map((e) => [e.title, e]));
+    // Bots on an event of the first page, of the page that fails, of the last page, and on the event Google forgets.
+    const bots = {
+      first: await schedule(env, user.auth, byTitle.get('Meeting 0')!.id, `parts-${failure.status}-0`),
+      failing: await schedule(env, user.auth, byTitle.get('Meeting 2')!.id, `parts-${failure.status}-2`),
+      last: await schedule(env, user.auth, byTitle.get('Meeting 5')!.id, `parts-${failure.status}-5`),
+      forgotten: await schedule(env, user.auth, byTitle.get('Forgotten')!.id, `parts-${failure.status}-f`),
+    };
+    // A full listing of three pages of two (events.list: a page may hold fewer items than
+    // maxResults), the forgotten event in none of them, the second page failing once.
+    env.google.forgetEvent(account.email, account.email, forgotten);
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 2;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+      env.google.failListingPages.clear();
+    });
+    env.google.failListingPages.set(2, failure);
+    const before = env.google.requests.length;
+    const part = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(part.status, 200, JSON.stringify(part.body));
+    assert.equal(part.body.synced, true, 'a part is a sync that worked');
+    assert.ok((await cursorOf(calendarId))?.listing?.pageToken, 'the cursor keeps the page the listing stopped at, and no sync token');
+    assert.equal((await cursorOf(calendarId))?.syncToken, undefined);
+    // Not swept yet: the forgotten event and its bot stay until the last part.
+    assert.equal((await bot(env, user.auth, bots.forgotten)).status, 'Scheduled');
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + DAY)).length, 7);
+    // The next sync, after the wait a part asks for (a minute; a 429's Retry-After, 60 s when Google names none).
+    env.clock.advance(2 * MIN);
+    await env.rc.calendarSync.runDue();
+    const calls = listings(account.email, before);
+    const gone = calls.findIndex((r) => r.status === 410);
+    assert.ok(gone >= 0 && calls[gone]!.query.has('syncToken'), 'the stale sync token answered 410');
+    const full = calls.slice(gone + 1);
+    assert.deepEqual(full.map((r) => [r.status, r.query.has('pageToken'), r.query.has('syncToken')]), [[200, false, false], [failure.status, true, false], [200, true, false], [200, true, false]],
+      'page 1 once, page 2 failing then answered at the next sync, page 3');
+    assert.equal(full[1]!.query.get('pageToken'), full[2]!.query.get('pageToken'), 'the next sync asked for the page that failed');
+    const after = await eventsOf(env, user.auth, calendarId, start - HOUR, start + DAY);
+    assert.deepEqual(after.map((e) => e.title).sort(), ids.map((_, i) => `Meeting ${i}`), 'the last part swept the forgotten event, and only it');
+    for (const botId of [bots.first, bots.failing, bots.last]) assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled', 'a bot on an event listed in any part stays');
+    assert.equal((await bot(env, user.auth, bots.forgotten)).status, 'Cancelled');
+    assert.ok((await cursorOf(calendarId))?.syncToken, 'the last page\'s sync token is kept');
+  });
+
+  test('a full listing longer than a part (40 pages) is read in parts a minute apart, every event stored; the sync token is kept only after the last part, and changes made during the round come at the next sync', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const booked = env.google.insertEvent(account.email, account.email, { summary: 'Booked', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'parts-bound');
+    const fillers = Array.from({ length: 84 }, (_, i) => env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + DAY + i * HOUR) }, end: { dateTime: iso(start + DAY + i * HOUR + 30 * MIN) } }));
+    // Booked is listed first (its change is the oldest), on the first page of one item.
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    const before = env.google.requests.length;
+    const count = async () => (await env.rc.database.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('calendar_id', '=', calendarId).where('is_deleted', '=', 0).executeTakeFirstOrThrow()).n;
+    const parts: { stored: number; pages: number; syncToken: boolean; nextInMs: number }[] = [];
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    for (let part = 0; ; part++) {
+      const cursor = await cursorOf(calendarId);
+      parts.push({ stored: Number(await count()), pages: listings(account.email, before).filter((r) => r.status === 200).length, syncToken: cursor?.syncToken !== undefined, nextInMs: Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - env.clock.now() });
+      if (parts.at(-1)!.syncToken || part === 4) break;
+      if (part === 0) {
+        // During the round: a filler listed in the first part deleted, Booked renamed, a new event
+        // added. The listing goes on from its snapshot; the last page's sync token brings them.
+        env.google.deleteEvent(account.email, account.email, fillers[3]!);
+        env.google.patchEvent(account.email, account.email, booked, { summary: 'Booked, renamed' });
+        env.google.insertEvent(account.email, account.email, { summary: 'Added during the round', start: { dateTime: iso(start + 3 * HOUR) }, end: { dateTime: iso(start + 4 * HOUR) } });
+      }
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(parts.map((p) => [p.stored, p.pages, p.syncToken]), [[40, 40, false], [80, 80, false], [85, 85, true]], 'parts of 40 pages, the sync token only after the last');
+    assert.deepEqual(parts.slice(0, 2).map((p) => p.nextInMs), [MIN, MIN], 'the next part a minute later');
+    assert.ok(parts[2]!.nextInMs > MIN, 'then the usual interval');
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    // The changes made during the round come through the last page's sync token (sync guide:
+    // "You don't need to worry about any new entries appearing while you are paginating").
+    await env.google.notifyChanges(account.email);
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 5 * DAY)).map((e) => e.title);
+    assert.ok(titles.includes('Booked, renamed') && titles.includes('Added during the round'));
+    assert.ok(!titles.includes('Filler 3'), 'the filler deleted during the round is gone');
+    assert.equal(titles.length, 85);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+  });
+
+  test('a page token gone stale (410) between two parts of a round restarts the listing from its first page: nothing is swept before the restarted round ends, every bot stays', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, account.email, { summary: 'Booked', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    for (let i = 0; i < 44; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + DAY + i * HOUR) }, end: { dateTime: iso(start + DAY + i * HOUR + 30 * MIN) } });
+    const forgotten = env.google.insertEvent(account.email, account.email, { summary: 'Forgotten', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+    const bookedBot = await schedule(env, user.auth, events.find((e) => e.title === 'Booked')!.id, 'stale-page-booked');
+    const forgottenBot = await schedule(env, user.auth, events.find((e) => e.title === 'Forgotten')!.id, 'stale-page-forgotten');
+    env.google.forgetEvent(account.email, account.email, forgotten);
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    const before = env.google.requests.length;
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.ok((await cursorOf(calendarId))?.listing, 'the first part (40 of 45 pages) read');
+    // Google no longer takes the page token the next part starts at.
+    env.google.expirePageTokens();
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const calls = listings(account.email, before);
+    const stale = calls.findIndex((r) => r.status === 410 && r.query.has('pageToken'));
+    assert.ok(stale >= 0, 'the stored page token answered 410');
+    assert.ok(!calls[stale + 1]!.query.has('pageToken') && !calls[stale + 1]!.query.has('syncToken'), 'the listing started again from its first page, in the same sync');
+    assert.ok((await cursorOf(calendarId))?.listing, 'the restarted round is read in parts too');
+    assert.equal((await bot(env, user.auth, forgottenBot)).status, 'Scheduled', 'nothing swept before the round ends');
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok((await cursorOf(calendarId))?.syncToken);
+    assert.equal((await bot(env, user.auth, bookedBot)).status, 'Scheduled');
+    assert.equal((await bot(env, user.auth, forgottenBot)).status, 'Cancelled', 'the restarted round\'s last part swept the event no page listed');
+    const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 5 * DAY)).map((e) => e.title);
+    assert.equal(titles.length, 45);
+    assert.ok(!titles.includes('Forgotten'));
+  });
 });
 
 describe('Microsoft Graph specifics', () => {

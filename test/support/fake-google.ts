@@ -163,6 +163,15 @@ export class FakeGoogleCalendar {
    * this stands in for a proxy or an outage that answers 200 with something else (a `{}`).
    */
   readonly malformedListings: unknown[] = [];
+  /**
+   * Failures for pages of a full listing (no syncToken), by their number in the listing (1: the
+   * first page), each answered once, to the next request for that page; the page itself is served
+   * to a later request for the same pageToken. Errors guide
+   * (developers.google.com/workspace/calendar/api/guides/errors): 403/429 rateLimitExceeded ("Rate
+   * Limit Exceeded", back off exponentially, no Retry-After documented) and 500/503 backendError
+   * ("Backend Error", retry with exponential backoff) may answer any request.
+   */
+  readonly failListingPages = new Map<number, { status: number; reason: string; retryAfterSeconds?: number }>();
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;
   /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
@@ -181,7 +190,9 @@ export class FakeGoogleCalendar {
   opaqueInstanceIds = false;
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
-  readonly #pages = new Map<string, { items: StoredEvent['event'][]; nextSyncToken: string; pageSize: number }>();
+  /** `page`: the number in its listing of the page a token asks for (1: the first); `epoch`: the page tokens' epoch it was issued in. */
+  readonly #pages = new Map<string, { items: StoredEvent['event'][]; nextSyncToken: string; pageSize: number; page: number; epoch: number }>();
+  #pageTokenEpoch = 0;
   readonly #now: () => number;
   readonly #deliver: Deliver;
   #seq = 0;
@@ -266,6 +277,17 @@ export class FakeGoogleCalendar {
   deleteEvent(email: string, calendarId: string, id: string): void {
     const stored = this.#calendar(email, calendarId).events.get(id)!;
     this.#store(email, calendarId, { kind: 'calendar#event', id, status: 'cancelled', ...(stored.event.recurringEventId ? { recurringEventId: stored.event.recurringEventId, originalStartTime: stored.event.originalStartTime } : {}) });
+  }
+
+  /**
+   * The event no longer listed at all, not even cancelled. Google documents no time for which a
+   * deleted event stays listed with showDeleted (events.list reference, showDeleted; events
+   * resource, status), and the sync guide has a client whose token is gone clear its store and
+   * list again: what the new full listing lacks is gone. This stands for a tombstone Google no
+   * longer keeps, met by a full listing.
+   */
+  forgetEvent(email: string, calendarId: string, id: string): void {
+    this.#calendar(email, calendarId).events.delete(id);
   }
 
   /**
@@ -383,6 +405,17 @@ export class FakeGoogleCalendar {
    */
   expireSyncTokens(): void {
     this.#tokenEpoch++;
+  }
+
+  /**
+   * Every page token issued so far answers 410 Gone from now on. Google documents 410 for sync
+   * state gone stale (errors guide, "410: Gone": a syncToken or updatedMin too old, "a full sync
+   * is required") and promises no lifetime for a page token; a page token that a listing resumed
+   * later can no longer use is read by Rollcall as that 410 (docs/providers/google-calendar.md),
+   * and this makes one so, with the same body as for a sync token.
+   */
+  expirePageTokens(): void {
+    this.#pageTokenEpoch++;
   }
 
   /** Sends a notification on every live channel of the account whose calendar changed since the last one. */
@@ -549,7 +582,7 @@ export class FakeGoogleCalendar {
    * are refused and showDeleted=false is not allowed; a stale token answers 410 fullSyncRequired;
    * without showDeleted a full list leaves cancelled events out.
    */
-  #listEvents(account: Account, calendarId: string, query: URLSearchParams, send: (status: number, payload?: unknown) => void): void {
+  #listEvents(account: Account, calendarId: string, query: URLSearchParams, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
     const calendar = account.calendars.get(calendarId);
     if (!calendar) return send(404, googleError(404, 'notFound', 'Not Found'));
     const syncToken = query.get('syncToken');
@@ -564,6 +597,15 @@ export class FakeGoogleCalendar {
     const pageToken = query.get('pageToken');
     let snapshot = pageToken ? this.#pages.get(pageToken) : undefined;
     if (pageToken && !snapshot) return send(400, googleError(400, 'invalid', 'Invalid page token value.'));
+    if (snapshot && snapshot.epoch !== this.#pageTokenEpoch) {
+      return send(410, { error: { errors: [{ domain: 'calendar', reason: 'fullSyncRequired', message: 'Sync token is no longer valid, a full sync is required.', locationType: 'parameter', location: 'pageToken' }], code: 410, message: 'Sync token is no longer valid, a full sync is required.' } });
+    }
+    const pageNumber = snapshot?.page ?? 1;
+    const pageFailure = syncToken === null ? this.failListingPages.get(pageNumber) : undefined;
+    if (pageFailure) {
+      this.failListingPages.delete(pageNumber);
+      return send(pageFailure.status, googleError(pageFailure.status, pageFailure.reason, pageFailure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : 'Backend Error'), pageFailure.retryAfterSeconds !== undefined ? { 'retry-after': String(pageFailure.retryAfterSeconds) } : {});
+    }
     if (!snapshot) {
       let items: StoredEvent[];
       if (syncToken !== null) {
@@ -581,14 +623,14 @@ export class FakeGoogleCalendar {
         items = [...calendar.events.values()].filter((e) => query.get('showDeleted') === 'true' || e.event.status !== 'cancelled' || (query.get('singleEvents') !== 'true' && e.event.recurringEventId !== undefined));
       }
       items.sort((a, b) => a.seq - b.seq);
-      snapshot = { items: items.map((e) => e.event), nextSyncToken: `st${this.#seq}e${this.#tokenEpoch}`, pageSize: Math.min(Number(query.get('maxResults') ?? this.defaultPageSize), 2500, this.pageSizeCap) };
+      snapshot = { items: items.map((e) => e.event), nextSyncToken: `st${this.#seq}e${this.#tokenEpoch}`, pageSize: Math.min(Number(query.get('maxResults') ?? this.defaultPageSize), 2500, this.pageSizeCap), page: 1, epoch: this.#pageTokenEpoch };
     }
     const page = snapshot.items.slice(0, snapshot.pageSize);
     const rest = snapshot.items.slice(snapshot.pageSize);
     let next: Record<string, string>;
     if (rest.length > 0) {
       const token = randomBytes(12).toString('base64url');
-      this.#pages.set(token, { ...snapshot, items: rest });
+      this.#pages.set(token, { ...snapshot, items: rest, page: snapshot.page + 1 });
       next = { nextPageToken: token };
     } else {
       next = { nextSyncToken: snapshot.nextSyncToken };

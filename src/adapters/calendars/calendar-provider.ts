@@ -308,6 +308,12 @@ export interface FetchResult {
   /** Of FetchContext.missedBefore, the ids this read found (or settled as gone): no longer kept. */
   foundAgain?: string[];
   /**
+   * With isFullSync, in the last part of a round read in parts whose parts each list a share of
+   * the calendar (Google's full listing, page after page): the ids the earlier parts listed, which
+   * they wrote then. Taken as listed, not as gone, by this part's sweep.
+   */
+  listedEarlier?: string[];
+  /**
    * The read is one part of a round: it stopped at its limit of lookups (Graph: MAX_MASTER_LOOKUPS
    * series masters), or at a limit or outage on one, with part of what it listed kept as stored
    * (`unreadable`), and `cursor` still at the same round with what it has done. The calendar is to

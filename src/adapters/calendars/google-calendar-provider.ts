@@ -44,6 +44,45 @@ export const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/calendar.readonly';
 const CHANNEL_TTL_SECONDS = 604_800;
 const PAGE_SIZE = 250;
 
+/**
+ * Pages of a full listing one read takes at most: 40 pages of 250, 10,000 entries. A longer
+ * listing (years of history) is read in parts (FetchResult.hasMore), the next part a minute later
+ * (CONTINUED_READ_AFTER_MS) from the page this one stopped at, so that a page that fails in
+ * passing (a 429, a 5xx, a timeout) costs the pages after the last part, not the whole listing.
+ * 10,000 entries is a part the sync writes in one transaction in seconds and holds in memory
+ * easily; a calendar of 30,000 events is read in three parts, about three minutes; and 40 requests
+ * a minute stay far below the per-user-per-minute quota Google applies to the Calendar API
+ * (developers.google.com/workspace/calendar/api/guides/quota).
+ */
+export const PAGES_PER_PART = 40;
+
+/**
+ * How long after its end a single event is still stored and swept by a full sync (the sync
+ * service drops one that ended more than a day ago, and never deletes a stored one for being
+ * unlisted: calendar-sync.ts, SyncedEventWriter.upsert and removeUnseen). The ids of a round's
+ * earlier parts kept for its last part leave older ones out: their absence deletes nothing.
+ */
+const SWEPT_AFTER_END_MS = 24 * 60 * 60_000;
+
+/** The cursor: the sync token of the last full or incremental listing, or a full listing read in parts. */
+interface GoogleCursor {
+  syncToken?: string;
+  listing?: ListingInParts;
+}
+
+/** A full listing read in parts, where its last part stopped. */
+interface ListingInParts {
+  /** The page the next part asks for first. */
+  pageToken: string;
+  /** Pages and entries the round's parts read so far (its bounds are the round's: checkSyncSize). */
+  pages: number;
+  entries: number;
+  /** Entries listed without an id so far: the round then takes nothing as gone. */
+  idless: number;
+  /** Ids the earlier parts listed (live, cancelled occurrences, unreadable), for the last part's sweep: see listedIds. */
+  listed: string[];
+}
+
 interface GoogleError {
   error?: { code?: number; message?: string; errors?: { reason?: string; domain?: string }[]; status?: string };
 }
@@ -103,8 +142,11 @@ export class GoogleCalendarProvider implements CalendarProvider {
   readonly #send: HttpSend;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #pagesPerPart: number;
 
-  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number }) {
+  /** `pagesPerPart`: PAGES_PER_PART unless given (a test's shorter part). */
+  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number; pagesPerPart?: number }) {
+    this.#pagesPerPart = options.pagesPerPart ?? PAGES_PER_PART;
     this.#baseUrl = options.baseUrl;
     this.#tokens = options.tokens;
     this.#send = options.send;
@@ -162,16 +204,19 @@ export class GoogleCalendarProvider implements CalendarProvider {
     };
   }
 
-  async fetchChanges(calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
-    const syncToken = cursor ? (JSON.parse(cursor) as { syncToken?: string }).syncToken ?? null : null;
+  async fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
+    const stored = cursor ? (JSON.parse(cursor) as GoogleCursor) : {};
+    const syncToken = stored.syncToken ?? null;
     try {
-      return await this.#list(calendarId, syncToken);
+      return await this.#list(calendarId, syncToken, syncToken === null ? stored.listing ?? null : null, context.nowMs);
     } catch (error) {
       if (!(error instanceof FullSyncRequired || error instanceof ListingGone)) throw error;
-      // The token gone (a full sync is needed), or a page of a full listing gone stale: listed
-      // again from the start, once; a second 410 waits for the next attempt.
+      // The token gone (a full sync is needed), or a page of a full listing gone stale (this
+      // read's, or the one an earlier part of the round stopped at): listed again from its first
+      // page, once, as a new round (what the abandoned one listed is not counted); a second 410
+      // waits for the next attempt.
       try {
-        return await this.#list(calendarId, null);
+        return await this.#list(calendarId, null, null, context.nowMs);
       } catch (again) {
         if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
         throw again;
@@ -179,20 +224,61 @@ export class GoogleCalendarProvider implements CalendarProvider {
     }
   }
 
-  async #list(calendarId: string, syncToken: string | null): Promise<FetchResult> {
+  /**
+   * One read: an incremental listing from `syncToken`, read whole; or a full listing (syncToken
+   * null) from its first page or, `resumed`, from the page an earlier part of the round stopped
+   * at, read up to #pagesPerPart pages or up to a page that fails in passing (see PAGES_PER_PART).
+   */
+  async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null, nowMs: number): Promise<FetchResult> {
     const changes: ProviderChange[] = [];
     const warnings: string[] = [];
     const unreadable: string[] = [];
-    let idless = 0;
-    let pageToken: string | undefined;
+    const isFullListing = syncToken === null;
+    let idless = resumed?.idless ?? 0;
+    let pageToken: string | undefined = resumed?.pageToken;
     let nextSyncToken: string | undefined;
+    /** The round's pages and entries before this read (a full listing read in parts). */
+    const earlierPages = resumed?.pages ?? 0;
+    const earlierEntries = resumed?.entries ?? 0;
     for (let pages = 0; ; pages++) {
-      checkSyncSize(changes.length, pages);
+      checkSyncSize(earlierEntries + changes.length + unreadable.length, earlierPages + pages);
+      // A full listing stops at its part's bound, or at a page that fails in passing once this
+      // read has one: what it read is applied, and the next read, soon, asks for this page.
+      const part = (continueAfterMs?: number): FetchResult => ({
+        isFullSync: false,
+        window: null,
+        isUnchanged: false,
+        changes,
+        cursor: JSON.stringify({
+          listing: {
+            pageToken: pageToken!, pages: earlierPages + pages, entries: earlierEntries + changes.length + unreadable.length, idless,
+            listed: [...(resumed?.listed ?? []), ...listedIds(changes, unreadable, nowMs)],
+          },
+        } satisfies GoogleCursor),
+        hasMore: true,
+        ...(continueAfterMs !== undefined ? { continueAfterMs } : {}),
+        ...(unreadable.length > 0 ? { unreadable } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
+      });
+      if (isFullListing && pageToken !== undefined && pages >= this.#pagesPerPart) return part();
       // The same parameters on every call of a sync, as Google requires for the syncToken to apply.
       const query: Record<string, string> = { maxResults: String(PAGE_SIZE), showDeleted: 'true', singleEvents: 'false' };
       if (syncToken) query.syncToken = syncToken;
       if (pageToken) query.pageToken = pageToken;
-      const page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null);
+      let page: EventsPage;
+      try {
+        page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null);
+      } catch (error) {
+        // A limit (the errors guide: 403/429 rateLimitExceeded, back off), a 5xx (backendError) or
+        // a timeout: passing failures. A read that has a page of a full listing ends as a part,
+        // its pages kept; one that has none fails (the cursor stays where it was).
+        const failure = error instanceof CalendarProviderError ? error.failure : null;
+        if (isFullListing && pageToken !== undefined && pages > 0 && (failure?.kind === 'transient' || failure?.kind === 'rate_limited')) {
+          warnings.push(`events.list page ${earlierPages + pages + 1} failed (${failure.message}); the listing goes on from it at the next read`);
+          return part(failure.kind === 'rate_limited' ? failure.retryAfterMs : undefined);
+        }
+        throw error;
+      }
       // The events.list response (developers.google.com/workspace/calendar/api/v3/reference/events/list,
       // "Response body"): `items[]`, the events; `nextPageToken`, "Omitted if no further results
       // are available, in which case nextSyncToken is provided". An answer without the list is
@@ -222,11 +308,13 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // on from): its entries are applied as changes (a deleted event still comes, cancelled, with
     // showDeleted), nothing unlisted is taken as gone, and the next sync reads the calendar whole
     // again. Failing instead would stop for good a calendar for which Google never gives one.
-    if (nextSyncToken === undefined) warnings.push('events.list ended without a nextSyncToken: applied as changes only, read whole again at the next sync');
-    // An entry without an id could be any stored event: a full listing that holds one deletes
-    // nothing it does not list (it is applied as changes), lest it take that event as gone.
+    if (nextSyncToken === undefined) warnings.push('events.list ended without a nextSyncToken: applied as changes only, listed again from its first page at the next sync');
+    // An entry without an id could be any stored event: a full listing that holds one (in any part
+    // of its round) deletes nothing it does not list (it is applied as changes), lest it take that
+    // event as gone.
+    const isFullSync = isFullListing && idless === 0 && nextSyncToken !== undefined;
     return {
-      isFullSync: syncToken === null && idless === 0 && nextSyncToken !== undefined,
+      isFullSync,
       window: null,
       isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0,
       changes,
@@ -235,7 +323,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // listing from that token brings again. The next sync reads the calendar whole, and deletes
       // then what it no longer lists. (Google has no per-meeting look before a bot joins, as the
       // Outlook adapter has, to fall back on.)
-      cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken }),
+      cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken } satisfies GoogleCursor),
+      ...(isFullSync && resumed !== null && resumed.listed.length > 0 ? { listedEarlier: resumed.listed } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
@@ -374,6 +463,22 @@ class FullSyncRequired extends Error {
 /** Google answered 410 inside a listing without a syncToken (a page token gone stale): listed again from the start. */
 class ListingGone extends Error {
   override name = 'ListingGone';
+}
+
+/**
+ * The ids of a part kept for the round's last part, whose sweep takes them as listed: every entry
+ * but those named removed (deleted then) and single events that ended more than a day before the
+ * read (SWEPT_AFTER_END_MS), which a calendar with years of history holds by the thousand.
+ */
+function listedIds(changes: readonly ProviderChange[], unreadable: readonly string[], nowMs: number): string[] {
+  const ids: string[] = [...unreadable];
+  for (const change of changes) {
+    if (change.type !== 'upsert') continue;
+    const { event } = change;
+    if (event.recurrence === null && event.endMs < nowMs - SWEPT_AFTER_END_MS) continue;
+    ids.push(event.providerEventId);
+  }
+  return ids;
 }
 
 function malformedListing(message: string): CalendarProviderError {

@@ -1247,6 +1247,8 @@ export class CalendarSync {
       }
       // Listed, but in a shape the adapter could not read: left as stored, not taken as gone.
       for (const id of result.unreadable ?? []) writer.keep(id);
+      // Listed by an earlier part of the round (and written then): not gone.
+      for (const id of result.listedEarlier ?? []) writer.keep(id);
       if (result.isFullSync) await writer.removeUnseen(result.window);
       else await writer.removeMissingInstances(result);
       await writer.followSeriesSplits();
