@@ -13,7 +13,15 @@
 //   with one), and a full sync then lists the same way; without it, cancelled occurrences would
 //   still come (Google includes them when showDeleted and singleEvents are both false) but
 //   cancelled single events would not.
-// - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
+// - A full listing is read in parts (FetchResult.hasMore) of at most PAGES_PER_PART pages: a part
+//   ends at that bound, or at a page that fails in passing (a limit, a 5xx, a timeout) once it has
+//   read one, and the cursor keeps the page to ask for next and the ids the round listed so far.
+//   Each part's entries are written as they come; only the last page, with its nextSyncToken, is
+//   a full sync, and its sweep takes the earlier parts' ids as listed (FetchResult.listedEarlier).
+//   Changes made while the round is read come through that token: the listing goes on from its
+//   page tokens, and the sync guide promises that entries appearing while one pages are not missed.
+// - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once. A
+//   410 on a page token (a round's page gone stale) starts the round again from its first page.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel, and the sync service stops the old one once the new one is recorded. A calendar that
 //   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported, and so
