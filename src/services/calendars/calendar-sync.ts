@@ -308,7 +308,8 @@ type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; continueA
  * round of 2,000 series with two occurrences each (40 pages, 10 parts) asks for about 2,400
  * requests per 10 minutes of the 10,000 an app may make to one mailbox
  * (learn.microsoft.com/graph/throttling-limits#outlook-service-limits); a larger window's pages
- * weigh more (30,000 entries, 300 pages a part: about 5,000 per 10 minutes).
+ * weigh more (30,000 entries, 300 pages a part: about 5,000 per 10 minutes). A part of a Google
+ * full listing asks for at most PAGES_PER_PART (40) pages, never one an earlier part read.
  */
 export const CONTINUED_READ_AFTER_MS = 60_000;
 
