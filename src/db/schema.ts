@@ -577,6 +577,18 @@ export interface RetiredProviderBotsTable {
   retired_at_ms: number;
 }
 
+/**
+ * The changes of the parts of a full listing read in parts that are not its last, kept until the
+ * last part applies them with its own (migration 057). Deleted with their calendar.
+ */
+export interface CalendarRoundChangesTable {
+  calendar_id: number;
+  /** The part's number in its round, from 1. */
+  seq: number;
+  /** JSON: { changes: ProviderChange[]; unreadable: string[] }. */
+  payload: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -611,6 +623,7 @@ export interface Schema {
   retired_webhook_secrets: RetiredWebhookSecretsTable;
   retired_push_channels: RetiredPushChannelsTable;
   pending_push_channels: PendingPushChannelsTable;
+  calendar_round_changes: CalendarRoundChangesTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

@@ -308,17 +308,22 @@ export interface FetchResult {
   /** Of FetchContext.missedBefore, the ids this read found (or settled as gone): no longer kept. */
   foundAgain?: string[];
   /**
-   * With isFullSync, in the last part of a round read in parts whose parts each list a share of
-   * the calendar (Google's full listing, page after page): the ids the earlier parts listed, which
-   * they wrote then. Taken as listed, not as gone, by this part's sweep.
+   * A full listing read in parts whose parts each list a share of the calendar (Google: page after
+   * page), set on every read of such a listing. `kept`: the read is a part that is not the round's
+   * last (hasMore); its changes and `unreadable` are not applied but kept by the sync service, and
+   * applied with the last part's as one batch, as though the round were one read (a series' master
+   * and its exceptions, or a split's two masters, may come in different parts and are written
+   * together). `resumed`: the read went on from where a kept part stopped, so what the calendar
+   * keeps is this round's; a read not resumed began the listing from its first page, and what an
+   * abandoned round kept is dropped.
    */
-  listedEarlier?: string[];
+  round?: { kept: boolean; resumed: boolean };
   /**
    * The read is one part of a round: it stopped at its limit of lookups (Graph: MAX_MASTER_LOOKUPS
    * series masters), or at a limit or outage on one, with part of what it listed kept as stored
    * (`unreadable`), and `cursor` still at the same round with what it has done; or (Google) at its
    * limit of pages of a full listing (PAGES_PER_PART), or at a page that failed in passing, with
-   * what it read applied and `cursor` at the page to read next. The calendar is to
+   * what it read kept for the last part (`round`) and `cursor` at the page to read next. The calendar is to
    * be read again soon (CONTINUED_READ_AFTER_MS, or continueAfterMs), not at the usual interval,
    * and that read goes on where this one stopped. Such a part is no full sync (isFullSync false):
    * only the round's last part takes what the window no longer lists as gone.

@@ -15,13 +15,17 @@
 //   cancelled single events would not.
 // - A full listing is read in parts (FetchResult.hasMore) of at most PAGES_PER_PART pages: a part
 //   ends at that bound, or at a page that fails in passing (a limit, a 5xx, a timeout) once it has
-//   read one, and the cursor keeps the page to ask for next and the ids the round listed so far.
-//   Each part's entries are written as they come; only the last page, with its nextSyncToken, is
-//   a full sync, and its sweep takes the earlier parts' ids as listed (FetchResult.listedEarlier).
-//   Changes made while the round is read come through that token: the listing goes on from its
-//   page tokens, and the sync guide promises that entries appearing while one pages are not missed.
+//   read one, and the cursor keeps the page to ask for next and the round's counts. A part that
+//   is not the last is kept by the sync service, not applied (FetchResult.round); the last part,
+//   with its nextSyncToken, is applied with every kept part as one full sync, so that a series'
+//   master and its exceptions (or a split's two masters) listed in different parts are written
+//   together. Changes made while the round is read come through that token: the listing goes on
+//   from its page tokens, and the sync guide promises that entries appearing while one pages are
+//   not missed.
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once. A
-//   410 on a page token (a round's page gone stale) starts the round again from its first page.
+//   page token refused (a 410, or any 4xx but 401, 403 and 429: Google documents no lifetime for a
+//   page token nor the error for a stale one, and answers 400 to an invalid parameter value) starts
+//   the round again from its first page, once.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel, and the sync service stops the old one once the new one is recorded. A calendar that
 //   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported, and so
@@ -53,24 +57,17 @@ const CHANNEL_TTL_SECONDS = 604_800;
 const PAGE_SIZE = 250;
 
 /**
- * Pages of a full listing one read takes at most: 40 pages of 250, 10,000 entries. A longer
- * listing (years of history) is read in parts (FetchResult.hasMore), the next part a minute later
- * (CONTINUED_READ_AFTER_MS) from the page this one stopped at, so that a page that fails in
- * passing (a 429, a 5xx, a timeout) costs the pages after the last part, not the whole listing.
- * 10,000 entries is a part the sync writes in one transaction in seconds and holds in memory
- * easily; a calendar of 30,000 events is read in three parts, about three minutes; and 40 requests
+ * Pages of a full listing one read takes at most: 40 pages, each of up to 250 entries (Google may
+ * answer fewer than maxResults), so at most 10,000 entries. A longer listing (years of history) is
+ * read in parts (FetchResult.hasMore), the next part a minute later (CONTINUED_READ_AFTER_MS) from
+ * the page this one stopped at, so that a page that fails in passing (a 429, a 5xx, a timeout)
+ * costs the pages after the last part, not the whole listing. A part is kept by the sync service
+ * and the whole round applied at its last part (FetchResult.round); a calendar of 30,000 events is
+ * read in three parts, about three minutes; and 40 requests
  * a minute stay far below the per-user-per-minute quota Google applies to the Calendar API
  * (developers.google.com/workspace/calendar/api/guides/quota).
  */
 export const PAGES_PER_PART = 40;
-
-/**
- * How long after its end a single event is still stored and swept by a full sync (the sync
- * service drops one that ended more than a day ago, and never deletes a stored one for being
- * unlisted: calendar-sync.ts, SyncedEventWriter.upsert and removeUnseen). The ids of a round's
- * earlier parts kept for its last part leave older ones out: their absence deletes nothing.
- */
-const SWEPT_AFTER_END_MS = 24 * 60 * 60_000;
 
 /** The cursor: the sync token of the last full or incremental listing, or a full listing read in parts. */
 interface GoogleCursor {
@@ -87,8 +84,6 @@ interface ListingInParts {
   entries: number;
   /** Entries listed without an id so far: the round then takes nothing as gone. */
   idless: number;
-  /** Ids the earlier parts listed (live, cancelled occurrences, unreadable), for the last part's sweep: see listedIds. */
-  listed: string[];
 }
 
 interface GoogleError {
@@ -212,19 +207,19 @@ export class GoogleCalendarProvider implements CalendarProvider {
     };
   }
 
-  async fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
+  async fetchChanges(calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
     const stored = cursor ? (JSON.parse(cursor) as GoogleCursor) : {};
     const syncToken = stored.syncToken ?? null;
     try {
-      return await this.#list(calendarId, syncToken, syncToken === null ? stored.listing ?? null : null, context.nowMs);
+      return await this.#list(calendarId, syncToken, syncToken === null ? stored.listing ?? null : null);
     } catch (error) {
       if (!(error instanceof FullSyncRequired || error instanceof ListingGone)) throw error;
       // The token gone (a full sync is needed), or a page of a full listing gone stale (this
       // read's, or the one an earlier part of the round stopped at): listed again from its first
-      // page, once, as a new round (what the abandoned one listed is not counted); a second 410
-      // waits for the next attempt.
+      // page, once, as a new round (what the abandoned one read is neither counted nor applied); a
+      // second refusal waits for the next attempt.
       try {
-        return await this.#list(calendarId, null, null, context.nowMs);
+        return await this.#list(calendarId, null, null);
       } catch (again) {
         if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
         throw again;
@@ -237,7 +232,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * null) from its first page or, `resumed`, from the page an earlier part of the round stopped
    * at, read up to #pagesPerPart pages or up to a page that fails in passing (see PAGES_PER_PART).
    */
-  async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null, nowMs: number): Promise<FetchResult> {
+  async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null): Promise<FetchResult> {
     const changes: ProviderChange[] = [];
     const warnings: string[] = [];
     const unreadable: string[] = [];
@@ -251,19 +246,18 @@ export class GoogleCalendarProvider implements CalendarProvider {
     for (let pages = 0; ; pages++) {
       checkSyncSize(earlierEntries + changes.length + unreadable.length, earlierPages + pages);
       // A full listing stops at its part's bound, or at a page that fails in passing once this
-      // read has one: what it read is applied, and the next read, soon, asks for this page.
+      // read has one: what it read is kept for the round's last part, and the next read, soon,
+      // asks for this page.
       const part = (continueAfterMs?: number): FetchResult => ({
         isFullSync: false,
         window: null,
         isUnchanged: false,
         changes,
         cursor: JSON.stringify({
-          listing: {
-            pageToken: pageToken!, pages: earlierPages + pages, entries: earlierEntries + changes.length + unreadable.length, idless,
-            listed: [...(resumed?.listed ?? []), ...listedIds(changes, unreadable, nowMs)],
-          },
+          listing: { pageToken: pageToken!, pages: earlierPages + pages, entries: earlierEntries + changes.length + unreadable.length, idless },
         } satisfies GoogleCursor),
         hasMore: true,
+        round: { kept: true, resumed: resumed !== null },
         ...(continueAfterMs !== undefined ? { continueAfterMs } : {}),
         ...(unreadable.length > 0 ? { unreadable } : {}),
         ...(warnings.length > 0 ? { warnings } : {}),
@@ -275,7 +269,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (pageToken) query.pageToken = pageToken;
       let page: EventsPage;
       try {
-        page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null);
+        page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null ? 'sync' : pageToken !== undefined ? 'page' : null);
       } catch (error) {
         // A limit (the errors guide: 403/429 rateLimitExceeded, back off), a 5xx (backendError) or
         // a timeout: passing failures. A read that has a page of a full listing ends as a part,
@@ -332,7 +326,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // then what it no longer lists. (Google has no per-meeting look before a bot joins, as the
       // Outlook adapter has, to fall back on.)
       cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken } satisfies GoogleCursor),
-      ...(isFullSync && resumed !== null && resumed.listed.length > 0 ? { listedEarlier: resumed.listed } : {}),
+      ...(isFullListing ? { round: { kept: false, resumed: resumed !== null } } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
@@ -361,12 +355,13 @@ export class GoogleCalendarProvider implements CalendarProvider {
     }
   }
 
-  async #json<T>(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, hasSyncToken = false): Promise<T> {
-    const response = await this.#request(method, path, query, body, hasSyncToken);
+  /** `listingToken`: the listing state the call carries (events.list: a syncToken, or a full listing's pageToken). */
+  async #json<T>(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, listingToken: ListingToken = null): Promise<T> {
+    const response = await this.#request(method, path, query, body, listingToken);
     return parseJson<T>(response, `Google ${path}`);
   }
 
-  async #request(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, hasSyncToken = false): Promise<HttpResponse> {
+  async #request(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, listingToken: ListingToken = null): Promise<HttpResponse> {
     const url = `${this.#baseUrl}${path}${Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : ''}`;
     let token = await this.#tokens.get();
     for (let attempt = 1; ; attempt++) {
@@ -380,18 +375,18 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (isSuccess(response)) return response;
       // Google refusing the address a channel would notify, not the token: a fresh token changes
       // nothing (and the watch is not sent twice).
-      if (isWebhookAddressRefusal(response)) throw this.#failure(response, path, hasSyncToken);
+      if (isWebhookAddressRefusal(response)) throw this.#failure(response, path, listingToken);
       // An access token can be refused before its stated expiry; one fresh token is worth a try.
       if (response.status === 401 && attempt === 1) {
         token = await this.#tokens.renew(token);
         continue;
       }
       if (response.status === 401) throw refusedFreshToken('Google');
-      throw this.#failure(response, path, hasSyncToken);
+      throw this.#failure(response, path, listingToken);
     }
   }
 
-  #failure(response: HttpResponse, path: string, hasSyncToken: boolean): Error {
+  #failure(response: HttpResponse, path: string, listingToken: ListingToken): Error {
     let body: GoogleError = {};
     try {
       body = JSON.parse(response.body) as GoogleError;
@@ -407,7 +402,15 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const what = `Google ${path}`;
     // A 4xx refuses the call (nothing done); a 5xx may come after Google acted, Retry-After or not.
     const answered = { isRefusal: isRefusalStatus(response.status) };
-    if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
+    if (response.status === 410 && listingToken === 'sync') return new FullSyncRequired();
+    // A full listing's page token refused: Google documents no lifetime for a page token, nor the
+    // answer to a stale one (the errors guide answers 400 to "an invalid value" of a parameter, a
+    // permanent error not to be retried as it is). Any refusal but of the access (401, 403) or a limit (429) starts the listing over
+    // (fetchChanges), once; kept, the token would fail every later read of the calendar. A refusal
+    // that is the calendar's (a 404) comes again without the token and is then the calendar's.
+    if (listingToken === 'page' && response.status >= 400 && response.status < 500 && ![401, 403, 429].includes(response.status)) {
+      return new ListingGone(`${what}: HTTP ${response.status} ${reasons.join(',')} on a page token`.trimEnd());
+    }
     // 410 Gone is about sync state (the errors guide: a syncToken or updatedMin too old), never
     // the calendar: in a listing without a token (a page token gone stale) the listing starts over
     // (fetchChanges). Read as a 404 it would mark the calendar refused and its bots at risk.
@@ -469,24 +472,11 @@ class FullSyncRequired extends Error {
 }
 
 /** Google answered 410 inside a listing without a syncToken (a page token gone stale): listed again from the start. */
+/** What listing state an events.list call carries: a syncToken, a full listing's pageToken, or neither. */
+type ListingToken = 'sync' | 'page' | null;
+
 class ListingGone extends Error {
   override name = 'ListingGone';
-}
-
-/**
- * The ids of a part kept for the round's last part, whose sweep takes them as listed: every entry
- * but those named removed (deleted then) and single events that ended more than a day before the
- * read (SWEPT_AFTER_END_MS), which a calendar with years of history holds by the thousand.
- */
-function listedIds(changes: readonly ProviderChange[], unreadable: readonly string[], nowMs: number): string[] {
-  const ids: string[] = [...unreadable];
-  for (const change of changes) {
-    if (change.type !== 'upsert') continue;
-    const { event } = change;
-    if (event.recurrence === null && event.endMs < nowMs - SWEPT_AFTER_END_MS) continue;
-    ids.push(event.providerEventId);
-  }
-  return ids;
 }
 
 function malformedListing(message: string): CalendarProviderError {

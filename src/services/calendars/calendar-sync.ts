@@ -49,6 +49,7 @@ import {
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { compiledSeriesOf, seriesEndToStore, type CalendarEvents, type StoredZoneWarnings } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
+import { dropKeptParts, keepPart, keptParts, type KeptPart } from '../../store/round-change-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
@@ -1211,12 +1212,26 @@ export class CalendarSync {
 
   // ----- writing events ------------------------------------------------------------------------
 
-  async #apply(connection: CalendarConnectionRow, hold: SyncHold, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
+  async #apply(connection: CalendarConnectionRow, hold: SyncHold, calendar: ConnectedCalendarRow, read: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
     // Ids the read did not find again stay kept (a lasting 404 then fails no later round that
     // lists them); those it found go, the others stay until they expire (domain/missed-ids.ts).
-    const missedIds = missedIdsAfter(parseMissedIds(calendar.missed_ids, now), { missed: result.missedAgain ?? [], found: result.foundAgain ?? [] }, now);
+    const missedIds = missedIdsAfter(parseMissedIds(calendar.missed_ids, now), { missed: read.missedAgain ?? [], found: read.foundAgain ?? [] }, now);
+    const round = read.round;
+    if (round?.kept) {
+      // A part of a full listing that is not its last (Google): kept, nothing of it applied, with
+      // the cursor at the page the next part reads, in one transaction (another instance that took
+      // the connection over writes neither). A part that begins the listing drops what a round
+      // abandoned before it kept.
+      await this.#writeIfStillHeld(hold, async (trx) => {
+        if (!round.resumed) await dropKeptParts(trx, calendar.id);
+        await keepPart(trx, calendar.id, { changes: read.changes, unreadable: read.unreadable ?? [] });
+        await connections.updateCalendar(trx, calendar.id, { sync_cursor: read.cursor, ...recent, missed_ids: missedIds, updated_at: now });
+      });
+      return counts;
+    }
+    let result = read;
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined || missedIds !== calendar.missed_ids) {
         await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, missed_ids: missedIds, updated_at: now }));
@@ -1227,6 +1242,16 @@ export class CalendarSync {
       // Counted again if the transaction runs again (a deadlock lost).
       Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
       await this.#checkHold(trx, hold);
+      if (round) {
+        // The last part of a full listing read in parts (or the whole listing in one read): the
+        // parts kept before it are applied with it as one batch, as a listing read at once is, so
+        // that a series' master and its exceptions, or a split's two masters, are written together
+        // whatever part each came in; and the kept parts are dropped in the same transaction.
+        const kept = round.resumed ? await keptParts(trx, calendar.id) : [];
+        result = round.resumed && kept.length === 0 ? withoutKeptParts(read) : withKeptParts(read, kept);
+        if (round.resumed && kept.length === 0) this.#o.logger.warn({ calendarId: connection.id }, 'the last part of a listing read in parts found none of its earlier parts kept: applied as changes only, listed again from its first page at the next sync');
+        await dropKeptParts(trx, calendar.id);
+      }
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts, this.#o.events.zoneWarnings);
       await writer.load(result, recheck.asNew);
       await writer.followRekeyedCopies(result.changes);
@@ -1248,8 +1273,6 @@ export class CalendarSync {
       }
       // Listed, but in a shape the adapter could not read: left as stored, not taken as gone.
       for (const id of result.unreadable ?? []) writer.keep(id);
-      // Listed by an earlier part of the round (and written then): not gone.
-      for (const id of result.listedEarlier ?? []) writer.keep(id);
       if (result.isFullSync) await writer.removeUnseen(result.window);
       else await writer.removeMissingInstances(result);
       await writer.followSeriesSplits();
@@ -1742,6 +1765,22 @@ export function parseCalendarSelection(stored: string | null): string[] | null {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The last part of a full listing read in parts with the parts kept before it, in the order they were read: one batch. */
+function withKeptParts(last: FetchResult, kept: readonly KeptPart[]): FetchResult {
+  if (kept.length === 0) return last;
+  const unreadable = [...kept.flatMap((part) => part.unreadable), ...(last.unreadable ?? [])];
+  return { ...last, changes: [...kept.flatMap((part) => part.changes), ...last.changes], ...(unreadable.length > 0 ? { unreadable } : {}) };
+}
+
+/**
+ * A last part whose earlier parts are not kept (none should be missing: each kept part is a row,
+ * even an empty one): no complete listing to delete by, so applied as changes only, and the
+ * calendar listed again from its first page at the next sync.
+ */
+function withoutKeptParts(last: FetchResult): FetchResult {
+  return { ...last, isFullSync: false, cursor: null };
+}
 
 /** Writes one calendar's changes inside the sync transaction and remembers what changed. */
 /** The decision a bot kept at its time for an unreadable occurrence of its series gets. */
