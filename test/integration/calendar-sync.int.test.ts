@@ -2183,6 +2183,12 @@ describe('Google Calendar specifics', () => {
     const row = await env.rc.database.db.selectFrom('connected_calendars').select('sync_cursor').where('connection_id', '=', calendarId).executeTakeFirstOrThrow();
     return row.sync_cursor === null ? null : JSON.parse(row.sync_cursor) as { syncToken?: string; listing?: { pageToken: string } };
   };
+  /** The changes each part the calendar's round keeps holds (calendar_round_changes), in order. */
+  const keptOf = async (calendarId: string) => {
+    const rows = await env.rc.database.db.selectFrom('calendar_round_changes').innerJoin('connected_calendars', 'connected_calendars.id', 'calendar_round_changes.calendar_id')
+      .select(['calendar_round_changes.payload']).where('connected_calendars.connection_id', '=', calendarId).orderBy('calendar_round_changes.seq').execute();
+    return rows.map((r) => (JSON.parse(r.payload) as { changes: unknown[] }).changes.length);
+  };
 
   for (const failure of [{ status: 429, reason: 'rateLimitExceeded' }, { status: 503, reason: 'backendError' }]) test(`a full listing whose page 2 of 3 answers ${failure.status} ${failure.reason} is read in parts: the next sync goes on at page 2 (page 1 is not asked again), and only the last part deletes what Google no longer lists; every bot on a listed event stays`, async (t) => {
     const user = await env.rc.newUser();
@@ -2238,7 +2244,7 @@ describe('Google Calendar specifics', () => {
     assert.ok((await cursorOf(calendarId))?.syncToken, 'the last page\'s sync token is kept');
   });
 
-  test('a full listing longer than a part (40 pages) is read in parts a minute apart, every event stored; the sync token is kept only after the last part, and changes made during the round come at the next sync', async (t) => {
+  test('a full listing longer than a part (40 pages) is read in parts a minute apart, every event stored at the last part; the sync token is kept only after the last part, and changes made during the round come at the next sync', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const start = env.clock.now() + DAY;
@@ -2271,7 +2277,7 @@ describe('Google Calendar specifics', () => {
       env.clock.advance(MIN);
       await env.rc.calendarSync.runDue();
     }
-    assert.deepEqual(parts.map((p) => [p.stored, p.pages, p.syncToken]), [[40, 40, false], [80, 80, false], [85, 85, true]], 'parts of 40 pages, the sync token only after the last');
+    assert.deepEqual(parts.map((p) => [p.stored, p.pages, p.syncToken]), [[1, 40, false], [1, 80, false], [85, 85, true]], 'parts of 40 pages, kept and written at the last part only, the sync token only after the last');
     assert.deepEqual(parts.slice(0, 2).map((p) => p.nextInMs), [MIN, MIN], 'the next part a minute later');
     assert.ok(parts[2]!.nextInMs > MIN, 'then the usual interval');
     assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
@@ -2307,6 +2313,7 @@ describe('Google Calendar specifics', () => {
     const before = env.google.requests.length;
     await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     assert.ok((await cursorOf(calendarId))?.listing, 'the first part (40 of 45 pages) read');
+    assert.deepEqual(await keptOf(calendarId), [40], 'the first part kept, not applied');
     // Google no longer takes the page token the next part starts at.
     env.google.expirePageTokens();
     env.clock.advance(MIN);
@@ -2316,15 +2323,162 @@ describe('Google Calendar specifics', () => {
     assert.ok(stale >= 0, 'the stored page token answered 410');
     assert.ok(!calls[stale + 1]!.query.has('pageToken') && !calls[stale + 1]!.query.has('syncToken'), 'the listing started again from its first page, in the same sync');
     assert.ok((await cursorOf(calendarId))?.listing, 'the restarted round is read in parts too');
+    assert.deepEqual(await keptOf(calendarId), [40], 'the abandoned round\'s part dropped, the new round\'s first part kept');
     assert.equal((await bot(env, user.auth, forgottenBot)).status, 'Scheduled', 'nothing swept before the round ends');
     env.clock.advance(MIN);
     await env.rc.calendarSync.runDue();
     assert.ok((await cursorOf(calendarId))?.syncToken);
+    assert.deepEqual(await keptOf(calendarId), [], 'the kept part applied with the last and dropped');
     assert.equal((await bot(env, user.auth, bookedBot)).status, 'Scheduled');
     assert.equal((await bot(env, user.auth, forgottenBot)).status, 'Cancelled', 'the restarted round\'s last part swept the event no page listed');
     const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 5 * DAY)).map((e) => e.title);
     assert.equal(titles.length, 45);
     assert.ok(!titles.includes('Forgotten'));
+  });
+
+  test('a part of a full listing that is not its last applies nothing: a bot on an event cancelled or moved in part 1 keeps its state and time, an event new in part 1 is not stored, until the last part applies the round', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const cancelledId = env.google.insertEvent(account.email, account.email, { summary: 'To be cancelled', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const movedId = env.google.insertEvent(account.email, account.email, { summary: 'To be moved', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const stored = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+    const cancelledBot = await schedule(env, user.auth, stored.find((e) => e.title === 'To be cancelled')!.id, 'apply-once-cancelled');
+    const movedBot = await schedule(env, user.auth, stored.find((e) => e.title === 'To be moved')!.id, 'apply-once-moved');
+    const movedJoin = (await bot(env, user.auth, movedBot)).scheduled_join_time;
+    // The changes first (the fake lists by last change: they fall in part 1), then 40 fillers.
+    env.google.deleteEvent(account.email, account.email, cancelledId);
+    env.google.patchEvent(account.email, account.email, movedId, { start: { dateTime: iso(start + 5 * HOUR) }, end: { dateTime: iso(start + 6 * HOUR) } });
+    env.google.insertEvent(account.email, account.email, { summary: 'New in part 1', start: { dateTime: iso(start + 7 * HOUR) }, end: { dateTime: iso(start + 8 * HOUR) }, location: meetingUrl() });
+    for (let i = 0; i < 40; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + DAY + i * HOUR) }, end: { dateTime: iso(start + DAY + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.ok((await cursorOf(calendarId))?.listing, 'part 1 of 2 read');
+    assert.deepEqual(await keptOf(calendarId), [40], 'its 40 entries kept');
+    assert.equal((await bot(env, user.auth, cancelledBot)).status, 'Scheduled', 'the cancellation waits for the last part');
+    assert.equal((await bot(env, user.auth, movedBot)).scheduled_join_time, movedJoin, 'the move waits for the last part');
+    const duringRound = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * DAY);
+    assert.deepEqual(duringRound.map((e) => e.title).sort(), ['To be cancelled', 'To be moved'], 'nothing of part 1 stored');
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok((await cursorOf(calendarId))?.syncToken, 'the last part read');
+    assert.deepEqual(await keptOf(calendarId), []);
+    assert.equal((await bot(env, user.auth, cancelledBot)).status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, movedBot)).scheduled_join_time, iso(start + 5 * HOUR - LEAD_MS));
+    const afterRound = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 9 * HOUR)).map((e) => e.title).sort();
+    assert.deepEqual(afterRound, ['New in part 1', 'To be moved']);
+  });
+
+  test('a calendar removed while its round is read in parts takes what the round kept with it', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40]);
+    const [row] = await env.rc.database.db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).status, 200);
+    const left = await env.rc.database.db.selectFrom('calendar_round_changes').select('seq').where('calendar_id', '=', row!.id).execute();
+    assert.deepEqual(left, []);
+  });
+
+  // ----- a series across the parts of a full listing ----------------------------------------------
+
+  /**
+   * A user (auto-scheduling or not) with a Google calendar holding a weekly series of four from a
+   * day ahead, and what the series tests below share: 39 single events listed before what follows
+   * (the fake lists by last change), and a full listing (the sync token gone) of one entry a page,
+   * read part after part until it keeps a sync token.
+   */
+  async function seriesAcrossParts(isAutoScheduled: boolean) {
+    const WEEK = 7 * DAY;
+    const user = await env.rc.newUser();
+    if (isAutoScheduled) assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Weekly', location: meetingUrl(),
+      start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+    });
+    const sync = async () => {
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+    };
+    const occurrences = async () => (await eventsOf(env, user.auth, calendarId, first - HOUR, first + 5 * WEEK)).filter((e) => e.title === 'Weekly');
+    const fillers = () => {
+      for (let i = 0; i < 39; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(first + 5 * WEEK + i * HOUR) }, end: { dateTime: iso(first + 5 * WEEK + i * HOUR + 30 * MIN) } });
+    };
+    const roundInParts = async () => {
+      env.google.expireSyncTokens();
+      env.google.pageSizeCap = 1;
+      try {
+        await sync();
+        for (let i = 0; i < 5; i++) {
+          if ((await cursorOf(calendarId))?.syncToken) return i + 1;
+          env.clock.advance(MIN);
+          await env.rc.calendarSync.runDue();
+        }
+        throw new Error('the round never ended');
+      } finally {
+        env.google.pageSizeCap = Infinity;
+      }
+    };
+    return { WEEK, user, account, calendarId, first, seriesId, sync, occurrences, fillers, roundInParts };
+  }
+
+  test('a cancelled occurrence listed in part 1 of a full listing, its master in part 2: the occurrence stays cancelled, with no bot', async () => {
+    const s = await seriesAcrossParts(true);
+    s.fillers();
+    env.google.cancelInstance(s.account.email, s.account.email, s.seriesId, s.first + s.WEEK);
+    env.google.patchEvent(s.account.email, s.account.email, s.seriesId, { description: 'agenda' });
+    assert.equal(await s.roundInParts(), 2, 'read in two parts');
+    const expected = [iso(s.first), iso(s.first + 2 * s.WEEK), iso(s.first + 3 * s.WEEK)];
+    const after = await s.occurrences();
+    assert.deepEqual(after.map((o) => o.start_time), expected, 'the cancelled occurrence is not listed');
+    assert.deepEqual(after.map((o) => o.bots.length), [1, 1, 1]);
+    // Nor does the next incremental sync bring it back.
+    await s.sync();
+    assert.deepEqual((await s.occurrences()).map((o) => o.start_time), expected);
+  });
+
+  test('a moved occurrence listed in part 1 of a full listing, its master in part 2: one occurrence at the new time, of the series, none at the old, one bot each', async () => {
+    const s = await seriesAcrossParts(true);
+    s.fillers();
+    const second = s.first + s.WEEK;
+    env.google.patchInstance(s.account.email, s.account.email, s.seriesId, second, { start: { dateTime: iso(second + 2 * HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(second + 3 * HOUR), timeZone: 'Europe/Berlin' } });
+    env.google.patchEvent(s.account.email, s.account.email, s.seriesId, { description: 'agenda' });
+    assert.equal(await s.roundInParts(), 2, 'read in two parts');
+    const after = await s.occurrences();
+    assert.deepEqual(after.map((o) => o.start_time), [iso(s.first), iso(second + 2 * HOUR), iso(s.first + 2 * s.WEEK), iso(s.first + 3 * s.WEEK)]);
+    assert.ok(after.every((o) => o.recurring_event_id !== null), 'the moved occurrence belongs to its series');
+    assert.equal(after.reduce((n, o) => n + o.bots.length, 0), 4, 'one bot per occurrence');
+  });
+
+  test('a "this and following" split met by a full listing (after a 410), the shortened old master in part 1 and the new master in part 2: the bots of the later occurrences follow the new series', async () => {
+    const s = await seriesAcrossParts(false);
+    await s.sync();
+    const [occurrence] = await s.occurrences();
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: s.user.auth, body: { deduplication_key: 'split-across-parts', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 4, JSON.stringify(all.body));
+    const bots = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    s.fillers();
+    const third = s.first + 2 * s.WEEK;
+    env.google.splitSeries(s.account.email, s.account.email, s.seriesId, third, { start: { dateTime: iso(third + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(third + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    assert.equal(await s.roundInParts(), 2, 'read in two parts');
+    const states = await Promise.all(bots.map((id) => bot(env, s.user.auth, id)));
+    assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled', 'Scheduled']);
+    assert.deepEqual(states.map((b) => b.scheduled_join_time), [iso(s.first - LEAD_MS), iso(s.first + s.WEEK - LEAD_MS), iso(third + HOUR - LEAD_MS), iso(third + s.WEEK + HOUR - LEAD_MS)], 'the later two at the new series\' time');
   });
 });
 

@@ -40,20 +40,25 @@ const PAGES = [
   [live('later', NOW + 2 * DAY)],
 ];
 
-test('Google: a full listing longer than a part is read in parts; the last part is the full sync, carrying the ids earlier parts listed but those deleted and those that ended over a day ago', async () => {
+test('Google: a full listing longer than a part is read in parts, each kept for the last (FetchResult.round); the last part is the full sync; the cursor holds the page to go on from and the counts only', async () => {
   const { provider, tokensAsked } = listing(PAGES);
   const first = await provider.fetchChanges('primary', null, CONTEXT);
   assert.deepEqual([first.isFullSync, first.hasMore, first.changes.length], [false, true, 4]);
+  assert.deepEqual(first.round, { kept: true, resumed: false }, 'the first part begins the round, kept');
   assert.equal(first.continueAfterMs, undefined, 'a part at its bound asks for no longer wait');
-  const cursor = JSON.parse(first.cursor!) as { syncToken?: string; listing: { pageToken: string; listed: string[] } };
-  assert.equal(cursor.syncToken, undefined);
-  assert.equal(cursor.listing.pageToken, 'p3');
-  assert.deepEqual(cursor.listing.listed, ['soon', 'series'], 'not the deleted event, nor the single event that ended a month ago');
+  const cursor = JSON.parse(first.cursor!) as { syncToken?: string; listing: { pageToken: string } };
+  assert.deepEqual(cursor, { listing: { pageToken: 'p3', pages: 2, entries: 4, idless: 0 } });
   const last = await provider.fetchChanges('primary', first.cursor, CONTEXT);
   assert.deepEqual(tokensAsked(), ['', 'p2', 'p3'], 'the second read goes on at page 3');
   assert.deepEqual([last.isFullSync, last.hasMore ?? false, last.changes.length], [true, false, 1]);
-  assert.deepEqual(last.listedEarlier, ['soon', 'series']);
+  assert.deepEqual(last.round, { kept: false, resumed: true }, 'the last part, applied with the kept ones');
   assert.deepEqual(JSON.parse(last.cursor!), { syncToken: 'sync-new' });
+  // A listing of one part is a round too: what an abandoned round kept is dropped.
+  const whole = await listing([PAGES[0]!]).provider.fetchChanges('primary', null, CONTEXT);
+  assert.deepEqual([whole.isFullSync, whole.round], [true, { kept: false, resumed: false }]);
+  // An incremental listing is none.
+  const incremental = await listing([PAGES[2]!]).provider.fetchChanges('primary', last.cursor, CONTEXT);
+  assert.deepEqual([incremental.isFullSync, incremental.round], [false, undefined]);
 });
 
 test('Google: a page of a full listing failing in passing after the read has one ends the part at that page (a 429 waits its Retry-After); failing on the first page of a read fails it', async () => {
@@ -76,7 +81,7 @@ test('Google: a page of a full listing failing in passing after the read has one
   const second = await provider.fetchChanges('primary', first.cursor, CONTEXT);
   assert.deepEqual(tokensAsked(), ['', 'p2', 'p2', 'p3']);
   assert.equal(second.isFullSync, true);
-  assert.deepEqual(second.listedEarlier, ['soon']);
+  assert.deepEqual(second.round, { kept: false, resumed: true });
 });
 
 test('Google: an entry without an id in an earlier part keeps the round\'s last part from deleting by absence, and from keeping a sync token', async () => {
@@ -85,4 +90,28 @@ test('Google: an entry without an id in an earlier part keeps the round\'s last 
   assert.equal(first.hasMore, true);
   const last = await provider.fetchChanges('primary', first.cursor, CONTEXT);
   assert.deepEqual([last.isFullSync, last.cursor], [false, null]);
+});
+
+for (const refusal of [
+  { status: 400, reason: 'invalid', message: 'Invalid page token value.' },
+  { status: 410, reason: 'fullSyncRequired', message: 'Sync token is no longer valid, a full sync is required.' },
+]) test(`Google: a stored page token refused with ${refusal.status} ${refusal.reason} starts the round again from its first page in the same read, never asked for again`, async () => {
+  // Google documents no lifetime for a page token nor the answer to a stale one. The errors guide
+  // (developers.google.com/workspace/calendar/api/guides/errors, "400: Bad Request") answers 400
+  // to "an invalid value" of a parameter, and a permanent error not to be retried as it is; the
+  // body here is the one the test fake gives a page token it does not know (test/support/fake-google.ts).
+  const { provider, tokensAsked } = listing(PAGES, (token) => (token === 'stale' ? { status: refusal.status, body: { error: { errors: [{ domain: 'global', reason: refusal.reason, message: refusal.message }], code: refusal.status, message: refusal.message } } } : null));
+  const cursor = JSON.stringify({ listing: { pageToken: 'stale', pages: 40, entries: 10_000, idless: 0 } });
+  const read = await provider.fetchChanges('primary', cursor, CONTEXT);
+  assert.deepEqual(tokensAsked(), ['stale', '', 'p2'], 'the stale token once, then the listing from its first page');
+  assert.deepEqual([read.hasMore, read.round], [true, { kept: true, resumed: false }], 'a new round: what the abandoned one kept is dropped');
+  assert.equal((JSON.parse(read.cursor!) as { listing: { pages: number } }).listing.pages, 2, 'the abandoned round\'s pages are not counted');
+});
+
+test('Google: a 404 on a stored page token that is the calendar\'s (gone) fails the read as the calendar\'s after the round begun again meets it too', async () => {
+  const notFound = { status: 404, body: { error: { errors: [{ domain: 'global', reason: 'notFound', message: 'Not Found' }], code: 404, message: 'Not Found' } } };
+  const { provider, tokensAsked } = listing(PAGES, () => notFound);
+  const failure = await providerFailureOf(provider.fetchChanges('primary', JSON.stringify({ listing: { pageToken: 'p2', pages: 1, entries: 2, idless: 0 } }), CONTEXT));
+  assert.deepEqual(tokensAsked(), ['p2', '']);
+  assert.equal(failure.kind, 'not_found');
 });
