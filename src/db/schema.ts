@@ -583,7 +583,7 @@ export interface RetiredProviderBotsTable {
  */
 export interface CalendarRoundChangesTable {
   calendar_id: number;
-  /** The part's number in its round, from 1. */
+  /** The row's number in its round, from 1, in the order read. */
   seq: number;
   /** JSON: { changes: ProviderChange[]; unreadable: string[] }. */
   payload: string;

@@ -9,11 +9,20 @@ export interface KeptPart {
   unreadable: string[];
 }
 
-/** Keeps a part after those the calendar's round already keeps. */
+/**
+ * Changes a row holds at most: a part of 40 pages is written as rows of a page's worth (Google's
+ * 250), each some hundreds of kilobytes rather than one of tens of megabytes.
+ */
+const CHANGES_PER_ROW = 250;
+
+/** Keeps a part after those the calendar's round already keeps (as one row or more, read back as parts in the same order). */
 export async function keepPart(db: Db, calendarId: number, part: KeptPart): Promise<void> {
   const last = await db.selectFrom('calendar_round_changes').select((eb) => eb.fn.max('seq').as('seq')).where('calendar_id', '=', calendarId).executeTakeFirst();
-  const seq = Number(last?.seq ?? 0) + 1;
-  await db.insertInto('calendar_round_changes').values({ calendar_id: calendarId, seq, payload: JSON.stringify(part) }).execute();
+  let seq = Number(last?.seq ?? 0);
+  for (let from = 0; from === 0 || from < part.changes.length; from += CHANGES_PER_ROW) {
+    const row: KeptPart = { changes: part.changes.slice(from, from + CHANGES_PER_ROW), unreadable: from === 0 ? part.unreadable : [] };
+    await db.insertInto('calendar_round_changes').values({ calendar_id: calendarId, seq: ++seq, payload: JSON.stringify(row) }).execute();
+  }
 }
 
 /** The parts the calendar's round keeps, in the order they were read. */

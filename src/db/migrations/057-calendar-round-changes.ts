@@ -4,8 +4,8 @@ import type { Migration } from '../migrator.ts';
 /**
  * `calendar_round_changes`: the changes of a full listing read in parts (Google: a first sync, or
  * one after a 410) kept until the round's last part, which applies them with its own as one full
- * sync and deletes them in the same transaction. One row a part (`seq` from 1), `payload` the
- * part's changes and unreadable ids as JSON. A round begun again from its first page deletes the
+ * sync and deletes them in the same transaction. Rows in the order read (`seq` from 1), each
+ * `payload` up to a page's worth of a part's changes (250) and its unreadable ids, as JSON. A round begun again from its first page deletes the
  * rows of the one it abandons; a calendar removed takes its rows with it.
  */
 export const calendarRoundChanges: Migration = {
