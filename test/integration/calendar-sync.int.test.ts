@@ -2374,6 +2374,25 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(afterRound, ['New in part 1', 'To be moved']);
   });
 
+  test('a part of more than 250 entries is kept as rows of 250 and read back whole, in order, by the last part', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 401; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * 30 * MIN) }, end: { dateTime: iso(start + i * 30 * MIN + 15 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 10;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [250, 150], 'part 1: 40 pages of 10, in two rows');
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await keptOf(calendarId), []);
+    const count = await env.rc.database.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('calendar_id', '=', calendarId).where('is_deleted', '=', 0).executeTakeFirstOrThrow();
+    assert.equal(Number(count.n), 401);
+  });
+
   test('a calendar removed while its round is read in parts takes what the round kept with it', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
