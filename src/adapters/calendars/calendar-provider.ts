@@ -81,6 +81,17 @@ export class CalendarProviderError extends Error {
 }
 
 /**
+ * A read that went on with a round read in parts (FetchResult.round) failed in a way going on
+ * would meet again (the round over the limits of one listing, checkSyncSize): the round is given
+ * up. The sync drops what the round kept and the calendar's cursor, so that the next read lists
+ * the calendar from its first page, as a listing read at once did after such a failure; the
+ * failure is recorded as any other.
+ */
+export class RoundGivenUp extends CalendarProviderError {
+  override name = 'RoundGivenUp';
+}
+
+/**
  * A read failed (transient) because the provider did not find ids it listed live, which it may
  * just not have yet: `ids`, every such id of the read. The sync keeps them on the calendar
  * (connected_calendars.missed_ids) and passes them back (FetchContext.missedBefore), so that the

@@ -33,7 +33,7 @@
 //   see isWebhookAddressRefusal): that refusal is read before a 401 is taken for a stale token.
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, PushNotSupported, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, PushNotSupported, RoundGivenUp, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -244,7 +244,15 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const earlierPages = resumed?.pages ?? 0;
     const earlierEntries = resumed?.entries ?? 0;
     for (let pages = 0; ; pages++) {
-      checkSyncSize(earlierEntries + changes.length + unreadable.length, earlierPages + pages);
+      try {
+        checkSyncSize(earlierEntries + changes.length + unreadable.length, earlierPages + pages);
+      } catch (error) {
+        // Over the limits across the round's parts: going on from this page would fail the same
+        // way at every read, the kept parts held for good. The round is given up; the next read
+        // lists the calendar from its first page (and fails so again while it is that large).
+        if (resumed !== null && error instanceof CalendarProviderError) throw new RoundGivenUp(error.failure);
+        throw error;
+      }
       // A full listing stops at its part's bound, or at a page that fails in passing once this
       // read has one: what it read is kept for the round's last part, and the next read, soon,
       // asks for this page.

@@ -43,7 +43,7 @@ import { isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../d
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import { missedIdsAfter, parseMissedIds } from '../../domain/missed-ids.ts';
 import {
-  CalendarProviderError, NotFoundYet, PushNotSupported, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
+  CalendarProviderError, NotFoundYet, PushNotSupported, RoundGivenUp, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -853,6 +853,14 @@ export class CalendarSync {
         if (error instanceof NotFoundYet) {
           const missedIds = missedIdsAfter(parseMissedIds(calendar.missed_ids, now), { missed: error.ids, found: error.found }, now);
           await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { missed_ids: missedIds, updated_at: now }));
+        }
+        // A round read in parts that cannot go on: what it kept goes, and the next read lists the
+        // calendar from its first page.
+        if (error instanceof RoundGivenUp) {
+          await this.#writeIfStillHeld(hold, async (trx) => {
+            await dropKeptParts(trx, calendar.id);
+            await connections.updateCalendar(trx, calendar.id, { sync_cursor: null, updated_at: now });
+          });
         }
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
         // Only a read shows the account can be read: a refusal beside a server error does not
