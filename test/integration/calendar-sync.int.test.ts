@@ -2393,6 +2393,24 @@ describe('Google Calendar specifics', () => {
     assert.equal(Number(count.n), 401);
   });
 
+  test('a round read in parts that reaches the limits of one listing is given up: what it kept goes, and the calendar is listed again from its first page', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    env.google.insertEvent(account.email, account.email, { summary: 'Meeting', start: { dateTime: iso(env.clock.now() + DAY) }, end: { dateTime: iso(env.clock.now() + DAY + HOUR) }, location: meetingUrl() });
+    const db = env.rc.database.db;
+    const [row] = await db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    // As a round that has read 5,000 pages leaves it: a page to go on from, and a kept part.
+    await db.updateTable('connected_calendars').set({ sync_cursor: JSON.stringify({ listing: { pageToken: 'p5001', pages: 5_000, entries: 90_000, idless: 0 } }) }).where('id', '=', row!.id).execute();
+    await db.insertInto('calendar_round_changes').values({ calendar_id: row!.id, seq: 1, payload: JSON.stringify({ changes: [], unreadable: [] }) }).execute();
+    const failed = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.match(JSON.stringify(failed.body), /more than 5000 pages/);
+    assert.deepEqual(await keptOf(calendarId), [], 'what the round kept is dropped');
+    assert.equal(await cursorOf(calendarId), null, 'the next read lists from the first page');
+    env.clock.advance(HOUR);
+    await env.rc.calendarSync.runDue();
+    assert.ok((await cursorOf(calendarId))?.syncToken, 'listed again from its first page, whole');
+  });
+
   test('a calendar removed while its round is read in parts takes what the round kept with it', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoogleCalendarProvider } from './google-calendar-provider.ts';
+import { RoundGivenUp } from './calendar-provider.ts';
 import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
 import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
@@ -114,4 +115,11 @@ test('Google: a 404 on a stored page token that is the calendar\'s (gone) fails 
   const failure = await providerFailureOf(provider.fetchChanges('primary', JSON.stringify({ listing: { pageToken: 'p2', pages: 1, entries: 2, idless: 0 } }), CONTEXT));
   assert.deepEqual(tokensAsked(), ['p2', '']);
   assert.equal(failure.kind, 'not_found');
+});
+
+test('Google: a round whose parts reach the limits of one listing (5,000 pages) is given up (RoundGivenUp, permanent), not gone on with: the sync then lists the calendar from its first page', async () => {
+  const { provider, tokensAsked } = listing(PAGES);
+  const read = provider.fetchChanges('primary', JSON.stringify({ listing: { pageToken: 'p2', pages: 5_000, entries: 90_000, idless: 0 } }), CONTEXT);
+  await assert.rejects(read, (error: unknown) => error instanceof RoundGivenUp && error.failure.kind === 'permanent');
+  assert.deepEqual(tokensAsked(), [], 'nothing asked');
 });
