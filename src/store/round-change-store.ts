@@ -35,3 +35,17 @@ export async function keptParts(db: Db, calendarId: number): Promise<KeptPart[]>
 export async function dropKeptParts(db: Db, calendarId: number): Promise<void> {
   await db.deleteFrom('calendar_round_changes').where('calendar_id', '=', calendarId).execute();
 }
+
+/**
+ * Gives up the rounds read in parts of a connection's calendars (its access revoked): their kept
+ * parts go, and so do their cursors, so that a read once access returns lists each from its first
+ * page. Kept instead, they would stay for as long as the connection stays revoked.
+ */
+export async function giveUpRoundsOfConnection(db: Db, connectionId: string, nowMs: number): Promise<void> {
+  const rows = await db.selectFrom('calendar_round_changes').innerJoin('connected_calendars', 'connected_calendars.id', 'calendar_round_changes.calendar_id')
+    .select('calendar_round_changes.calendar_id').distinct().where('connected_calendars.connection_id', '=', connectionId).execute();
+  const ids = rows.map((row) => row.calendar_id);
+  if (ids.length === 0) return;
+  await db.deleteFrom('calendar_round_changes').where('calendar_id', 'in', ids).execute();
+  await db.updateTable('connected_calendars').set({ sync_cursor: null, updated_at: nowMs }).where('id', 'in', ids).execute();
+}

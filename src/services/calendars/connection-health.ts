@@ -17,6 +17,7 @@ import { retryingConflicts } from '../../db/race-retry.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { reasonPrefix } from '../../domain/reason-codes.ts';
 import { findAtRisk } from '../scheduling/upcoming-bots.ts';
+import { giveUpRoundsOfConnection } from '../../store/round-change-store.ts';
 
 type ConnectionUpdate = Parameters<typeof connections.updateConnection>[2];
 
@@ -83,6 +84,8 @@ export async function reportAccessRevoked(database: Database, connection: Calend
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
     // Disconnected during the sync: nobody to tell.
     if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
+    // A round read in parts left unfinished is given up rather than kept while access is gone.
+    await giveUpRoundsOfConnection(trx, connection.id, nowMs);
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.auth_revoked', status: 'auth_revoked',
       message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
