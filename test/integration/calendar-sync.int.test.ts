@@ -2411,6 +2411,26 @@ describe('Google Calendar specifics', () => {
     assert.ok((await cursorOf(calendarId))?.syncToken, 'listed again from its first page, whole');
   });
 
+  test('a connection whose access is revoked while a round is read in parts gives the round up: what it kept goes, and its cursor, so that a read once access returns lists the calendar from its first page', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40]);
+    env.google.revoke(account.email);
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    assert.deepEqual(await keptOf(calendarId), [], 'the round given up');
+    assert.equal(await cursorOf(calendarId), null, 'to be listed from its first page');
+  });
+
   test('a calendar removed while its round is read in parts takes what the round kept with it', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
