@@ -579,7 +579,7 @@ export interface RetiredProviderBotsTable {
 
 /**
  * The changes of the parts of a full listing read in parts that are not its last, kept until the
- * last part applies them with its own (migration 057). Deleted with their calendar.
+ * last part applies them with its own (migration 056). Deleted with their calendar.
  */
 export interface CalendarRoundChangesTable {
   calendar_id: number;

@@ -9,7 +9,7 @@ import type { Migration } from '../migrator.ts';
  * rows of the one it abandons; a calendar removed takes its rows with it.
  */
 export const calendarRoundChanges: Migration = {
-  version: 57,
+  version: 56,
   name: 'calendar-round-changes',
   async up(db: Kysely<any>) {
     await db.schema.createTable('calendar_round_changes')
