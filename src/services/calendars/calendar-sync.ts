@@ -300,7 +300,12 @@ class SyncInterrupted extends Error {
  * this wait; `limitWaitMs`: the part ended at a limit, whose Retry-After this is (no call to the
  * provider before it ends).
  */
-type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; continueAfterMs?: number; limitWaitMs?: number } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+/**
+ * `isKeptPart`: the read was a part of a round read in parts that is not its last (kept, nothing
+ * applied). It shows the provider answers, not that the calendar syncs: a failure recorded before
+ * it stays until a round completes (a round given up at the limits of one listing fails each time).
+ */
+type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; continueAfterMs?: number; limitWaitMs?: number; isKeptPart?: boolean } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
 
 /**
  * The wait before a calendar whose read is one part of a round (FetchResult.hasMore) is read
@@ -612,6 +617,8 @@ export class CalendarSync {
     let continueAfterMs: number | null = null;
     /** A calendar's part of a round ended at a limit: its Retry-After, which holds every call to the provider as a failure's does. */
     let limitWaitMs: number | null = null;
+    /** Every calendar read a part of a round that is not its last: the connection's sync has not worked yet (CalendarRead.isKeptPart). */
+    let isRoundUnfinished = false;
     try {
       provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
@@ -622,6 +629,7 @@ export class CalendarSync {
       await this.#recordCalendarReads(connection, hold, reads);
       for (const read of reads) if (read.outcome === 'read' && read.continueAfterMs !== undefined) continueAfterMs = Math.max(continueAfterMs ?? 0, read.continueAfterMs);
       for (const read of reads) if (read.outcome === 'read' && read.limitWaitMs !== undefined) limitWaitMs = Math.max(limitWaitMs ?? 0, read.limitWaitMs);
+      isRoundUnfinished = reads.length > 0 && reads.every((r) => r.outcome === 'read' && r.isKeptPart === true);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
@@ -652,16 +660,25 @@ export class CalendarSync {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const calendars = await connections.listCalendars(database.db, connection.id);
       const nextSyncAt = await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now, continueAfterMs), now), now, { notBeforeMs: partWaitEnd ?? now, readsWereTried: true });
-      const update = {
-        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: partWaitEnd,
-        next_sync_at: Math.max(nextSyncAt, partWaitEnd ?? 0), updated_at: now, ...storedHealth(health),
-      };
-      const isReported = wasRevoked || isRecoveryReported;
-      const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
-      if (!isWritten) return this.#superseded(connection, hold, totals);
-      if (isReported) this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
-      this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
-      await this.#runAfterSync(connection);
+      // Only parts of rounds not finished read, on a connection failing: its failing run goes on
+      // (its backoff, its report), as a round given up at the limits of one listing fails again
+      // at its end; a round that completes is the sync that works.
+      if (isRoundUnfinished && !wasRevoked && (connection.consecutive_failures > 0 || connection.failing_since !== null)) {
+        const update = { retry_not_before: partWaitEnd, next_sync_at: Math.max(nextSyncAt, partWaitEnd ?? 0), updated_at: now };
+        if (!(await this.#leases.end(hold, update))) return this.#superseded(connection, hold, totals);
+        this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
+      } else {
+        const update = {
+          status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: partWaitEnd,
+          next_sync_at: Math.max(nextSyncAt, partWaitEnd ?? 0), updated_at: now, ...storedHealth(health),
+        };
+        const isReported = wasRevoked || isRecoveryReported;
+        const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
+        if (!isWritten) return this.#superseded(connection, hold, totals);
+        if (isReported) this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
+        this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
+        await this.#runAfterSync(connection);
+      }
     } else if (failure.kind === 'auth_revoked' || wasRevoked) {
       if (wasRevoked && isClientRefusal(failure) && /\b(invalid_client|deleted_client)\b/.test(connection.last_error ?? '')) {
         // Revoked for invalid_client or deleted_client (as release 0.1 did), and the client refused still: the app's
@@ -842,7 +859,7 @@ export class CalendarSync {
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
         unwritten.push({ calendar, result: confirmed, recheck });
         reads.push({
-          calendar, outcome: 'read',
+          calendar, outcome: 'read', ...(fetched.round?.kept ? { isKeptPart: true } : {}),
           ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0), ...(fetched.continueAfterMs === undefined ? {} : { limitWaitMs: fetched.continueAfterMs }) } : {}),
         });
         if (unexplained) reads.push(unexplained.read);
@@ -905,10 +922,15 @@ export class CalendarSync {
     const readWell = reads.filter((r) => r.outcome === 'read').map((r) => r.calendar);
     const failedReads = reads.filter((r): r is CalendarRead & { outcome: 'failed' } => r.outcome === 'failed');
     const heldBack = reads.filter((r) => r.outcome === 'held').map((r) => r.calendar);
-    const recovered = readWell.filter((c) => c.read_failures > 0 || c.read_error !== null || c.access_refused_at !== null);
+    // A kept part of a round shows the calendar can be read (a refusal ends), not that it syncs:
+    // its failures and backoff stay until a round completes (one given up at the limits of one
+    // listing fails again at every round).
+    const recovered = reads.filter((r) => r.outcome === 'read' && !r.isKeptPart).map((r) => r.calendar)
+      .filter((c) => c.read_failures > 0 || c.read_error !== null || c.access_refused_at !== null);
+    const readableAgain = reads.filter((r) => r.outcome === 'read' && r.isKeptPart && r.calendar.access_refused_at !== null).map((r) => r.calendar);
     const isConnectionFailure = readWell.length === 0;
     const heldRefused = heldBack.filter((c) => c.access_refused_at !== null);
-    if (recovered.length === 0 && failedReads.length === 0 && heldRefused.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
+    if (recovered.length === 0 && readableAgain.length === 0 && failedReads.length === 0 && heldRefused.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
     const now = this.#o.clock.now();
     const refusedAt = (calendar: ConnectedCalendarRow, failure: ProviderFailure): number | null => {
       // Neither the account's failure nor a server error says whether the calendar can be read.
@@ -919,11 +941,12 @@ export class CalendarSync {
     // top-up, auto-schedule or a client) hears that it is at risk at the next sync; none twice.
     const refused = [...failedReads.filter((r) => refusedAt(r.calendar, r.failure) !== null).map((r) => r.calendar), ...heldRefused];
     const readAgain = [
-      ...recovered.filter((c) => c.access_refused_at !== null),
+      ...recovered.filter((c) => c.access_refused_at !== null), ...readableAgain,
       ...failedReads.filter((r) => r.calendar.access_refused_at !== null && refusedAt(r.calendar, r.failure) === null).map((r) => r.calendar),
     ];
     await this.#writeIfStillHeld(hold, async (trx) => {
       for (const calendar of recovered) await connections.updateCalendar(trx, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null, updated_at: now });
+      for (const calendar of readableAgain) await connections.updateCalendar(trx, calendar.id, { access_refused_at: null, updated_at: now });
       for (const { calendar, failure } of failedReads) {
         // Counted only against a calendar failing on its own: the connection's failures have their own count.
         const failures = isConnectionFailure ? calendar.read_failures : calendar.read_failures + 1;
