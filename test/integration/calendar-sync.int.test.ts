@@ -2411,6 +2411,43 @@ describe('Google Calendar specifics', () => {
     assert.ok((await cursorOf(calendarId))?.syncToken, 'listed again from its first page, whole');
   });
 
+  test('a calendar whose round is given up at every attempt fails as one run: its first part does not clear the failure, the backoff grows, and the run is reported', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
+    const db = env.rc.database.db;
+    const [row] = await db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    const states: { failingSince: string | null; failures: number; reportedAt: number | null; readFailures: number; readError: string | null }[] = [];
+    for (let cycle = 0; cycle < 4; cycle++) {
+      // A round's first part (40 pages), read for real when the connection is due.
+      const dueIn = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - env.clock.now();
+      env.clock.advance(Math.max(dueIn, 0) + 1000);
+      await env.rc.calendarSync.runDue();
+      assert.deepEqual(await keptOf(calendarId), [40], `cycle ${cycle}: the first part kept`);
+      const afterPart = await db.selectFrom('calendar_connections').select(['consecutive_failures']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+      assert.equal(afterPart.consecutive_failures, cycle, `cycle ${cycle}: a part that is not the last leaves the run of failures as it was`);
+      // The rest of the round up to the limits of one listing, as a round that has read 5,000 pages leaves it.
+      env.clock.advance(10 * MIN);
+      await db.updateTable('connected_calendars').set({ sync_cursor: JSON.stringify({ listing: { pageToken: 'p5001', pages: 5_000, entries: 90_000, idless: 0 } }) }).where('id', '=', row!.id).execute();
+      await db.updateTable('calendar_connections').set({ next_sync_at: env.clock.now() }).where('id', '=', calendarId).execute();
+      await env.rc.calendarSync.runDue();
+      assert.deepEqual(await keptOf(calendarId), [], `cycle ${cycle}: given up`);
+      const stored = await db.selectFrom('calendar_connections').select(['consecutive_failures', 'failing_reported_at']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+      const calendar = await db.selectFrom('connected_calendars').select(['read_failures', 'read_error']).where('id', '=', row!.id).executeTakeFirstOrThrow();
+      states.push({ failingSince: (await connection(env, user.auth, calendarId)).sync_failing_since, failures: stored.consecutive_failures, reportedAt: stored.failing_reported_at === null ? null : Number(stored.failing_reported_at), readFailures: calendar.read_failures, readError: calendar.read_error });
+    }
+    assert.deepEqual(states.map((s) => s.failures), [1, 2, 3, 4], 'one run of failures, its backoff growing');
+    assert.ok(states.every((s) => s.failingSince === states[0]!.failingSince && s.failingSince !== null), 'failing since the first give-up');
+    assert.ok(states.every((s) => s.readError !== null && /more than 5000 pages/.test(s.readError)), 'the calendar keeps its failure between rounds');
+    assert.notEqual(states.at(-1)!.reportedAt, null, 'reported once failing longer than the report waits');
+  });
+
   test('a connection whose access is revoked while a round is read in parts gives the round up: what it kept goes, and its cursor, so that a read once access returns lists the calendar from its first page', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
