@@ -1,6 +1,7 @@
 // The changes of a full listing read in parts (FetchResult.round) kept until the round's last
 // part: written, read and deleted only inside a sync's transactions, after its hold is checked.
 import type { ProviderChange } from '../adapters/calendars/calendar-provider.ts';
+import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
 import type { Db } from './event-store.ts';
 
 /** What one part of a round read: its changes in the provider's order, and the ids it listed in a shape it could not read. */
@@ -25,10 +26,47 @@ export async function keepPart(db: Db, calendarId: number, part: KeptPart): Prom
   }
 }
 
-/** The parts the calendar's round keeps, in the order they were read. */
-export async function keptParts(db: Db, calendarId: number): Promise<KeptPart[]> {
-  const rows = await db.selectFrom('calendar_round_changes').select('payload').where('calendar_id', '=', calendarId).orderBy('seq').execute();
-  return rows.map((row) => JSON.parse(row.payload) as KeptPart);
+/** Rows read by one query of readKeptRound: some 20 × 250 changes, a few megabytes of JSON at once. */
+export const KEPT_ROWS_PER_QUERY = 20;
+
+/** What a calendar's round keeps, as one part in the order read; `rows` and `lastSeq` say which rows it was read from (keptRowsUnchanged). */
+export interface KeptRound extends KeptPart {
+  rows: number;
+  lastSeq: number;
+}
+
+/**
+ * Reads what the calendar's round keeps, in the order it was read: the rows a few at a time (by
+ * seq), each parsed on its own with a turn for the event loop between rows once a slice is used
+ * (a round of 100,000 changes is some 260 MB of JSON; parsed at once it held the loop for
+ * seconds), and each row's text let go once parsed. Not in a transaction: on SQLite one holds the
+ * process's only connection, and every other query would wait for the whole read; the apply's
+ * transaction checks the rows are still these (keptRowsUnchanged).
+ */
+export async function readKeptRound(db: Db, calendarId: number): Promise<KeptRound> {
+  const round: KeptRound = { changes: [], unreadable: [], rows: 0, lastSeq: 0 };
+  const pacer = new EventLoopPacer();
+  for (;;) {
+    const rows: ({ seq: number; payload: string } | null)[] = await db.selectFrom('calendar_round_changes').select(['seq', 'payload'])
+      .where('calendar_id', '=', calendarId).where('seq', '>', round.lastSeq).orderBy('seq').limit(KEPT_ROWS_PER_QUERY).execute();
+    for (let i = 0; i < rows.length; i++) {
+      await pacer.pace();
+      const row = rows[i]!;
+      rows[i] = null;
+      const part = JSON.parse(row.payload) as KeptPart;
+      for (const change of part.changes) round.changes.push(change);
+      for (const id of part.unreadable) round.unreadable.push(id);
+      round.rows++;
+      round.lastSeq = Number(row.seq);
+    }
+    if (rows.length < KEPT_ROWS_PER_QUERY) return round;
+  }
+}
+
+/** Whether the calendar's round still keeps exactly the rows `round` was read from (none added, none dropped). */
+export async function keptRowsUnchanged(db: Db, calendarId: number, round: Pick<KeptRound, 'rows' | 'lastSeq'>): Promise<boolean> {
+  const now = await db.selectFrom('calendar_round_changes').select((eb) => [eb.fn.countAll().as('rows'), eb.fn.max('seq').as('lastSeq')]).where('calendar_id', '=', calendarId).executeTakeFirst();
+  return Number(now?.rows ?? 0) === round.rows && Number(now?.lastSeq ?? 0) === round.lastSeq;
 }
 
 /** Drops what the calendar's round keeps (applied, or the round abandoned). */

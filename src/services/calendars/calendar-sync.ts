@@ -49,7 +49,7 @@ import {
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { compiledSeriesOf, seriesEndToStore, type CalendarEvents, type StoredZoneWarnings } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
-import { dropKeptParts, keepPart, keptParts, type KeptPart } from '../../store/round-change-store.ts';
+import { dropKeptParts, keepPart, keptRowsUnchanged, readKeptRound, type KeptRound } from '../../store/round-change-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
@@ -971,6 +971,17 @@ export class CalendarSync {
     });
   }
 
+  /**
+   * Whether the calendar's round is still the one whose kept rows were read (some kept, the same
+   * rows, and the cursor the last part's read began from): nothing but this sync writes them
+   * while it holds the connection, so this fails only if the rows went missing.
+   */
+  async #isRoundAsRead(trx: Transaction<Schema>, calendar: ConnectedCalendarRow, kept: KeptRound): Promise<boolean> {
+    if (kept.rows === 0) return false;
+    const row = await trx.selectFrom('connected_calendars').select('sync_cursor').where('id', '=', calendar.id).executeTakeFirst();
+    return row?.sync_cursor === calendar.sync_cursor && (await keptRowsUnchanged(trx, calendar.id, kept));
+  }
+
   /** Runs `work` in a transaction that first checks that this sync still holds the connection (else SyncSuperseded). */
   async #writeIfStillHeld(hold: SyncHold, work: (trx: Transaction<Schema>) => Promise<void>): Promise<void> {
     // Run again when PostgreSQL rolls it back for a deadlock: `work` may lock bots.
@@ -1269,18 +1280,29 @@ export class CalendarSync {
       }
       return counts;
     }
+    // The last part of a full listing read in parts: what the parts before it kept, read before
+    // the transaction (readKeptRound), which checks it is still what the round keeps.
+    const kept = round?.resumed ? await readKeptRound(this.#o.database.db, calendar.id) : null;
     return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
       // Counted again if the transaction runs again (a deadlock lost).
       Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
       await this.#checkHold(trx, hold);
+      if (kept !== null && !(await this.#isRoundAsRead(trx, calendar, kept))) {
+        // None of the earlier parts kept (a database edited or restored by hand: every kept part
+        // is a row, dropped only with the cursor), or not those read: applied alone, the last part
+        // would write a series' exceptions without their master. Nothing is applied; the round
+        // starts again from its first page at the next sync.
+        await dropKeptParts(trx, calendar.id);
+        await connections.updateCalendar(trx, calendar.id, { sync_cursor: null, missed_ids: missedIds, ...recent, updated_at: now });
+        this.#o.logger.warn({ calendarId: connection.id, calendar: calendar.provider_calendar_id, keptRows: kept.rows }, 'the last part of a listing read in parts did not find its earlier parts kept: nothing applied, the calendar is listed again from its first page at the next sync');
+        return { result: counts, changed: new Map() };
+      }
       if (round) {
         // The last part of a full listing read in parts (or the whole listing in one read): the
         // parts kept before it are applied with it as one batch, as a listing read at once is, so
         // that a series' master and its exceptions, or a split's two masters, are written together
         // whatever part each came in; and the kept parts are dropped in the same transaction.
-        const kept = round.resumed ? await keptParts(trx, calendar.id) : [];
-        result = round.resumed && kept.length === 0 ? withoutKeptParts(read) : withKeptParts(read, kept);
-        if (round.resumed && kept.length === 0) this.#o.logger.warn({ calendarId: connection.id }, 'the last part of a listing read in parts found none of its earlier parts kept: applied as changes only, listed again from its first page at the next sync');
+        if (kept !== null) result = withKeptParts(read, kept);
         await dropKeptParts(trx, calendar.id);
       }
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts, this.#o.events.zoneWarnings);
@@ -1797,23 +1819,12 @@ export function parseCalendarSelection(stored: string | null): string[] | null {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The last part of a full listing read in parts with the parts kept before it, in the order they were read: one batch. */
-function withKeptParts(last: FetchResult, kept: readonly KeptPart[]): FetchResult {
-  if (kept.length === 0) return last;
-  const unreadable = [...kept.flatMap((part) => part.unreadable), ...(last.unreadable ?? [])];
-  return { ...last, changes: [...kept.flatMap((part) => part.changes), ...last.changes], ...(unreadable.length > 0 ? { unreadable } : {}) };
+/** The last part of a full listing read in parts with what the parts before it kept, in the order they were read: one batch. */
+function withKeptParts(last: FetchResult, kept: KeptRound): FetchResult {
+  const unreadable = [...kept.unreadable, ...(last.unreadable ?? [])];
+  return { ...last, changes: [...kept.changes, ...last.changes], ...(unreadable.length > 0 ? { unreadable } : {}) };
 }
 
-/**
- * A last part whose earlier parts are not kept (none should be missing: each kept part is a row,
- * even an empty one): no complete listing to delete by, so applied as changes only, and the
- * calendar listed again from its first page at the next sync.
- */
-function withoutKeptParts(last: FetchResult): FetchResult {
-  return { ...last, isFullSync: false, cursor: null };
-}
-
-/** Writes one calendar's changes inside the sync transaction and remembers what changed. */
 /** The decision a bot kept at its time for an unreadable occurrence of its series gets. */
 const MEETING_UNREADABLE = 'meeting_unreadable' satisfies DecisionKind;
 
