@@ -19,6 +19,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { forgetValidatorsOfPlacedSeries } from '../../src/db/migrations/049-series-zone-rules.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
+import { KEPT_ROWS_PER_QUERY, readKeptRound } from '../../src/store/round-change-store.ts';
 import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -2484,6 +2485,54 @@ describe('Google Calendar specifics', () => {
     assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).status, 200);
     const left = await env.rc.database.db.selectFrom('calendar_round_changes').select('seq').where('calendar_id', '=', row!.id).execute();
     assert.deepEqual(left, []);
+  });
+
+  test('the last part of a round that finds none of its earlier parts kept applies nothing: the calendar is listed again from its first page', async (t) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40]);
+    // Rows gone by hand (an edit, a partial restore): the cursor still says the round goes on.
+    const [row] = await env.rc.database.db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    await env.rc.database.db.deleteFrom('calendar_round_changes').where('calendar_id', '=', row!.id).execute();
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const stored = await env.rc.database.db.selectFrom('events').select('title').where('calendar_id', '=', calendarId).where('is_deleted', '=', 0).execute();
+    assert.deepEqual(stored, [], 'the last part is not applied without the parts before it');
+    assert.equal(await cursorOf(calendarId), null, 'a fresh round next');
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40], 'listed again from its first page');
+  });
+
+  test('what a round keeps is read a few rows at a time, in the order kept', async () => {
+    const user = await env.rc.newUser();
+    const { calendarId } = await connectGoogle(env, user.auth);
+    const db = env.rc.database.db;
+    const [row] = await db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    const count = KEPT_ROWS_PER_QUERY * 2 + 1;
+    for (let seq = 1; seq <= count; seq++) {
+      const change = { type: 'delete', providerEventId: `gone-${seq}` };
+      await db.insertInto('calendar_round_changes').values({ calendar_id: row!.id, seq, payload: JSON.stringify({ changes: [change], unreadable: seq === 2 ? ['odd'] : [] }) }).execute();
+    }
+    let selects = 0;
+    const counting = db.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'SelectQueryNode') selects++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const round = await readKeptRound(counting, row!.id);
+    assert.equal(selects, 3, 'three queries of at most KEPT_ROWS_PER_QUERY rows');
+    assert.deepEqual(round.changes.map((c) => (c as { providerEventId: string }).providerEventId), Array.from({ length: count }, (_, i) => `gone-${i + 1}`));
+    assert.deepEqual([round.unreadable, round.rows, round.lastSeq], [['odd'], count, count]);
   });
 
   // ----- a series across the parts of a full listing ----------------------------------------------
