@@ -2191,6 +2191,26 @@ describe('Google Calendar specifics', () => {
     return rows.map((r) => (JSON.parse(r.payload) as { changes: unknown[] }).changes.length);
   };
 
+  /**
+   * A user whose Google calendar holds 41 events listed one a page (pageSizeCap), its sync token
+   * gone: a full listing whose first part (40 pages) is read and kept, its last page left.
+   */
+  const connectWithRoundUnderway = async (t: { after: (fn: () => void) => void }) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40]);
+    const [row] = await env.rc.database.db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    return { user, account, calendarId, calendarRowId: row!.id };
+  };
+
   for (const failure of [{ status: 429, reason: 'rateLimitExceeded' }, { status: 503, reason: 'backendError' }]) test(`a full listing whose page 2 of 3 answers ${failure.status} ${failure.reason} is read in parts: the next sync goes on at page 2 (page 1 is not asked again), and only the last part deletes what Google no longer lists; every bot on a listed event stays`, async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
@@ -2450,17 +2470,7 @@ describe('Google Calendar specifics', () => {
   });
 
   test('a connection whose access is revoked while a round is read in parts gives the round up: what it kept goes, and its cursor, so that a read once access returns lists the calendar from its first page', async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const start = env.clock.now() + DAY;
-    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
-    env.google.expireSyncTokens();
-    env.google.pageSizeCap = 1;
-    t.after(() => {
-      env.google.pageSizeCap = Infinity;
-    });
-    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.deepEqual(await keptOf(calendarId), [40]);
+    const { user, account, calendarId } = await connectWithRoundUnderway(t);
     env.google.revoke(account.email);
     env.clock.advance(MIN);
     await env.rc.calendarSync.runDue();
@@ -2470,38 +2480,16 @@ describe('Google Calendar specifics', () => {
   });
 
   test('a calendar removed while its round is read in parts takes what the round kept with it', async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const start = env.clock.now() + DAY;
-    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
-    env.google.expireSyncTokens();
-    env.google.pageSizeCap = 1;
-    t.after(() => {
-      env.google.pageSizeCap = Infinity;
-    });
-    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.deepEqual(await keptOf(calendarId), [40]);
-    const [row] = await env.rc.database.db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
+    const { user, calendarId, calendarRowId } = await connectWithRoundUnderway(t);
     assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).status, 200);
-    const left = await env.rc.database.db.selectFrom('calendar_round_changes').select('seq').where('calendar_id', '=', row!.id).execute();
+    const left = await env.rc.database.db.selectFrom('calendar_round_changes').select('seq').where('calendar_id', '=', calendarRowId).execute();
     assert.deepEqual(left, []);
   });
 
   test('the last part of a round that finds none of its earlier parts kept applies nothing: the calendar is listed again from its first page', async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const start = env.clock.now() + DAY;
-    for (let i = 0; i < 41; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) } });
-    env.google.expireSyncTokens();
-    env.google.pageSizeCap = 1;
-    t.after(() => {
-      env.google.pageSizeCap = Infinity;
-    });
-    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.deepEqual(await keptOf(calendarId), [40]);
+    const { user, calendarId, calendarRowId } = await connectWithRoundUnderway(t);
     // Rows gone by hand (an edit, a partial restore): the cursor still says the round goes on.
-    const [row] = await env.rc.database.db.selectFrom('connected_calendars').select('id').where('connection_id', '=', calendarId).execute();
-    await env.rc.database.db.deleteFrom('calendar_round_changes').where('calendar_id', '=', row!.id).execute();
+    await env.rc.database.db.deleteFrom('calendar_round_changes').where('calendar_id', '=', calendarRowId).execute();
     env.clock.advance(MIN);
     await env.rc.calendarSync.runDue();
     const stored = await env.rc.database.db.selectFrom('events').select('title').where('calendar_id', '=', calendarId).where('is_deleted', '=', 0).execute();
