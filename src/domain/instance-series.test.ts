@@ -1,7 +1,7 @@
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Temporal } from 'temporal-polyfill';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, likelySlotOf, placesZoneOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type SlottedInstance } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, currentSlotOf, likelySlotOf, placesZoneOf, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type SlottedInstance } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -355,4 +355,25 @@ test('the places are laid from a slot on a day of 24 hours: a time the clocks sk
       assert.equal(likely(slot(-2) + HOUR, known, series), slot(-2), `${label}: before the first`);
     }
   }
+});
+
+test('the current slot is that of the plain occurrence written last; an exception, a row without a slot or a payload that is not JSON is passed over', () => {
+  const DAY = 86_400_000;
+  const plain = JSON.stringify({ type: 'occurrence' });
+  const moved = JSON.stringify({ type: 'exception' });
+  const row = (id: string, startMs: number, updatedAt: number, raw = plain) => ({ id, raw, updated_at: updatedAt, start_ms: startMs });
+  const slots = new Map([['a', 0], ['b', 7 * DAY], ['c', 14 * DAY], ['d', 21 * DAY]]);
+  // b was written last: its slot, whatever the starts.
+  assert.equal(currentSlotOf([row('a', 0, 100), row('b', 7 * DAY, 300), row('c', 14 * DAY, 200)], slots), 7 * DAY);
+  // Written together: the later start.
+  assert.equal(currentSlotOf([row('a', 0, 100), row('c', 14 * DAY, 100), row('b', 7 * DAY, 100)], slots), 14 * DAY);
+  // An exception keeps a slot from before any change, so it never tells the current one.
+  assert.equal(currentSlotOf([row('a', 0, 100), row('d', 25 * DAY, 900, moved)], slots), 0);
+  // A row with no slot known, or a payload that cannot be read, is passed over.
+  assert.equal(currentSlotOf([row('a', 0, 100), row('x', 28 * DAY, 900)], slots), 0);
+  assert.equal(currentSlotOf([row('a', 0, 100), row('b', 7 * DAY, 900, '{not json')], slots), 0);
+  // Stored as text (PostgreSQL's bigint): compared as numbers, not strings.
+  assert.equal(currentSlotOf([row('a', 0, 900), { id: 'b', raw: plain, updated_at: '1000', start_ms: String(7 * DAY) }], slots), 7 * DAY);
+  assert.equal(currentSlotOf([row('d', 25 * DAY, 900, moved)], slots), null);
+  assert.equal(currentSlotOf([], slots), null);
 });

@@ -84,6 +84,26 @@ export function isPlainOccurrence(raw: unknown): boolean {
 }
 
 /**
+ * A slot an Outlook series has now: that of its plain occurrence written last (updated_at: a sync
+ * writes a row only when Graph gives it changed; the later start among rows written together).
+ * A plain occurrence's start is its slot, recorded again whenever it changes (instance_slots), so
+ * this is the series' time of day and phase as Graph gave them last; a slot of an exception, or of
+ * a row no sync has written since, may be from before a change of them. Null when none is known.
+ */
+export function currentSlotOf(
+  instances: readonly { id: string; raw: unknown; updated_at: number | string; start_ms: number | string }[],
+  slots: ReadonlyMap<string, number>,
+): number | null {
+  let newest: { at: number; startMs: number; id: string } | null = null;
+  for (const row of instances) {
+    if (!slots.has(row.id) || !isPlainOccurrence(row.raw)) continue;
+    const [at, startMs] = [Number(row.updated_at), Number(row.start_ms)];
+    if (newest === null || at > newest.at || (at === newest.at && startMs > newest.startMs)) newest = { at, startMs, id: row.id };
+  }
+  return newest === null ? null : slots.get(newest.id)!;
+}
+
+/**
  * Of a series' instances (their slots: see isPlainOccurrence), those that stand for the slots a
  * chain has served, each slot taken by one instance at most and each instance taking one slot at
  * most: an instance on the slot itself first, then, nearest pairs first (of two as near, the

@@ -28,7 +28,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
 import { findEvent, findInstanceSlots, listSeriesInstances, lockEvent, lockInstanceSeries, recordInstanceSlot } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, isPlainOccurrence, likelySlotOf, placesZoneOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, currentSlotOf, isPlainOccurrence, likelySlotOf, placesZoneOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { usualSpacingMs } from '../../domain/series-move.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
@@ -741,23 +741,6 @@ function newestSeriesRule(instances: readonly EventRow[]): string | null {
 }
 
 /** The instance that carries the newest rule (newestSeriesRule), whose zone is the series'; null when none has one. */
-/**
- * A slot an Outlook series has now: that of its plain occurrence written last (updated_at, a sync
- * writes a row only when Graph gives it changed; the later start among rows written together).
- * A plain occurrence's start is its slot, recorded again whenever it changes (instance_slots), so
- * this is the series' time of day and phase as Graph gave them last; a slot of an exception, or of
- * a row no sync has written since, may be from before a change of them. Null when none is known.
- */
-function currentSlotOf(instances: readonly EventRow[], slots: ReadonlyMap<string, number>): number | null {
-  let newest: { at: number; startMs: number; id: string } | null = null;
-  for (const row of instances) {
-    if (!slots.has(row.id) || !isPlainOccurrence(row.raw)) continue;
-    const [at, startMs] = [Number(row.updated_at), Number(row.start_ms)];
-    if (newest === null || at > newest.at || (at === newest.at && startMs > newest.startMs)) newest = { at, startMs, id: row.id };
-  }
-  return newest === null ? null : slots.get(newest.id)!;
-}
-
 function newestRuleRow(instances: readonly EventRow[]): EventRow | null {
   let newest: EventRow | null = null;
   for (const row of instances) if (row.series_rule !== null && (newest === null || row.updated_at > newest.updated_at)) newest = row;
