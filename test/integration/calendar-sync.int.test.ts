@@ -1156,6 +1156,36 @@ async function startChain(rc: TestRollcall, auth: string, eventId: string, key: 
   assert.equal(started.status, 200, JSON.stringify(started.body));
 }
 
+/** The meetings starting at meetingStartMs reach their join time: their bots leave, and the chains take their turn. */
+async function chainTurnAt(env: Env, meetingStartMs: number): Promise<void> {
+  env.clock.set(meetingStartMs - LEAD_MS);
+  await env.rc.dispatcher.runDue();
+  await env.rc.chains.advance();
+}
+
+/**
+ * A new user's Outlook weekly series (Europe/Berlin, starting a day from now) with one week moved
+ * before the first sync, so that Graph first lists it as an exception with no original start
+ * (microsoft-graph-docs issue 4353), and maybe one week cancelled (Outlook deletes it:
+ * FakeMicrosoft.cancelOccurrence); synced, its instances read back in order of start.
+ */
+async function weeklySeriesFirstListedMoved(env: FullEnv, o: { subject: string; joinUrl: string; weeks: number; cancelDay?: number; moved: [fromDay: number, toDay: number] }) {
+  const user = await env.rc.newUser();
+  const { account } = await connectMicrosoft(env, user.auth);
+  const first = env.clock.now() + DAY;
+  const seriesId = env.microsoft.createEvent(account.email, { subject: o.subject, startMs: first, endMs: first + HOUR, joinUrl: o.joinUrl, weeklyCount: o.weeks, timeZone: 'Europe/Berlin' });
+  if (o.cancelDay !== undefined) env.microsoft.cancelOccurrence(account.email, seriesId, first + o.cancelDay * DAY);
+  const [from, to] = o.moved;
+  env.microsoft.updateOccurrence(account.email, seriesId, first + from * DAY, { startMs: first + to * DAY, endMs: first + to * DAY + HOUR });
+  const sync = async () => {
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+  };
+  await sync();
+  const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms', 'series_rule', 'updated_at']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+  return { user, account, seriesId, first, rows, sync };
+}
+
 async function chainBotsOf(rc: TestRollcall, userId: string, key: string, firstMs: number, unit = DAY): Promise<[number, string][]> {
   const bots = await rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', userId).where('bots.deduplication_key', 'like', `${key}@%`)
@@ -4464,9 +4494,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${mondays[0].id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-mtf', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
     // Monday's bot goes to its meeting: the chain books the next meeting, Tuesday's (day 1).
-    env.clock.set(series.first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first);
     const bots = await chainBotsOf(env.rc, series.user.userId, 'chain-mtf', series.first);
     assert.deepEqual(bots.map(([day]) => day), [0, 1], JSON.stringify(bots));
   });
@@ -4487,9 +4515,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(started.status, 200, JSON.stringify(started.body));
     const chainBots = async () => (await chainBotsOf(env.rc, series.user.userId, 'chain-thinned', series.first, 7 * DAY)).map(([week, status]): [number, string] => [Math.round(week), status]);
     // Week 0's bot goes to its meeting: the chain books week 1.
-    env.clock.set(series.first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first);
     assert.deepEqual((await chainBots()).map(([w]) => w), [0, 1]);
     // The organizer cancels week 1: its bot is cancelled, and the chain books the next meeting, week 2.
     env.clock.set(series.first + 2 * HOUR);
@@ -4515,9 +4541,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const chainBots = async () => (await chainBotsOf(env.rc, series.user.userId, 'chain-cancelled-back', series.first)).filter(([, status]) => status !== 'Cancelled').map(([day]) => day);
     // Week 0's bot goes to its meeting: the chain books week 1 (day 7), which the organizer cancels;
     // the chain books week 2 (day 14).
-    env.clock.set(series.first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first);
     env.clock.set(series.first + 2 * HOUR);
     env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY);
     await series.sync();
@@ -4546,25 +4570,13 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook chain that booked a week first listed moved to its Friday books the next Monday', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
-    const user = await env.rc.newUser();
-    const { account } = await connectMicrosoft(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted exception', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
-    env.microsoft.updateOccurrence(account.email, seriesId, first + 7 * DAY, { startMs: first + 11 * DAY, endMs: first + 11 * DAY + HOUR });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const { user, first, rows } = await weeklySeriesFirstListedMoved(env, { subject: 'Chain unslotted exception', joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted%40thread.v2/0?context=%7b%7d', weeks: 6, moved: [7, 11] });
     await startChain(env.rc, user.auth, rows[0]!.id, 'chain-unslotted');
     const chainBots = async () => (await chainBotsOf(env.rc, user.userId, 'chain-unslotted', first)).map(([day]) => day);
-    env.clock.set(first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first);
     assert.deepEqual(await chainBots(), [0, 11]);
     // Week 1's bot (Friday, day 11) goes to its meeting: the next meeting is week 2's, day 14.
-    env.clock.set(first + 11 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first + 11 * DAY);
     assert.deepEqual(await chainBots(), [0, 11, 14]);
   });
 
@@ -4578,23 +4590,12 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
     const key = 'chain-unslotted-next-to-cancelled';
-    const user = await env.rc.newUser();
-    const { account } = await connectMicrosoft(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_cancelled%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted next to cancelled', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
-    env.microsoft.cancelOccurrence(account.email, seriesId, first + 14 * DAY);
-    env.microsoft.updateOccurrence(account.email, seriesId, first + 7 * DAY, { startMs: first + 11 * DAY, endMs: first + 11 * DAY + HOUR });
-    const sync = async () => { await env.microsoft.notifyChanges(account.email); await env.rc.calendarSync.runDue(); };
-    await sync();
-    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const { user, account, seriesId, first, rows, sync } = await weeklySeriesFirstListedMoved(env, { subject: 'Chain unslotted next to cancelled', joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_cancelled%40thread.v2/0?context=%7b%7d', weeks: 6, cancelDay: 14, moved: [7, 11] });
     await startChain(env.rc, user.auth, rows[0]!.id, key);
     const chainBots = () => chainBotsOf(env.rc, user.userId, key, first);
     const servedDays = () => servedSlotsOf(env.rc, key, first);
     // Week 0's bot goes: the chain books week 1 (day 11) and records no slot for it.
-    env.clock.set(first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first);
     assert.deepEqual(await chainBots(), [[0, 'Error'], [11, 'Scheduled']]);
     assert.deepEqual(await servedDays(), [0]);
     // Day 5: the series moves a day later; week 1's bot follows it (day 8).
@@ -4604,9 +4605,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Error'], [8, 'Scheduled']]);
     // Week 1's bot goes: the chain books week 2, back on day 15.
-    env.clock.set(first + 8 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first + 8 * DAY);
     assert.deepEqual(await chainBots(), [[0, 'Error'], [8, 'Error'], [15, 'Scheduled']], 'week 2, brought back, gets its bot');
   });
 
@@ -4620,23 +4619,12 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
     const key = 'chain-unslotted-rule-spacing';
-    const user = await env.rc.newUser();
-    const { account } = await connectMicrosoft(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_rule%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted rule spacing', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
-    env.microsoft.cancelOccurrence(account.email, seriesId, first + 7 * DAY);
-    env.microsoft.updateOccurrence(account.email, seriesId, first + 21 * DAY, { startMs: first + 18 * DAY, endMs: first + 18 * DAY + HOUR });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const { user, first, rows } = await weeklySeriesFirstListedMoved(env, { subject: 'Chain unslotted rule spacing', joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_rule%40thread.v2/0?context=%7b%7d', weeks: 4, cancelDay: 7, moved: [21, 18] });
     await startChain(env.rc, user.auth, rows[0]!.id, key);
     const servedDays = async () => (await servedSlotsOf(env.rc, key, first)).map((day) => Math.round(day));
     // Week 0's bot goes, then week 2's (day 14): the chain books week 3 (day 18).
     for (const day of [0, 14]) {
-      env.clock.set(first + day * DAY - LEAD_MS);
-      await env.rc.dispatcher.runDue();
-      await env.rc.chains.advance();
+      await chainTurnAt(env, first + day * DAY);
     }
     assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first), [[0, 'Error'], [14, 'Error'], [18, 'Scheduled']]);
     assert.deepEqual(await servedDays(), [0, 14, 21]);
@@ -4651,16 +4639,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
     const key = 'chain-unslotted-other-rule';
-    const user = await env.rc.newUser();
-    const { account } = await connectMicrosoft(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_other_rule%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted other rule', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
-    env.microsoft.cancelOccurrence(account.email, seriesId, first + 7 * DAY);
-    env.microsoft.updateOccurrence(account.email, seriesId, first + 21 * DAY, { startMs: first + 18 * DAY, endMs: first + 18 * DAY + HOUR });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms', 'series_rule', 'updated_at']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const { user, first, rows } = await weeklySeriesFirstListedMoved(env, { subject: 'Chain unslotted other rule', joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_other_rule%40thread.v2/0?context=%7b%7d', weeks: 4, cancelDay: 7, moved: [21, 18] });
     assert.equal(rows.length, 3);
     assert.match(rows[2]!.series_rule ?? '', /FREQ=WEEKLY/);
     await env.rc.database.db.updateTable('events')
@@ -4669,9 +4648,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await startChain(env.rc, user.auth, rows[0]!.id, key);
     const servedDays = async () => (await servedSlotsOf(env.rc, key, first)).map((day) => Math.round(day));
     for (const day of [0, 14]) {
-      env.clock.set(first + day * DAY - LEAD_MS);
-      await env.rc.dispatcher.runDue();
-      await env.rc.chains.advance();
+      await chainTurnAt(env, first + day * DAY);
     }
     assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first), [[0, 'Error'], [14, 'Error'], [18, 'Scheduled']]);
     assert.deepEqual(await servedDays(), [0, 14]);
@@ -4687,17 +4664,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
     const key = 'chain-unslotted-other-time';
-    const user = await env.rc.newUser();
-    const { account } = await connectMicrosoft(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_other_time%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted other time', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 5, timeZone: 'Europe/Berlin' });
-    env.microsoft.cancelOccurrence(account.email, seriesId, first + 7 * DAY);
-    env.microsoft.updateOccurrence(account.email, seriesId, first + 28 * DAY, { startMs: first + 25 * DAY, endMs: first + 25 * DAY + HOUR });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
+    const { user, first, rows } = await weeklySeriesFirstListedMoved(env, { subject: 'Chain unslotted other time', joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted_other_time%40thread.v2/0?context=%7b%7d', weeks: 5, cancelDay: 7, moved: [28, 25] });
     const db = env.rc.database.db;
-    const rows = await db.selectFrom('events').select(['id', 'start_ms', 'updated_at']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
     assert.deepEqual(rows.map((r) => (r.start_ms - first) / DAY), [0, 14, 21, 25]);
     for (const row of rows.slice(1, 3)) {
       await db.updateTable('events').set({ start_ms: row.start_ms - 2 * HOUR, end_ms: row.start_ms - HOUR, updated_at: rows[0]!.updated_at - HOUR }).where('id', '=', row.id).execute();
@@ -4705,9 +4673,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     }
     await startChain(env.rc, user.auth, rows[0]!.id, key);
     for (const at of [first, first + 14 * DAY - 2 * HOUR, first + 21 * DAY - 2 * HOUR]) {
-      env.clock.set(at - LEAD_MS);
-      await env.rc.dispatcher.runDue();
-      await env.rc.chains.advance();
+      await chainTurnAt(env, at);
     }
     assert.deepEqual(await chainBotsOf(env.rc, user.userId, key, first, HOUR), [[0, 'Error'], [14 * 24 - 2, 'Error'], [21 * 24 - 2, 'Error'], [25 * 24, 'Scheduled']]);
     assert.deepEqual(await servedSlotsOf(env.rc, key, first, HOUR), [0, 14 * 24 - 2, 21 * 24 - 2]);
@@ -4723,9 +4689,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${ids[0]}`, { auth: series.user.auth, body: { deduplication_key: 'chain-late-slots', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
     // Week 0's bot goes to its meeting: the chain books week 1, whose slot it knows by then.
-    env.clock.set(series.first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first);
     assert.deepEqual((await chainBotsOf(env.rc, series.user.userId, 'chain-late-slots', series.first, 7 * DAY)).map(([week]) => week), [0, 1]);
     const slots = await db.selectFrom('instance_slots').selectAll().where('event_id', 'in', ids).execute();
     assert.deepEqual(slots.map((r) => (Number(r.slot_start_ms) - series.first) / (7 * DAY)).sort(), [0, 1, 2]);
@@ -4745,9 +4709,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     await env.rc.chains.advance();
-    env.clock.set(series.first + 7 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first + 7 * DAY);
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [14, 'Scheduled']]);
     // As if the chain had been started before migration 051.
     await env.rc.database.db.updateTable('recurring_chains').set({ served_slots: null }).where('deduplication_key', '=', 'chain-pre051').execute();
@@ -4796,9 +4758,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.rc.dispatcher.runDue();
     await env.rc.chains.advance();
     // Week 1's meeting (day 7) is served; the chain books week 2 (day 14).
-    env.clock.set(series.first + 7 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first + 7 * DAY);
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [14, 'Scheduled']]);
     // After it the organizer moves the series two days later (new ids: see FakeMicrosoft.shiftSeries):
     // week 2's bot follows (day 16); week 1 comes back as a new instance on day 9, with no bot.
@@ -4808,9 +4768,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Scheduled']]);
     // Week 2's meeting (day 16) is served; the chain books week 3 (day 23), after week 1's new instance was stored.
-    env.clock.set(series.first + 16 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first + 16 * DAY);
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Error'], [23, 'Scheduled']]);
     // Then the organizer moves week 1 (day 9) to day 20, ahead of week 3: Graph lists it as an
     // exception (FakeMicrosoft.updateOccurrence) with no original start (microsoft-graph-docs issue
@@ -4827,9 +4785,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await series.sync();
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Error'], [23, 'Scheduled']]);
-    env.clock.set(series.first + 23 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, series.first + 23 * DAY);
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Error'], [23, 'Error'], [30, 'Scheduled']]);
   });
@@ -4854,12 +4810,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await startChain(env.rc, user.auth, rows[0]!.id, 'chain-unslotted-back');
     const chainBots = () => chainBotsOf(env.rc, user.userId, 'chain-unslotted-back', first);
     // Week 0's bot goes, then week 1's (day 5); the chain books week 2 (day 14).
-    env.clock.set(first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
-    env.clock.set(first + 5 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first);
+    await chainTurnAt(env, first + 5 * DAY);
     assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [14, 'Scheduled']]);
     // As if week 1 had been booked by an instance of an earlier release: no served slot for it
     // (the chain recorded the slot it most likely had, day 7).
@@ -4904,12 +4856,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
     await startChain(env.rc, user.auth, rows[0]!.id, key);
     const chainBots = () => chainBotsOf(env.rc, user.userId, key, first);
-    env.clock.set(first - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
-    env.clock.set(first + 5 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first);
+    await chainTurnAt(env, first + 5 * DAY);
     assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [14, 'Scheduled']]);
     env.clock.set(first + 5 * DAY + 2 * HOUR);
     env.microsoft.shiftSeries(account.email, seriesId, 2 * DAY);
@@ -4947,9 +4895,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook chain books no second bot in turn for a week served with no slot known that came under a new id and was moved past the week it booked', async (t) => {
     const { first, chainBots, moveWeek } = await unslottedWeekBack(t, 'Chain unslotted week after', 'chain-unslotted-after');
     await moveWeek(first + 9 * DAY, first + 17 * DAY);
-    env.clock.set(first + 16 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    await env.rc.chains.advance();
+    await chainTurnAt(env, first + 16 * DAY);
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Error'], [5, 'Error'], [16, 'Error'], [23, 'Scheduled']], 'week 1 (day 17) gets no second bot');
   });
@@ -5058,9 +5004,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-split', series.first, HOUR);
     // Each booked week's bot leaves Scheduled at its join time (no runtime here: Error) and the chain books the next week.
     for (const [week, offset] of [[1, 0], [2, 1], [3, 1]] as const) {
-      env.clock.set(series.first + week * 7 * DAY + offset * HOUR - LEAD_MS);
-      await env.rc.dispatcher.runDue();
-      await env.rc.chains.advance();
+      await chainTurnAt(env, series.first + week * 7 * DAY + offset * HOUR);
     }
     // (Week 0's bot, its meeting over before any dispatcher ran here, is Missed.)
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7 * 24, 'Error'], [14 * 24 + 1, 'Error'], [21 * 24 + 1, 'Error'], [28 * 24 + 1, 'Scheduled']]);
@@ -6649,9 +6593,7 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     for (const [week, offset] of [[1, 0], [2, 1], [3, 1]] as const) {
-      env.clock.set(first + week * 7 * DAY + offset * HOUR - LEAD_MS);
-      await env.rc.dispatcher.runDue();
-      await env.rc.chains.advance();
+      await chainTurnAt(env, first + week * 7 * DAY + offset * HOUR);
     }
     const chainBots = (await env.rc.database.db.selectFrom('bots').select(['join_at_ms', 'status']).where('user_id', '=', user.userId).where('deduplication_key', 'like', 'google-chain-split@%').orderBy('join_at_ms').execute())
       .map((b) => [(Number(b.join_at_ms) + LEAD_MS - first) / HOUR, b.status]);
