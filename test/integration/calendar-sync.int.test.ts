@@ -1156,6 +1156,28 @@ async function startChain(rc: TestRollcall, auth: string, eventId: string, key: 
   assert.equal(started.status, 200, JSON.stringify(started.body));
 }
 
+/**
+ * A new user's Outlook series (Europe/Berlin) starting startsInMs from now, beside
+ * filler series of two occurrences from a day on, so that a new round lacking masters is read in
+ * parts; the fillers are made first when the series is to be listed last (the fake lists series in
+ * the order they were made). Synced once; sync() syncs again through the API.
+ */
+async function seriesBesideFillers(env: FullEnv, t: TestContext, o: { subject: string; joinUrl: string; startsInMs: number; weeklyCount: number; fillers: number; isListedLast?: boolean }) {
+  const user = await env.rc.newUser();
+  const { account, calendarId } = await connectMicrosoft(env, user.auth);
+  t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
+  const first = env.clock.now() + o.startsInMs;
+  const makeFillers = () => {
+    for (let i = 0; i < o.fillers; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
+  };
+  if (o.isListedLast === true) makeFillers();
+  const seriesId = env.microsoft.createEvent(account.email, { subject: o.subject, startMs: first, endMs: first + HOUR, joinUrl: o.joinUrl, weeklyCount: o.weeklyCount, timeZone: 'Europe/Berlin' });
+  if (o.isListedLast !== true) makeFillers();
+  const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+  await sync();
+  return { user, account, calendarId, first, seriesId, sync };
+}
+
 /** The meetings starting at meetingStartMs reach their join time: their bots leave, and the chains take their turn. */
 async function chainTurnAt(env: Env, meetingStartMs: number): Promise<void> {
   env.clock.set(meetingStartMs - LEAD_MS);
@@ -5180,16 +5202,9 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 
   for (const fillers of [205, 0]) test(`a series moved to another day (new ids) shortly before its booked bot joins, during a new round ${fillers > 0 ? 'read in parts, the series listed last' : 'read in one go'}: the bot follows its week (${fillers} other series)`, async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
     // The first occurrence starts in 5 minutes: its bot joins 3 minutes before, within the
     // before-join check of the next read.
-    const first = env.clock.now() + 5 * MIN;
-    for (let i = 0; i < fillers; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
-    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
-    await sync();
+    const { user, account, calendarId, first, seriesId, sync } = await seriesBesideFillers(env, t, { subject: 'Standup', joinUrl: TEAMS, startsInMs: 5 * MIN, weeklyCount: 3, fillers, isListedLast: true });
     const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Standup');
     const botId = await schedule(env, user.auth, event!.id, 'standup');
     // The organizer moves the series to the next day (new occurrence ids); Graph has dropped the
@@ -5210,18 +5225,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
 
   // Listed last, the series of a meeting whose bot joins soon has its master looked up first all the same.
   for (const [soon, listedLast] of [[true, false], [false, false], [true, true]] as const) test(`an occurrence deleted while a new round is read in parts, its series listed ${listedLast ? 'last' : 'first'}: its bot (joining ${soon ? 'in 2 min' : 'in a week'}) is cancelled ${soon ? 'at once' : 'at the last part'}`, async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
-    const first = env.clock.now() + 5 * MIN;
-    const fillers = () => {
-      for (let i = 0; i < 205; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
-    };
-    if (listedLast) fillers();
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
-    if (!listedLast) fillers();
-    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
-    await sync();
+    const { user, account, calendarId, first, seriesId, sync } = await seriesBesideFillers(env, t, { subject: 'Standup', joinUrl: TEAMS, startsInMs: 5 * MIN, weeklyCount: 3, fillers: 205, isListedLast: listedLast });
     const at = soon ? first : first + 7 * DAY;
     const [event] = (await eventsOf(env, user.auth, calendarId, at - MIN, at + MIN)).filter((e) => e.title === 'Standup');
     const botId = await schedule(env, user.auth, event!.id, 'standup');
@@ -5237,14 +5241,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual([afterFirst, (await bot(env, user.auth, botId)).status], [soon ? 'Cancelled' : 'Scheduled', 'Cancelled']);
   });
   for (const fillers of [0, 205]) test(`a series moved to another day (new ids) shortly before its booked bot joins, ${fillers ? 'completed by the first part of a new round read in parts' : 'in a plain delta round'}: the bot follows its week rather than being cancelled by the look before it joins (${fillers} other series)`, async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
-    const first = env.clock.now() + 5 * MIN;
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
-    for (let i = 0; i < fillers; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
-    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
-    await sync();
+    const { user, account, calendarId, first, seriesId, sync } = await seriesBesideFillers(env, t, { subject: 'Standup', joinUrl: TEAMS, startsInMs: 5 * MIN, weeklyCount: 3, fillers });
     const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Standup');
     const botId = await schedule(env, user.auth, event!.id, 'standup');
     env.microsoft.shiftSeries(account.email, seriesId, DAY);
@@ -5257,18 +5254,9 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual([detail.status, detail.scheduled_join_time], ['Scheduled', iso(first + DAY - LEAD_MS)], JSON.stringify(detail.decisions.map((d) => [d.kind, d.reason])));
   });
   test('an occurrence deleted before a new round read in parts whose first part completes its series: the later part whose look before the bot joins finds it gone cancels the bot at once', async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    t.after(() => {
-      env.microsoft.firstRoundsOmitMasters = false;
-      env.microsoft.throttleEventLookups = null;
-    });
+    t.after(() => { env.microsoft.throttleEventLookups = null; });
     // The bot joins 8 - 3 = 5 minutes after the first part: outside that part's look ahead.
-    const first = env.clock.now() + 8 * MIN;
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Standup', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 3, timeZone: 'Europe/Berlin' });
-    for (let i = 0; i < 805; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
-    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
-    await sync();
+    const { user, account, calendarId, first, seriesId, sync } = await seriesBesideFillers(env, t, { subject: 'Standup', joinUrl: TEAMS, startsInMs: 8 * MIN, weeklyCount: 3, fillers: 805 });
     const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Standup');
     const botId = await schedule(env, user.auth, event!.id, 'standup');
     env.microsoft.cancelOccurrence(account.email, seriesId, first);
@@ -5292,15 +5280,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(seen, ['Scheduled', 'Cancelled', 'Cancelled'], `deleted at Graph; the bot after parts 1 and 2 and a second before its join: ${JSON.stringify(seen)} ${JSON.stringify(atJoin.decisions.map((d) => [d.kind, d.reason]))}`);
   });
   test('the only occurrence of a series in the window deleted shortly before its bot joins, in a new round read in parts: the first part, whose look finds it gone and which lists nothing of the series, cancels the bot', async (t) => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    t.after(() => { env.microsoft.firstRoundsOmitMasters = false; });
-    const first = env.clock.now() + 5 * MIN;
     // A series of one occurrence (its last, say): once that is deleted, the round lists nothing of the series.
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Review', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 1, timeZone: 'Europe/Berlin' });
-    for (let i = 0; i < 605; i++) env.microsoft.createEvent(account.email, { subject: `Filler ${i}`, startMs: first + DAY + i * MIN, endMs: first + DAY + i * MIN + HOUR, weeklyCount: 2 });
-    const sync = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
-    await sync();
+    const { user, account, calendarId, first, seriesId, sync } = await seriesBesideFillers(env, t, { subject: 'Review', joinUrl: TEAMS, startsInMs: 5 * MIN, weeklyCount: 1, fillers: 605 });
     const [event] = (await eventsOf(env, user.auth, calendarId, first - MIN, first + MIN)).filter((e) => e.title === 'Review');
     const botId = await schedule(env, user.auth, event!.id, 'review');
     env.microsoft.cancelOccurrence(account.email, seriesId, first);
