@@ -94,9 +94,12 @@ describe('event change feed', () => {
     const { auth } = await rc.newUser();
     const ids = [];
     for (let i = 0; i < 7; i++) ids.push(await create(auth, `E${i}`));
-    const all = await drain(auth, null, (seen) => seen.length >= 7, 3);
+    // On PostgreSQL a transaction elsewhere in the cluster can hold all seven back for a while
+    // (empty pages until it ends); once the feed shows them, paging from the start is exact.
+    await drain(auth, null, (seen) => seen.length >= 7);
+    const all = await drain(auth, null, () => true, 3);
     assert.deepEqual(all.seen.map((e) => e.id), ids);
-    assert.deepEqual(all.pages.slice(0, 3), [3, 3, 1]);
+    assert.deepEqual(all.pages, [3, 3, 1]);
   });
 
   test('a calendar sync\'s creations, changes and cancellations are in the feed, a series as its own row; a disconnect marks them deleted', async () => {
