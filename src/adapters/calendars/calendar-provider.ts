@@ -491,7 +491,26 @@ export function throwIfLookupsStopped(): void {
   }
 }
 
-/** `work` as one lookup of the group `stop` ends: once it is aborted, the lookup sends no further request. */
+/**
+ * Sends one request of the lookup under way, if any (outside a lookup, `send` is called as it is):
+ * none once its group was stopped (throwIfLookupsStopped), and `send` is given the group's stop
+ * signal, to end the request with when the group stops while it is in flight. A request that
+ * fails once its group has stopped (ended by the stop, or failing as it came) throws
+ * LookupsStopped rather than its own failure: it is not a failure of the lookup that could end the
+ * read, nor an answer (never "gone"). A request whose answer came before the stop returns it; what
+ * the lookup then does with it is unused, the group having failed.
+ */
+export async function sendForLookup<R>(send: (stop: AbortSignal | undefined) => Promise<R>): Promise<R> {
+  throwIfLookupsStopped();
+  try {
+    return await send(currentLookup.getStore()?.stop);
+  } catch (error) {
+    if (error instanceof CalendarProviderError) throwIfLookupsStopped();
+    throw error;
+  }
+}
+
+/** `work` as one lookup of the group `stop` ends: once it is aborted, the lookup sends no further request, and its request in flight is ended (sendForLookup). */
 export function inLookupGroup<R>(stop: AbortSignal, work: () => Promise<R>): Promise<R> {
   return currentLookup.run({ stop, stopped: false }, work);
 }
@@ -501,7 +520,9 @@ export function inLookupGroup<R>(stop: AbortSignal, work: () => Promise<R>): Pro
  * lookups of one read whose items do not depend on each other. A failure thrown by `work` (each
  * caller first turns the failures it settles per item into answers) starts no further lookup, as
  * it stopped the loop that made them one by one, and stops the group: the lookups in flight send
- * no further request (throwIfLookupsStopped), and what they had found is unused. The read fails
+ * no further request (throwIfLookupsStopped), their requests in flight are ended rather than
+ * waited for (sendForLookup: the read fails without waiting up to a request's timeout for
+ * answers it would not use), and what they had found is unused. The read fails
  * with the failure one by one would have met first, as far as it can be known:
  * - an error that is not a provider failure (a bug, a failed write of a rotated token) is thrown
  *   as it is, the first in the items' order;

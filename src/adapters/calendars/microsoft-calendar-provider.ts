@@ -40,7 +40,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, lookUpEach, PROVIDER_LOOKUPS_AT_ONCE, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, lookUpEach, PROVIDER_LOOKUPS_AT_ONCE, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, sendForLookup, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -981,18 +981,21 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   async #request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}, round: 'incremental' | 'full' | null = null): Promise<HttpResponse> {
-    // A lookup whose group was stopped (a 429 or a failure of another lookup of the read) sends nothing more.
+    // A lookup whose group was stopped (a 429 or a failure of another lookup of the read) sends
+    // nothing more, and its request in flight is ended by the stop (sendForLookup). The token
+    // endpoint's requests are not: a refresh may be shared with other requests, and its answer
+    // (a rotated refresh token) is kept whatever the group does.
     throwIfLookupsStopped();
     let token = await this.#tokens.get();
     for (let attempt = 1; ; attempt++) {
-      throwIfLookupsStopped();
-      const response = await this.#send({
+      const response = await sendForLookup((stop) => this.#send({
         method,
         url,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         timeoutMs: this.#timeoutMs,
-      });
+        ...(stop ? { signal: stop } : {}),
+      }));
       if (isSuccess(response)) return response;
       if (response.status === 401 && attempt === 1) {
         token = await this.#tokens.renew(token);

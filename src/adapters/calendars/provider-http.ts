@@ -22,6 +22,8 @@ export interface HttpRequest {
   guarded?: boolean;
   /** What the body's bytes pass through before they are decoded (see OutboundRequest). */
   byteFilter?: () => ByteFilter;
+  /** Ends this request early when aborted (the stop of its group of lookups: sendForLookup), beside the sync's own signal. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -62,10 +64,14 @@ function hasCode(error: Error, code: string): boolean {
   return false;
 }
 
-/** An HttpSend over the outbound client; `signal`, read as each request starts, can end it early. */
+/**
+ * An HttpSend over the outbound client; `signal`, read as each request starts, can end it early,
+ * as can the request's own (HttpRequest.signal).
+ */
 export function createHttpSend(http: OutboundHttp, signal?: () => AbortSignal): HttpSend {
   return async (request) => {
     const max = request.maxBytes ?? DEFAULT_MAX_BYTES;
+    const ends = [signal?.(), request.signal].filter((s): s is AbortSignal => s !== undefined);
     let response;
     try {
       response = await http.request({
@@ -78,7 +84,7 @@ export function createHttpSend(http: OutboundHttp, signal?: () => AbortSignal): 
         redirects: request.redirects ?? 0,
         guarded: request.guarded === true,
         ...(request.byteFilter ? { byteFilter: request.byteFilter } : {}),
-        ...(signal ? { signal: signal() } : {}),
+        ...(ends.length > 0 ? { signal: ends.length === 1 ? ends[0]! : AbortSignal.any(ends) } : {}),
       });
     } catch (error) {
       if (error instanceof OutboundError) throw new CalendarProviderError(failureFromOutbound(error));
