@@ -1,9 +1,10 @@
 // lookUpEach, the lookups of one read three at a time: which failure ends the read when several
 // lookups in flight fail together, and the stop that keeps a lookup in flight from sending its
-// later requests once the group failed. Pure: the lookups are functions, no HTTP.
+// later requests once the group failed, and ends the request it has in flight. Pure: the lookups
+// are functions, no HTTP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CalendarProviderError, inLookupGroup, lookUpEach, LookupsStopped, throwIfLookupsStopped } from './calendar-provider.ts';
+import { CalendarProviderError, inLookupGroup, lookUpEach, LookupsStopped, sendForLookup, throwIfLookupsStopped } from './calendar-provider.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const limit = (seconds: number) => new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: seconds * 1000, message: 'Graph: HTTP 429' }, { isRefusal: true });
@@ -90,4 +91,49 @@ test('inLookupGroup: a lookup whose group is aborted sends no further request, a
   const error = await lookup.then(() => null, (e: unknown) => e);
   assert.ok(error instanceof LookupsStopped && error.failure.kind === 'transient', String(error));
   assert.deepEqual(sent, ['p1']);
+});
+
+/** A request answered after `ms`, or failing as the outbound client does (transient, "aborted") once `signal` is aborted. */
+function slowRequest(ms: number, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve('answer'), ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new CalendarProviderError({ kind: 'transient', message: 'the request was ended before its answer by its caller' }));
+    }, { once: true });
+  });
+}
+
+test('lookUpEach: a request in flight when another item is answered 429 is ended at once, not waited for; being ended is not its failure, even first in the items\' order', async () => {
+  const SLOW_MS = 4000;
+  const seen: { signal: AbortSignal | undefined }[] = [];
+  const started = performance.now();
+  const error = await failureOf([0, 1], async (i) => {
+    if (i === 1) { await tick(5); throw limit(30); }
+    // Item 0, first in the items' order: a request slow to be answered.
+    return sendForLookup((signal) => {
+      seen.push({ signal });
+      return slowRequest(SLOW_MS, signal);
+    });
+  });
+  const tookMs = performance.now() - started;
+  assert.ok(error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' && error.failure.retryAfterMs === 30_000, `the 429 is the read's failure, not the ended request's: ${String(error)}`);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.signal?.aborted, true, 'the slow request saw its signal aborted');
+  assert.ok(tookMs < SLOW_MS / 2, `the group ended in ${Math.round(tookMs)} ms, well before the slow answer (${SLOW_MS} ms)`);
+});
+
+test('sendForLookup: a request answered before its group stops keeps its answer; one sent after the stop is never sent; outside a group, a request has no stop signal and its failure is its own', async () => {
+  const group = new AbortController();
+  const answered = await inLookupGroup(group.signal, () => sendForLookup((signal) => slowRequest(1, signal)));
+  assert.equal(answered, 'answer');
+  group.abort();
+  let sent = 0;
+  const after = await inLookupGroup(group.signal, () => sendForLookup(async () => { sent++; return 'answer'; })).then(() => null, (e: unknown) => e);
+  assert.ok(after instanceof LookupsStopped, String(after));
+  assert.equal(sent, 0);
+  // Outside a group.
+  assert.equal(await sendForLookup(async (signal) => String(signal)), 'undefined');
+  const own = await sendForLookup(async () => { throw outage(); }).then(() => null, (e: unknown) => e);
+  assert.ok(own instanceof CalendarProviderError && !(own instanceof LookupsStopped) && own.failure.message === 'Graph: HTTP 503', String(own));
 });

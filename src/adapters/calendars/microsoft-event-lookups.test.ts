@@ -491,6 +491,37 @@ test('Graph: after a 429 on a look before the join, the lookups in flight send n
   assert.deepEqual(paths, ['/me/calendars/c/calendarView/delta', '/me/calendars/c/events/B0', '/me/calendars/c/events/B1', '/me/calendars/c/events/B2'], 'no calendarView for B0, no master for B2, B3 never asked');
 });
 
+test('Graph: after a 429 on a look before the join, a lookup whose GET is in flight has that request ended at once (its signal aborted), not waited for; the read fails with the 429', async () => {
+  // B0, first in the meetings' order: a GET Graph is slow to answer; B1 answers 429 meanwhile.
+  const SLOW_MS = 4000;
+  const meetings = ['B0', 'B1'].map((id) => ({ providerEventId: id, startMs: START, endMs: START + 3_600_000, seriesId: null }));
+  const signals = new Map<string, AbortSignal | undefined>();
+  const send: HttpSend = async (request): Promise<HttpResponse> => {
+    const path = new URL(request.url).pathname.slice('/v1.0'.length);
+    if (path === '/me/calendars/c/calendarView/delta') return { status: 200, headers: {}, body: JSON.stringify(round([])) };
+    signals.set(path, request.signal);
+    if (path === '/me/calendars/c/events/B1') {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return graphFailure(429, 'ApplicationThrottled', 60);
+    }
+    // As the outbound client: the answer after SLOW_MS, or a transient failure once the signal is aborted.
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve({ status: 200, headers: {}, body: JSON.stringify(event('B0')) }), SLOW_MS);
+      request.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new CalendarProviderError({ kind: 'transient', message: 'the request was ended before its answer by its caller' }));
+      }, { once: true });
+    });
+  };
+  const provider = new MicrosoftCalendarProvider({ baseUrl: BASE, tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 10_000, now: () => NOW });
+  const started = performance.now();
+  const error = await provider.fetchChanges('c', CURSOR, { ...CONTEXT, confirm: meetings }).then(() => null, (e: unknown) => e);
+  const tookMs = performance.now() - started;
+  assert.ok(error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' && error.failure.retryAfterMs === 60_000, `the 429, not B0's being ended: ${String(error)}`);
+  assert.equal(signals.get('/me/calendars/c/events/B0')?.aborted, true, 'B0\'s request saw its signal aborted');
+  assert.ok(tookMs < SLOW_MS / 2, `the read failed in ${Math.round(tookMs)} ms, well before B0's answer (${SLOW_MS} ms)`);
+});
+
 test('Graph: a series\' list of instances read for a lookup whose group is stopped (inLookupGroup) asks for no further page', async () => {
   const query = `startDateTime=${encodeURIComponent(new Date(NOW).toISOString())}`;
   const page2 = `${BASE}/me/calendars/c/events/S/instances?${query}&$skiptoken=2`;
