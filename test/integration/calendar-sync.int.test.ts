@@ -6381,6 +6381,36 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [3, 0]);
   });
 
+  test('a 429 on one lookup before the join while another is held slow by Graph: the slow request is ended, the sync fails with the 429 at once rather than waiting for the slow answer, and the next read settles both', async (t) => {
+    const SLOW_MS = 8000;
+    const { connectionId, user, ids, sync, statuses } = await meetingsJoiningTogether('abortslow', 3, 150_000);
+    const slow = ids[0]!;
+    env.microsoft.slowEventLookups.set(slow, SLOW_MS);
+    env.microsoft.failOneEventLookup = { after: 0, status: 429, code: 'ApplicationThrottled', retryAfterSeconds: 90 };
+    t.after(() => {
+      env.microsoft.slowEventLookups.clear();
+      env.microsoft.failOneEventLookup = null;
+    });
+    const hungUpBefore = env.microsoft.hungUpLookups.length;
+    const started = performance.now();
+    await sync();
+    const tookMs = performance.now() - started;
+    const conn = await connection(env, user.auth, connectionId);
+    assert.match(conn.last_error ?? '', /rate_limited/, 'the 429 is the read\'s failure, not the ended request\'s');
+    assert.equal(Date.parse(conn.next_sync_at) - env.clock.now(), 90_000, 'the next read after the Retry-After');
+    assert.ok(tookMs < SLOW_MS / 2, `the sync ended in ${Math.round(tookMs)} ms, well before the slow answer (${SLOW_MS} ms)`);
+    // The fake hears of the hang-up as its side of the connection closes, a moment after.
+    for (let waited = 0; env.microsoft.hungUpLookups.length === hungUpBefore && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(env.microsoft.hungUpLookups.slice(hungUpBefore), [slow], 'the slow GET was hung up on');
+    assert.deepEqual(await statuses(), ids.map(() => 'Scheduled'), 'a read that failed changes nothing');
+    // Graph answers promptly again: the next read, after the Retry-After, settles every meeting.
+    env.microsoft.slowEventLookups.clear();
+    env.clock.set(Date.parse(conn.next_sync_at));
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, connectionId)).last_error, null);
+    assert.deepEqual(await statuses(), ids.map(() => 'Scheduled'));
+  });
+
   test('the split checks of a new series look its possible old halves up three at a time, never more, each once', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

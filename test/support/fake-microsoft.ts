@@ -413,6 +413,16 @@ export class FakeMicrosoftGraph {
    * others of the same client succeed.
    */
   failOneEventLookup: { after: number; status: number; code: string; retryAfterSeconds?: number } | null = null;
+  /**
+   * GETs of these events (by id) are answered only this many (real) milliseconds after they come
+   * in, or never when the client hangs up first; those it hung up on are named in
+   * `hungUpLookups`. A Graph request on calendar data can take long before it is answered at all:
+   * calendarView calls that time out (microsoftgraph/msgraph-sdk-javascript issue 186), delta pages
+   * answered 504 UnknownError only after the gateway gave up (microsoft-graph-docs issues 2240 and
+   * 6499). A held GET is counted by failOneEventLookup only once its wait is over.
+   */
+  readonly slowEventLookups = new Map<string, number>();
+  readonly hungUpLookups: string[] = [];
 
 
   /**
@@ -794,6 +804,20 @@ export class FakeMicrosoftGraph {
     // a deleted one is a 404 ErrorItemNotFound (keeper.sh PR 409 and OpenWhispr PR 1835 rely on that).
     const oneEvent = /^\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && oneEvent) {
+      const holdMs = this.slowEventLookups.get(decodeURIComponent(oneEvent[2]!));
+      if (holdMs !== undefined) {
+        const isHungUp = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), holdMs);
+          res.once('close', () => {
+            clearTimeout(timer);
+            resolve(!res.writableFinished);
+          });
+        });
+        if (isHungUp) {
+          this.hungUpLookups.push(decodeURIComponent(oneEvent[2]!));
+          return;
+        }
+      }
       const failing = this.failOneEventLookup;
       if (failing && failing.after-- <= 0) {
         this.failOneEventLookup = null;
