@@ -120,8 +120,8 @@ export async function recheckTruncatedSeries(
   // outage) leaves that series as the round found it rather than failing the sync; after a 429
   // the round sends no more requests for them. PROVIDER_LOOKUPS_AT_ONCE at a time, the series
   // independent of each other: a lookup in flight when a 429 comes sends no further request (the
-  // next page of its list, say: inLookupGroup), and its series stays as the round found it; what
-  // those already done found is kept.
+  // next page of its list, say: inLookupGroup) and has its request in flight ended, and its series
+  // stays as the round found it; what those already done found is kept.
   const limited = new AbortController();
   const answers = await mapBounded(wanted, PROVIDER_LOOKUPS_AT_ONCE, async (seriesId) => {
     if (limited.signal.aborted) return null;
