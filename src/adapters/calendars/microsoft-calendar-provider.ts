@@ -49,6 +49,7 @@ import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-ur
 import { ianaZoneOf } from './time-zone-names.ts';
 import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
 import { mapBounded } from '../../lib/bounded-parallel.ts';
+import { SlotWaitEnded } from '../../lib/keyed-slots.ts';
 
 export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'delta_link',
@@ -57,6 +58,21 @@ export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
   isWindowed: true,
   canMissDeletions: true,
 });
+
+/**
+ * Graph requests of one app to one mailbox this process has in flight at once, at most: Graph's
+ * Outlook limit is 4 concurrent requests per app per mailbox
+ * (learn.microsoft.com/graph/throttling-limits#outlook-service-limits; "the MailboxConcurrency for
+ * the Graph is 4 requests", Microsoft Q&A 734143), a fifth answered 429 ApplicationThrottled. One
+ * read has at most PROVIDER_LOOKUPS_AT_ONCE in flight, but two connections of one mailbox (two
+ * users who connected the same account) sync side by side, and a disconnect's stops or a connect's
+ * reads may come meanwhile: their requests share these slots (mailboxSlots). Requests of other
+ * instances are not counted: past the limit, Graph's 429 is handled as any.
+ */
+export const MAILBOX_REQUESTS_AT_ONCE = 4;
+
+/** Runs one Graph request in a slot of its mailbox (see MAILBOX_REQUESTS_AT_ONCE); `stop` ends a wait for one (SlotWaitEnded). */
+export type MailboxSlots = <R>(send: () => Promise<R>, stop: AbortSignal | undefined) => Promise<R>;
 
 /** Delegated Calendars.Read and User.Read, plus offline_access so refresh tokens keep coming. */
 export const MICROSOFT_SCOPE = 'offline_access https://graph.microsoft.com/Calendars.Read https://graph.microsoft.com/User.Read';
@@ -163,10 +179,16 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #masterLookups: number;
+  readonly #slots: MailboxSlots;
 
-  /** `masterLookups`: MAX_MASTER_LOOKUPS unless given (a test's smaller round). */
-  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number; masterLookups?: number }) {
+  /**
+   * `masterLookups`: MAX_MASTER_LOOKUPS unless given (a test's smaller round). `mailboxSlots`: the
+   * process's slots of the mailbox read (MAILBOX_REQUESTS_AT_ONCE); without them (connecting,
+   * the mailbox not known yet) requests are sent as they come.
+   */
+  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number; masterLookups?: number; mailboxSlots?: MailboxSlots }) {
     this.#masterLookups = options.masterLookups ?? MAX_MASTER_LOOKUPS;
+    this.#slots = options.mailboxSlots ?? ((send) => send());
     this.#baseUrl = options.baseUrl;
     this.#tokens = options.tokens;
     this.#send = options.send;
@@ -988,13 +1010,18 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     throwIfLookupsStopped();
     let token = await this.#tokens.get();
     for (let attempt = 1; ; attempt++) {
-      const response = await sendForLookup((stop) => this.#send({
+      // Sent once a slot of the mailbox is free (MAILBOX_REQUESTS_AT_ONCE); a lookup stopped while
+      // it waits sends nothing.
+      const response = await sendForLookup((stop) => this.#slots(() => this.#send({
         method,
         url,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         timeoutMs: this.#timeoutMs,
         ...(stop ? { signal: stop } : {}),
+      }), stop).catch((error: unknown) => {
+        if (error instanceof SlotWaitEnded) throw new CalendarProviderError({ kind: 'transient', message: 'Graph: not sent, its lookup stopped while it waited for a free request of the mailbox' });
+        throw error;
       }));
       if (isSuccess(response)) return response;
       if (response.status === 401 && attempt === 1) {

@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
 import type { CalendarProvider, ProviderCapabilities, ProviderCredentials, ProviderKind } from './calendar-provider.ts';
 import { IcsCalendarProvider, ICS_CAPABILITIES } from './ics-calendar-provider.ts';
 import { GoogleCalendarProvider, GOOGLE_CAPABILITIES } from './google-calendar-provider.ts';
-import { MicrosoftCalendarProvider, MICROSOFT_CAPABILITIES, MICROSOFT_SCOPE } from './microsoft-calendar-provider.ts';
+import { MAILBOX_REQUESTS_AT_ONCE, MicrosoftCalendarProvider, MICROSOFT_CAPABILITIES, MICROSOFT_SCOPE, type MailboxSlots } from './microsoft-calendar-provider.ts';
 import { ClientCredentialsRefused, OAuthTokenClient, RefreshingAccessToken, type AccessTokenSource } from './oauth-token-client.ts';
 import { createHttpSend, type HttpSend } from './provider-http.ts';
 import type { OutboundHttp } from '../outbound-http.ts';
+import { KeyedSlots } from '../../lib/keyed-slots.ts';
 
 export interface ProviderFactoryOptions {
   googleOAuthTokenUrl: string;
@@ -41,6 +42,12 @@ export interface ProviderHooks {
    * credentials stay the same. Without it every provider refreshes on first use (connecting).
    */
   cacheKey?: string;
+  /**
+   * The account the connection reads (its account_id): Graph requests of one app (client id) to
+   * one mailbox share MAILBOX_REQUESTS_AT_ONCE slots in the process, whichever connection makes
+   * them. Without it (connecting: the account is not known yet) requests take no slot.
+   */
+  mailbox?: string;
 }
 
 /** What each kind of provider can do, without building one (no credentials needed). */
@@ -61,6 +68,13 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
   const google = new OAuthTokenClient({ tokenUrl: options.googleOAuthTokenUrl, send, timeoutMs: options.timeoutMs, now: options.now });
   const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
   const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();
+  const mailboxes = new KeyedSlots(MAILBOX_REQUESTS_AT_ONCE);
+  /** The slots of one app's requests to one mailbox, by client id and account (see ProviderHooks.mailbox). */
+  const slotsOf = (clientId: string, mailbox: string | undefined): MailboxSlots | undefined => {
+    if (mailbox === undefined) return undefined;
+    const key = `${clientId}\n${mailbox.toLowerCase()}`;
+    return (send, stop) => mailboxes.run(key, send, stop);
+  };
 
   /** `source`, telling onClientRefused of a refusal of a stored connection's OAuth client (the error is thrown on as it was). */
   const reporting = (provider: 'google' | 'microsoft', source: AccessTokenSource, hooks: ProviderHooks): AccessTokenSource => {
@@ -105,7 +119,10 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
       case 'google':
         return new GoogleCalendarProvider({ baseUrl: options.googleCalendarApiUrl, tokens: reporting('google', tokenSource(google, credentials, hooks), hooks), send, timeoutMs: options.timeoutMs, now: options.now });
       case 'microsoft':
-        return new MicrosoftCalendarProvider({ baseUrl: options.microsoftGraphUrl, tokens: reporting('microsoft', tokenSource(microsoft, credentials, hooks), hooks), send, timeoutMs: options.timeoutMs, now: options.now });
+        return new MicrosoftCalendarProvider({
+          baseUrl: options.microsoftGraphUrl, tokens: reporting('microsoft', tokenSource(microsoft, credentials, hooks), hooks), send, timeoutMs: options.timeoutMs, now: options.now,
+          ...(hooks.mailbox !== undefined ? { mailboxSlots: slotsOf(credentials.clientId, hooks.mailbox)! } : {}),
+        });
     }
   };
 }

@@ -103,7 +103,7 @@ const CALENDAR_LEVEL_FAILURES: ReadonlySet<ProviderFailure['kind']> = new Set(['
 const REFUSALS: ReadonlySet<ProviderFailure['kind']> = new Set(['not_found', 'auth_revoked']);
 
 /** Builds the adapter for a connection's credentials; the composition root provides it. */
-export type ProviderFactory = (credentials: ProviderCredentials, hooks: { onRefreshTokenRotated(refreshToken: string): Promise<void>; cacheKey?: string }) => CalendarProvider;
+export type ProviderFactory = (credentials: ProviderCredentials, hooks: { onRefreshTokenRotated(refreshToken: string): Promise<void>; cacheKey?: string; mailbox?: string }) => CalendarProvider;
 
 /** Runs after a connection synced: auto-schedule and series top-ups (see auto-schedule.ts). */
 export interface AfterSyncHook {
@@ -1242,6 +1242,8 @@ export class CalendarSync {
     const credentials = openCredentials(this.#o.box, connection.credentials!);
     return this.#o.providers(credentials, {
       cacheKey: connection.id,
+      // Graph requests to one mailbox share its slots in the process, whichever connection reads it.
+      mailbox: connection.account_id,
       // Microsoft may rotate the refresh token on every use; the new one must be kept or the
       // next refresh fails.
       onRefreshTokenRotated: async (refreshToken) => {
