@@ -6411,6 +6411,34 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     assert.deepEqual(await statuses(), ids.map(() => 'Scheduled'));
   });
 
+  test('two connections of one mailbox (two users who connected the same account) looking up their meetings side by side share its four requests: never more in flight, never throttled', async (t) => {
+    const first = await env.rc.newUser();
+    const { account, calendarId: firstId } = await connectMicrosoft(env, first.auth);
+    const second = await env.rc.newUser();
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: second.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const readers = [{ user: first, connectionId: firstId }, { user: second, connectionId: connected.body.calendar_id as string }];
+    const start = env.clock.now() + DAY;
+    const ids = Array.from({ length: 12 }, (_, i) => env.microsoft.createEvent(account.email, { subject: `Shared ${i}`, startMs: start, endMs: start + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_sharedbox${i}%40thread.v2/0` }));
+    const sync = (reader: (typeof readers)[number]) => env.rc.request('POST', `/api/v1/calendar/connections/${reader.connectionId}/sync`, { auth: reader.user.auth });
+    for (const reader of readers) {
+      assert.equal((await sync(reader)).status, 200);
+      for (const e of await eventsOf(env, reader.user.auth, reader.connectionId, start - HOUR, start + HOUR)) await schedule(env, reader.user.auth, e.id, `sharedbox-${reader.connectionId}-${e.title}`);
+    }
+    // Before the join: each sync looks its 12 meetings up, three at a time, both at once.
+    env.clock.set(start - LEAD_MS - 150_000);
+    env.microsoft.eventLookupDelayMs = 30;
+    t.after(() => { env.microsoft.eventLookupDelayMs = 0; });
+    const refused = env.microsoft.concurrency.refused;
+    env.microsoft.concurrency.most = 0;
+    const lookupsBefore = env.microsoft.eventLookups.length;
+    const answers = await Promise.all(readers.map(sync));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+    assert.equal(env.microsoft.eventLookups.length - lookupsBefore, 2 * ids.length, 'each connection looked every meeting up');
+    assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [4, 0], 'the two reads together at the mailbox\'s four, never past it');
+    for (const reader of readers) assert.equal((await connection(env, reader.user.auth, reader.connectionId)).last_error, null);
+  });
+
   test('the split checks of a new series look its possible old halves up three at a time, never more, each once', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);
