@@ -22,6 +22,11 @@ export class KeyedSlots {
     this.#limit = limit;
   }
 
+  /** Keys with work running or waiting now: an idle key holds no entry. */
+  get keysInUse(): number {
+    return this.#keys.size;
+  }
+
   /** Pieces of work of `key` running now (0 for a key not in use). */
   running(key: string): number {
     return this.#keys.get(key)?.running ?? 0;
