@@ -530,7 +530,8 @@ export function inLookupGroup<R>(stop: AbortSignal, work: () => Promise<R>): Pro
  * with the failure one by one would have met first, as far as it can be known:
  * - an error that is not a provider failure (a bug, a failed write of a rotated token) is thrown
  *   as it is, the first in the items' order;
- * - else the first item's provider failure in the items' order (one that was stopped excepted);
+ * - else the first item's provider failure in the items' order (one that was stopped excepted,
+ *   an item's own group of lookups stopped by this group's stop too);
  *   a limit (429) waits the longest Retry-After of the group's limits, so that none Graph gave is
  *   cut short. A limit behind a failure of an earlier item is not the read's: one by one, it
  *   was never asked.
@@ -545,7 +546,9 @@ export async function lookUpEach<T, R>(items: readonly T[], work: (item: T, inde
     try {
       return await currentLookup.run(lookup, () => work(item, index));
     } catch (error) {
-      if (!lookup.stopped) failures.push({ index, error });
+      // Stopped: by this group (the lookup's own request), or, for an item that runs a group of
+      // its own, by this group's stop reaching the inner one (its LookupsStopped thrown on here).
+      if (!lookup.stopped && !(error instanceof LookupsStopped && stop.aborted)) failures.push({ index, error });
       stopping.abort();
       throw error;
     }

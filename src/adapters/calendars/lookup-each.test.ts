@@ -137,3 +137,17 @@ test('sendForLookup: a request answered before its group stops keeps its answer;
   const own = await sendForLookup(async () => { throw outage(); }).then(() => null, (e: unknown) => e);
   assert.ok(own instanceof CalendarProviderError && !(own instanceof LookupsStopped) && own.failure.message === 'Graph: HTTP 503', String(own));
 });
+
+test('lookUpEach nested in an item of another: a 429 of the outer group is the read\'s failure; the inner group stopped by it is not the outer item\'s failure, even first in the items\' order', async () => {
+  const seen: { signal: AbortSignal | undefined }[] = [];
+  const error = await failureOf([0, 1], async (i) => {
+    if (i === 1) { await tick(5); throw limit(30); }
+    // Item 0: a group of its own, whose request is slow to be answered.
+    return lookUpEach(['a'], () => sendForLookup((signal) => {
+      seen.push({ signal });
+      return slowRequest(2000, signal);
+    }));
+  });
+  assert.ok(error instanceof CalendarProviderError && error.failure.kind === 'rate_limited' && error.failure.retryAfterMs === 30_000, `the outer 429, not the inner group's being stopped: ${String(error)}`);
+  assert.equal(seen[0]?.signal?.aborted, true, 'the inner request was ended by the outer stop');
+});
