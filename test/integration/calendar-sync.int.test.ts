@@ -6425,15 +6425,23 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
       assert.equal((await sync(reader)).status, 200);
       for (const e of await eventsOf(env, reader.user.auth, reader.connectionId, start - HOUR, start + HOUR)) await schedule(env, reader.user.auth, e.id, `sharedbox-${reader.connectionId}-${e.title}`);
     }
-    // Before the join: each sync looks its 12 meetings up, three at a time, both at once.
+    // Before the join: each sync looks its 12 meetings up, three at a time, both at once. The
+    // first lookups are held until four are in flight, which one read alone (three at a time)
+    // never reaches: the two reads' lookups are in flight together, whatever the timing.
     env.clock.set(start - LEAD_MS - 150_000);
     env.microsoft.eventLookupDelayMs = 30;
-    t.after(() => { env.microsoft.eventLookupDelayMs = 0; });
+    const hold = { count: 4, maxMs: 5000, met: false, tokens: [] as string[] };
+    env.microsoft.holdEventLookups = hold;
+    t.after(() => {
+      env.microsoft.eventLookupDelayMs = 0;
+      env.microsoft.holdEventLookups = null;
+    });
     const refused = env.microsoft.concurrency.refused;
     env.microsoft.concurrency.most = 0;
     const lookupsBefore = env.microsoft.eventLookups.length;
     const answers = await Promise.all(readers.map(sync));
     assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+    assert.ok(hold.met && new Set(hold.tokens).size === 2, 'four lookups of the two connections were in flight together');
     assert.equal(env.microsoft.eventLookups.length - lookupsBefore, 2 * ids.length, 'each connection looked every meeting up');
     assert.deepEqual([env.microsoft.concurrency.most, env.microsoft.concurrency.refused - refused], [4, 0], 'the two reads together at the mailbox\'s four, never past it');
     for (const reader of readers) assert.equal((await connection(env, reader.user.auth, reader.connectionId)).last_error, null);

@@ -168,6 +168,15 @@ export class FakeMicrosoftGraph {
    * together and the mailbox's concurrency limit (MAILBOX_CONCURRENCY) can be met.
    */
   eventLookupDelayMs = 0;
+  /**
+   * While set and not yet met, each GET of one event is held in flight until `count` such GETs are
+   * held together (then all of them go on, and later ones are not held), or for `maxMs` at most.
+   * `met` says whether the count was reached, `tokens` the access tokens of the GETs held then
+   * (one per client that refreshed its own). Not a Graph behaviour: a test control, so that
+   * requests of two clients are known to be in flight together, whatever the timing.
+   */
+  holdEventLookups: { count: number; maxMs: number; met: boolean; tokens: string[] } | null = null;
+  readonly #held: { token: string; release: () => void }[] = [];
   /** The most requests of one mailbox in flight at once, and how many were refused for going past MAILBOX_CONCURRENCY. */
   readonly concurrency = { most: 0, refused: 0 };
   readonly #inFlight = new Map<string, number>();
@@ -725,6 +734,21 @@ export class FakeMicrosoftGraph {
     this.#inFlight.set(owner.email, inFlight);
     this.concurrency.most = Math.max(this.concurrency.most, inFlight);
     res.once('close', () => this.#inFlight.set(owner.email, this.#inFlight.get(owner.email)! - 1));
+    const hold = this.holdEventLookups;
+    if (hold && !hold.met && req.method === 'GET' && /^\/v1\.0\/me(?:\/calendars\/[^/]+)?\/events\/[^/]+$/.test(url.pathname)) {
+      await new Promise<void>((resolve) => {
+        const held = { token: auth![1]!, release: () => { clearTimeout(timer); resolve(); } };
+        const timer = setTimeout(() => {
+          this.#held.splice(this.#held.indexOf(held), 1);
+          resolve();
+        }, hold.maxMs);
+        this.#held.push(held);
+        if (this.#held.length < hold.count) return;
+        hold.met = true;
+        hold.tokens = this.#held.map((h) => h.token);
+        for (const h of this.#held.splice(0)) h.release();
+      });
+    }
     if (this.eventLookupDelayMs > 0 && req.method === 'GET' && /^\/v1\.0\/me(?:\/calendars\/[^/]+)?\/events\/[^/]+(?:\/instances)?$/.test(url.pathname)) {
       await new Promise((resolve) => setTimeout(resolve, this.eventLookupDelayMs));
     }
