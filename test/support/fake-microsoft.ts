@@ -425,10 +425,13 @@ export class FakeMicrosoftGraph {
   /**
    * GETs of these events (by id) are answered only this many (real) milliseconds after they come
    * in, or never when the client hangs up first; those it hung up on are named in
-   * `hungUpLookups`. A Graph request on calendar data can take long before it is answered at all:
-   * calendarView calls that time out (microsoftgraph/msgraph-sdk-javascript issue 186), delta pages
-   * answered 504 UnknownError only after the gateway gave up (microsoft-graph-docs issues 2240 and
-   * 6499). A held GET is counted by failOneEventLookup only once its wait is over.
+   * `hungUpLookups`. A test control: no public report of a slow GET of one event was found, so a
+   * slow answer is simulated as any answer slow to come over the network. What Graph documents is
+   * that any request may end in 504 Gateway Timeout (learn.microsoft.com/graph/errors, "HTTP status
+   * codes"; the same table in Dev Proxy's GraphRandomErrorPlugin page), an answer that comes only
+   * once its gateway gave up waiting; calendar reads were answered so (calendarView delta pages,
+   * microsoft-graph-docs issues 2240 and 3657). A held GET is counted by failOneEventLookup only
+   * once its wait is over.
    */
   readonly slowEventLookups = new Map<string, number>();
   readonly hungUpLookups: string[] = [];
