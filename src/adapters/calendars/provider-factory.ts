@@ -69,10 +69,15 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
   const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
   const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();
   const mailboxes = new KeyedSlots(MAILBOX_REQUESTS_AT_ONCE);
-  /** The slots of one app's requests to one mailbox, by client id and account (see ProviderHooks.mailbox). */
+  /**
+   * The slots of one app's requests to one mailbox, by client id and account (see
+   * ProviderHooks.mailbox). Both are compared without case: an app id is a GUID, whose hex digits
+   * are case-insensitive (RFC 4122, section 3), and an account is an address, its case not telling
+   * mailboxes apart; two connections typed differently are still one app reading one mailbox.
+   */
   const slotsOf = (clientId: string, mailbox: string | undefined): MailboxSlots | undefined => {
     if (mailbox === undefined) return undefined;
-    const key = `${clientId}\n${mailbox.toLowerCase()}`;
+    const key = `${clientId.toLowerCase()}\n${mailbox.toLowerCase()}`;
     return (send, stop) => mailboxes.run(key, send, stop);
   };
 
