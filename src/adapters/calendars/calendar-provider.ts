@@ -452,12 +452,13 @@ export type ProviderCredentials =
  * 3695). The limit is the mailbox's, not this sync's: while a sync holds its connection's lease,
  * the same app may still ask the same mailbox for other things (another connection of that mailbox
  * syncing, another instance's lookup of a meeting before its bot joins, a push subscription being
- * made or extended). So one of the four is left to them. Each group of lookups runs by itself
- * (one group ends before the next starts), so a read never has more than this many in flight.
- * Within one process, every Graph request to a mailbox also takes one of its four slots
- * (MAILBOX_REQUESTS_AT_ONCE in microsoft-calendar-provider.ts), so two reads of one mailbox side by
- * side wait for each other rather than go past the limit; other instances' requests are not
- * counted there, and a 429 they cause is handled as any.
+ * made or extended). So one read leaves one of the four to them. Each group of lookups runs by
+ * itself (one group ends before the next starts), so a read never has more than this many in
+ * flight. Within one process, every Graph request to a mailbox also takes one of its four slots
+ * (MAILBOX_REQUESTS_AT_ONCE in microsoft-calendar-provider.ts), so two reads of one mailbox side
+ * by side wait for each other rather than go past the limit; together they may take all four,
+ * leaving none to other instances, whose requests are not counted there: a 429 so caused is
+ * handled as any.
  */
 export const PROVIDER_LOOKUPS_AT_ONCE = 3;
 
