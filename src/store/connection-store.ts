@@ -505,17 +505,22 @@ export async function listConnectionsWithoutFullAccess(db: Db): Promise<Calendar
 }
 
 /**
- * Active connections of these kinds of provider with a bot on their meetings whose timer (its
- * launch, or its handover to a bot provider) comes due within [fromMs, toMs]: found from the
- * timers (schedules_due), so the cost follows the launches coming up, not the connections.
+ * Active connections of these kinds of provider, or with a calendar whose round read in parts is
+ * under way (whatever the provider), with a bot on their meetings whose timer (its launch, or its
+ * handover to a bot provider) comes due within [fromMs, toMs]: found from the timers
+ * (schedules_due), so the cost follows the launches coming up, not the connections.
  */
 export async function listActiveConnectionsWithLaunchesDue(db: Db, providers: readonly string[], fromMs: number, toMs: number): Promise<CalendarConnectionRow[]> {
-  if (providers.length === 0) return [];
   const ids = db.selectFrom('schedules').innerJoin('bot_events', 'bot_events.bot_id', 'schedules.bot_id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select('events.calendar_id')
     .where('schedules.state', 'in', ['pending', 'claimed']).where('schedules.due_at_ms', '>=', fromMs).where('schedules.due_at_ms', '<=', toMs)
     .where('bot_events.is_live', '=', 1).where('events.calendar_id', 'is not', null);
-  return db.selectFrom('calendar_connections').selectAll().where('status', '=', 'active').where('provider', 'in', providers).where('id', 'in', ids).execute();
+  // And those with a calendar whose round read in parts is under way (calendar_round_changes, by
+  // its key's calendar_id): its stored events wait for the round's last part.
+  const inRound = db.selectFrom('calendar_round_changes').innerJoin('connected_calendars', 'connected_calendars.id', 'calendar_round_changes.calendar_id').select('connected_calendars.connection_id');
+  return db.selectFrom('calendar_connections').selectAll().where('status', '=', 'active')
+    .where((eb) => (providers.length === 0 ? eb('id', 'in', inRound) : eb.or([eb('provider', 'in', providers), eb('id', 'in', inRound)])))
+    .where('id', 'in', ids).execute();
 }
 
 /**

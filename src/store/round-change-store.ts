@@ -87,3 +87,15 @@ export async function giveUpRoundsOfConnection(db: Db, connectionId: string, now
   await db.deleteFrom('calendar_round_changes').where('calendar_id', 'in', ids).execute();
   await db.updateTable('connected_calendars').set({ sync_cursor: null, updated_at: nowMs }).where('id', 'in', ids).execute();
 }
+
+/**
+ * The calendars of a connection (by their row ids) whose round read in parts is under way: some
+ * part kept, not yet applied. Their stored events keep their old state until the round's last
+ * part, so the meetings whose bots join soon are looked up one by one meanwhile
+ * (FetchContext.confirm).
+ */
+export async function calendarsWithRoundUnderway(db: Db, connectionId: string): Promise<Set<number>> {
+  const rows = await db.selectFrom('calendar_round_changes').innerJoin('connected_calendars', 'connected_calendars.id', 'calendar_round_changes.calendar_id')
+    .select('calendar_round_changes.calendar_id').distinct().where('connected_calendars.connection_id', '=', connectionId).execute();
+  return new Set(rows.map((row) => Number(row.calendar_id)));
+}

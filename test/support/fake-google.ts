@@ -2,6 +2,7 @@
 // simulates cites its source beside the code that simulates it. In short: calendarList (paged),
 // events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
 // fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
+// events.get (a deleted event answered cancelled, one no longer kept 404),
 // cancelled instances that keep only their identity, "this and following events" splitting a
 // series into `<id>_R<time>` (or, with opaqueInstanceIds, ids of no known shape), events.watch,
 // channels.stop, and push notifications with the X-Goog-* headers. Tests drive it to create,
@@ -172,6 +173,8 @@ export class FakeGoogleCalendar {
    * ("Backend Error", retry with exponential backoff) may answer any request.
    */
   readonly failListingPages = new Map<number, { status: number; reason: string; retryAfterSeconds?: number }>();
+  /** While set, every events.get is answered with this failure (see #getEvent). */
+  failEventLookups: { status: number; reason: string } | null = null;
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;
   /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
@@ -522,6 +525,8 @@ export class FakeGoogleCalendar {
       void this.#watch(account, decodeURIComponent(watch[1]!), body, send);
       return;
     }
+    const one = /^\/calendars\/([^/]+)\/events\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && one) return this.#getEvent(account, decodeURIComponent(one[1]!), decodeURIComponent(one[2]!), send);
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
     const failingStatus = list ? this.failingCalendars.get(decodeURIComponent(list[1]!)) : undefined;
     if (req.method === 'GET' && failingStatus !== undefined) return send(failingStatus, googleError(failingStatus, 'backendError', 'Backend Error'));
@@ -639,6 +644,25 @@ export class FakeGoogleCalendar {
       kind: 'calendar#events', etag: `"${this.#seq}"`, summary: calendar.summary, description: '', updated: new Date(this.#now()).toISOString(),
       timeZone: calendar.timeZone, accessRole: calendar.accessRole, defaultReminders: [], ...next, items: page,
     });
+  }
+
+  /**
+   * events.get (developers.google.com/workspace/calendar/api/v3/reference/events/get): the event,
+   * a deleted one too, answered with status "cancelled" and what deleteEvent kept of it (events
+   * resource, `status`: "The get method always returns them"; googleapis/google-api-java-client
+   * issue 1535 shows a get after a delete that succeeds); 404 notFound for an id the calendar no
+   * longer has at all (forgetEvent: a tombstone Google no longer keeps; errors guide,
+   * developers.google.com/workspace/calendar/api/guides/errors, "404: Not found").
+   * failEventLookups answers each GET of one event with a limit or a backend error instead
+   * (errors guide: 403/429 rateLimitExceeded, 500/503 backendError may answer any request).
+   */
+  #getEvent(account: Account, calendarId: string, eventId: string, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
+    const failure = this.failEventLookups;
+    if (failure) return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : 'Backend Error'));
+    const calendar = account.calendars.get(calendarId);
+    const stored = calendar?.events.get(eventId);
+    if (!stored) return send(404, googleError(404, 'notFound', 'Not Found'));
+    send(200, stored.event);
   }
 
   /**

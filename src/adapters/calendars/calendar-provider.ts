@@ -231,9 +231,10 @@ export interface FetchContext {
   /** Windowed providers sync [now - 1 day, now + horizon]. */
   horizonMs: number;
   /**
-   * Meetings whose bots join soon, for a provider that can miss a deletion (canMissDeletions):
-   * each one the read does not mention is looked up, and reported removed if the provider no
-   * longer has it.
+   * Meetings whose bots join soon, for a provider that can miss a deletion (canMissDeletions), or
+   * for a calendar whose round read in parts is under way (Google: nothing of the round is applied
+   * before its last part): each one the read does not mention is looked up, and reported removed
+   * if the provider no longer has it.
    */
   confirm?: readonly MeetingToConfirm[];
   /**
@@ -329,6 +330,14 @@ export interface FetchResult {
    * abandoned round kept is dropped.
    */
   round?: { kept: boolean; resumed: boolean };
+  /**
+   * With round.kept: what the read found of FetchContext.confirm's meetings that changes them
+   * (gone, cancelled, or at other times), looked up or listed by this part. Applied at once, not
+   * only at the round's last part, so that their bots are cancelled or follow the move before they
+   * launch; the lookups' changes are in `changes` too, after what the part listed, so that the
+   * last part's batch, in the order read, ends with them.
+   */
+  confirmedChanges?: ProviderChange[];
   /**
    * The read is one part of a round: it stopped at its limit of lookups (Graph: MAX_MASTER_LOOKUPS
    * series masters), or at a limit or outage on one, with part of what it listed kept as stored

@@ -33,7 +33,7 @@
 //   see isWebhookAddressRefusal): that refusal is read before a 401 is taken for a stale token.
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, PushNotSupported, RoundGivenUp, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, lookUpEach, PushNotSupported, RoundGivenUp, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -73,6 +73,11 @@ export const PAGES_PER_PART = 40;
 interface GoogleCursor {
   syncToken?: string;
   listing?: ListingInParts;
+}
+
+/** The time zone of the calendar as the read's last page of events.list gave it (the events.get answer has none). */
+interface ListedZone {
+  zone: string | null;
 }
 
 /** A full listing read in parts, where its last part stopped. */
@@ -207,11 +212,19 @@ export class GoogleCalendarProvider implements CalendarProvider {
     };
   }
 
-  async fetchChanges(calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
+  async fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
+    const listed: ListedZone = { zone: null };
+    const result = await this.#read(calendarId, cursor, listed);
+    // Only a read of a round read in parts looks meetings up (the sync passes `confirm` only while
+    // one is under way): a sync token's listing misses no deletion.
+    return result.round === undefined || !context.confirm?.length ? result : this.#withConfirmed(calendarId, result, context.confirm, listed.zone);
+  }
+
+  async #read(calendarId: string, cursor: string | null, listed: ListedZone): Promise<FetchResult> {
     const stored = cursor ? (JSON.parse(cursor) as GoogleCursor) : {};
     const syncToken = stored.syncToken ?? null;
     try {
-      return await this.#list(calendarId, syncToken, syncToken === null ? stored.listing ?? null : null);
+      return await this.#list(calendarId, syncToken, syncToken === null ? stored.listing ?? null : null, listed);
     } catch (error) {
       if (!(error instanceof FullSyncRequired || error instanceof ListingGone)) throw error;
       // The token gone (a full sync is needed), or a page of a full listing gone stale (this
@@ -219,7 +232,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // page, once, as a new round (what the abandoned one read is neither counted nor applied); a
       // second refusal waits for the next attempt.
       try {
-        return await this.#list(calendarId, null, null);
+        return await this.#list(calendarId, null, null, listed);
       } catch (again) {
         if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
         throw again;
@@ -232,7 +245,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * null) from its first page or, `resumed`, from the page an earlier part of the round stopped
    * at, read up to #pagesPerPart pages or up to a page that fails in passing (see PAGES_PER_PART).
    */
-  async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null): Promise<FetchResult> {
+  async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null, listed: ListedZone): Promise<FetchResult> {
     const changes: ProviderChange[] = [];
     const warnings: string[] = [];
     const unreadable: string[] = [];
@@ -297,6 +310,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // without its sync token is read as changes only: below.)
       if (!isAnObject(page) || !Array.isArray(page.items)) throw malformedListing('events.list answered without an items list');
       const zone = typeof page.timeZone === 'string' ? page.timeZone : null;
+      listed.zone = zone;
       for (const item of page.items as unknown[]) {
         const problem = googleItemProblem(item);
         if (problem === null) {
@@ -331,13 +345,99 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // Nor does a listing holding one go on from its token: a full one could not delete by
       // absence, and the change an incremental one's entry stood for (a deletion, a move) no later
       // listing from that token brings again. The next sync reads the calendar whole, and deletes
-      // then what it no longer lists. (Google has no per-meeting look before a bot joins, as the
-      // Outlook adapter has, to fall back on.)
+      // then what it no longer lists. (The look before a bot joins, #withConfirmed, is made only
+      // while a round read in parts is under way, not for reads from a sync token.)
       cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken } satisfies GoogleCursor),
       ...(isFullListing ? { round: { kept: false, resumed: resumed !== null } } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
+  }
+
+  /**
+   * A round read in parts is applied only at its last part, and a listing a minute a part (longer
+   * under a limit's Retry-After) can span many minutes: until then a meeting deleted, cancelled or
+   * moved at the source keeps its bot, which could launch into it. So at each read of a round, the
+   * meetings whose bots join soon (`meetings`) are settled one by one:
+   * - one this read lists is settled by its entry;
+   * - any other is looked up with events.get (GET /calendars/{calendarId}/events/{eventId}),
+   *   PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach). A deleted event is answered as an event
+   *   with status "cancelled": "The get method always returns them" (events resource, `status`,
+   *   developers.google.com/workspace/calendar/api/v3/reference/events; googleapis/
+   *   google-api-java-client issue 1535, a get after a delete that succeeds), a single event
+   *   carrying perhaps only its id, an occurrence of a series its id, recurringEventId and
+   *   originalStartTime. Such entries "will eventually disappear": then a 404 notFound (errors
+   *   guide, developers.google.com/workspace/calendar/api/guides/errors, "404: Not found"), or the
+   *   410 the guide gives for a resource already deleted; both are read as gone. A limit (403/429
+   *   rateLimitExceeded), a 5xx or a timeout fails the read, tried again (lookUpEach's rule: never
+   *   "gone"); any other refusal (a 403 on one item, a 400) and an answer that cannot be read leave
+   *   the meeting as it is.
+   * A meeting found gone or cancelled is named removed (a cancelled occurrence of a series, as
+   * the cancelled instance listings bring); one at other times than stored (moved) comes as the
+   * change that brings it up to date, its bot following as after any move, unless it is a series'
+   * master, left to the round (written alone, its exceptions kept in parts would be overridden);
+   * one at its stored times is named in `confirmedPresent`. In a part that is not the last, what
+   * changes them is `confirmedChanges` (applied at once) and the lookups' changes go after the
+   * part's own in `changes` (kept, in the order read); in the last part they are appended to the
+   * batch, which ends with them.
+   */
+  async #withConfirmed(calendarId: string, result: FetchResult, meetings: readonly MeetingToConfirm[], zone: string | null): Promise<FetchResult> {
+    const listedChanges = new Map<string, ProviderChange>();
+    for (const change of result.changes) listedChanges.set(change.type === 'removed' ? change.providerEventId : change.event.providerEventId, change);
+    const unreadable = new Set(result.unreadable ?? []);
+    const isKeptPart = result.round?.kept === true;
+    const toLookUp = meetings.filter((m) => !listedChanges.has(m.providerEventId) && !unreadable.has(m.providerEventId));
+    const answers = await lookUpEach(toLookUp, (meeting) => this.#lookUpEvent(calendarId, meeting.providerEventId, zone));
+    const lookedUp = new Map(toLookUp.map((meeting, index) => [meeting.providerEventId, answers[index]]));
+    const confirmedChanges: ProviderChange[] = [];
+    const fromLookups: ProviderChange[] = [];
+    const goneOnLookup: string[] = [];
+    const present: string[] = [];
+    for (const meeting of meetings) {
+      const isListed = listedChanges.has(meeting.providerEventId);
+      // Listed in a part that is applied now (the last) needs nothing more.
+      if (isListed && !isKeptPart) continue;
+      const change = isListed ? listedChanges.get(meeting.providerEventId) : lookedUp.get(meeting.providerEventId);
+      if (change === undefined) continue;
+      const isGone = change.type === 'removed';
+      const isChanged = isGone || change.event.status === 'cancelled' || (change.event.recurrence === null && (change.event.startMs !== meeting.startMs || change.event.endMs !== meeting.endMs));
+      if (!isChanged) {
+        present.push(meeting.providerEventId);
+        continue;
+      }
+      if (isGone) goneOnLookup.push(meeting.providerEventId);
+      confirmedChanges.push(change);
+      if (!isListed) fromLookups.push(change);
+    }
+    if (confirmedChanges.length === 0 && present.length === 0) return result;
+    return {
+      ...result,
+      ...(fromLookups.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...fromLookups] }),
+      ...(isKeptPart && confirmedChanges.length > 0 ? { confirmedChanges } : {}),
+      ...(goneOnLookup.length === 0 ? {} : { goneOnLookup }),
+      ...(present.length === 0 ? {} : { confirmedPresent: present }),
+    };
+  }
+
+  /**
+   * One event by its id (events.get), as a change: removed when Google answers 404 or 410, or the
+   * event as it answers it (a cancelled one is read as the listings read it); undefined when the
+   * answer leaves it as it is (see #withConfirmed). A limit, a 5xx or a timeout is thrown.
+   */
+  async #lookUpEvent(calendarId: string, eventId: string, zone: string | null): Promise<ProviderChange | undefined> {
+    throwIfLookupsStopped();
+    let item: unknown;
+    try {
+      item = await this.#json<unknown>('GET', `/calendars/${encodeURIComponent(calendarId)}/events/${encodeURIComponent(eventId)}`, {});
+    } catch (error) {
+      if (error instanceof ListingGone) return { type: 'removed', providerEventId: eventId };
+      if (!(error instanceof CalendarProviderError)) throw error;
+      if (error.failure.kind === 'not_found') return { type: 'removed', providerEventId: eventId };
+      if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
+      return undefined;
+    }
+    if (googleItemProblem(item) !== null || (item as GoogleEvent).id !== eventId) return undefined;
+    return toChange(item as GoogleEvent, zone);
   }
 
   async #openChannel(request: PushRequest): Promise<PushChannel> {

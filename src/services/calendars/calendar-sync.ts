@@ -49,7 +49,7 @@ import {
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { compiledSeriesOf, seriesEndToStore, type CalendarEvents, type StoredZoneWarnings } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
-import { dropKeptParts, keepPart, keptRowsUnchanged, readKeptRound, type KeptRound } from '../../store/round-change-store.ts';
+import { calendarsWithRoundUnderway, dropKeptParts, keepPart, keptRowsUnchanged, readKeptRound, type KeptRound } from '../../store/round-change-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
@@ -839,6 +839,8 @@ export class CalendarSync {
       if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
       throw error;
     };
+    // Calendars whose round read in parts is under way: their stored events wait for its last part.
+    const inRound = await calendarsWithRoundUnderway(database.db, connection.id);
     for (const calendar of inOrder) {
       const now = clock.now();
       const held = readHeld ? null : heldCalendarFailure(calendar, now);
@@ -848,7 +850,7 @@ export class CalendarSync {
       }
       const storedId = (id: string) => storedEventId(calendar, id);
       try {
-        const confirm = provider.capabilities.canMissDeletions ? await this.#meetingsToConfirm(connection, calendar, now) : [];
+        const confirm = provider.capabilities.canMissDeletions || inRound.has(calendar.id) ? await this.#meetingsToConfirm(connection, calendar, now) : [];
         const missedBefore = parseMissedIds(calendar.missed_ids, now).map((m) => m.id);
         const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}), ...(missedBefore.length > 0 ? { missedBefore } : {}) });
         if (fetched.warnings) {
@@ -1006,14 +1008,22 @@ export class CalendarSync {
   }
 
   /**
-   * A provider whose incremental reads can miss a deletion (canMissDeletions: Graph) is read again
-   * shortly before the join times of the bots on its meetings (#lookAt), where those meetings are
-   * looked up one by one (#meetingsToConfirm): a deleted meeting the delta never named loses its
-   * bot then rather than at the next full round, up to a day later.
+   * A provider whose incremental reads can miss a deletion (canMissDeletions: Graph), or a
+   * connection with a calendar whose round read in parts is under way (Google: its stored events
+   * keep their old state until the round's last part), is read again shortly before the join
+   * times of the bots on its meetings (#lookAt), where those meetings are looked up one by one
+   * (#meetingsToConfirm): a deleted meeting the delta never named, or one deleted or moved while
+   * the round is read, loses its bot (or follows the move) then rather than at the next full round
+   * (Graph: up to a day later) or at the round's last part.
    */
-  #confirmingLookAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number): Promise<number> {
-    if (!canMissDeletions(connection)) return Promise.resolve(plannedMs);
+  async #confirmingLookAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number): Promise<number> {
+    if (!(await this.#confirmsBeforeJoins(connection))) return plannedMs;
     return this.#lookAt(this.#o.database.db, connection, plannedMs, nowMs);
+  }
+
+  /** Whether the meetings of this connection whose bots join soon are looked up at the syncs before (#confirmingLookAt). */
+  async #confirmsBeforeJoins(connection: CalendarConnectionRow): Promise<boolean> {
+    return canMissDeletions(connection) || (await calendarsWithRoundUnderway(this.#o.database.db, connection.id)).size > 0;
   }
 
   /** The meetings of this calendar whose bots join before the next look (the longest lead, and a review's minute on). */
@@ -1047,7 +1057,8 @@ export class CalendarSync {
    * look was planned (a booking on a revoked connection, a join time moved earlier) brings that
    * look forward, as a sync would have planned it, though never before a provider's Retry-After
    * (retry_not_before). Only connections that are revoked or have a refused calendar are looked
-   * at, and active ones of a provider that can miss deletions (#confirmingLookAt); a connection
+   * at, and active ones of a provider that can miss deletions or with a calendar whose round read
+   * in parts is under way (#confirmingLookAt); a connection
    * whose next sync changed meanwhile (a sync ended) is left as that sync planned it. A failure is
    * logged.
    */
@@ -1065,7 +1076,7 @@ export class CalendarSync {
         const plannedSync = connection.next_sync_at;
         if (plannedSync === null || plannedSync <= now) continue;
         // Only the looks before join times move a sync; a read already due waits for the next one.
-        let syncAt = connection.status === 'active' && canMissDeletions(connection) ? await this.#lookAt(database.db, connection, Infinity, now) : Infinity;
+        let syncAt = connection.status === 'active' && (await this.#confirmsBeforeJoins(connection)) ? await this.#lookAt(database.db, connection, Infinity, now) : Infinity;
         if (connection.status === 'auth_revoked') syncAt = await this.#lookAt(database.db, connection, Infinity, now);
         else {
           for (const calendar of await connections.listCalendars(database.db, connection.id)) {
@@ -1268,12 +1279,32 @@ export class CalendarSync {
       // the cursor at the page the next part reads, in one transaction (another instance that took
       // the connection over writes neither). A part that begins the listing drops what a round
       // abandoned before it kept.
-      await this.#writeIfStillHeld(hold, async (trx) => {
+      const keep = async (trx: Transaction<Schema>) => {
         if (!round.resumed) await dropKeptParts(trx, calendar.id);
         await keepPart(trx, calendar.id, { changes: read.changes, unreadable: read.unreadable ?? [] });
         await connections.updateCalendar(trx, calendar.id, { sync_cursor: read.cursor, ...recent, missed_ids: missedIds, updated_at: now });
+      };
+      const confirmed = read.confirmedChanges ?? [];
+      if (confirmed.length === 0) {
+        await this.#writeIfStillHeld(hold, keep);
+        return counts;
+      }
+      // Save what the meetings whose bots join soon were found to be (FetchContext.confirm): gone,
+      // cancelled or moved. Applied now, in the same transaction, so their bots are cancelled or
+      // follow the move before they launch rather than at the round's last part; kept with the part
+      // as well (the adapter puts them after what the part listed), so that the last part's batch
+      // ends with them and does not bring back the state an earlier part listed.
+      return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+        Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
+        await this.#checkHold(trx, hold);
+        await keep(trx);
+        const lookedUp: FetchResult = { isFullSync: false, window: null, isUnchanged: false, changes: confirmed, cursor: read.cursor, ...(read.goneOnLookup ? { goneOnLookup: read.goneOnLookup } : {}) };
+        const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts, this.#o.events.zoneWarnings);
+        await writer.load(lookedUp);
+        await writeChanges(writer, lookedUp);
+        await writer.removeMissingInstances(lookedUp);
+        return { result: counts, changed: writer.changed };
       });
-      return counts;
     }
     let result = read;
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
@@ -1310,22 +1341,7 @@ export class CalendarSync {
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts, this.#o.events.zoneWarnings);
       await writer.load(result, recheck.asNew);
       await writer.followRekeyedCopies(result.changes);
-      // In the provider's order (a later entry for the same event wins), except that instances
-      // overriding a series wait until every series of the batch is written, so they find it.
-      const isOverride = (c: FetchResult['changes'][number]) => c.type === 'upsert' && c.event.seriesProviderEventId !== null;
-      // A turn for the event loop every slice: on SQLite each write runs synchronously, and a feed
-      // of thousands of events would hold it for the whole batch.
-      const pacer = new EventLoopPacer();
-      const goneOnLookup = new Set(result.goneOnLookup ?? []);
-      for (const change of result.changes.filter((c) => !isOverride(c))) {
-        await pacer.pace();
-        if (change.type === 'upsert') await writer.upsert(change.event);
-        else await writer.remove(change.providerEventId, goneOnLookup.has(change.providerEventId));
-      }
-      for (const change of result.changes.filter(isOverride)) {
-        await pacer.pace();
-        if (change.type === 'upsert') await writer.upsert(change.event);
-      }
+      await writeChanges(writer, result);
       // Listed, but in a shape the adapter could not read: left as stored, not taken as gone.
       for (const id of result.unreadable ?? []) writer.keep(id);
       if (result.isFullSync) await writer.removeUnseen(result.window);
@@ -1820,6 +1836,28 @@ export function parseCalendarSelection(stored: string | null): string[] | null {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Writes a read's changes: in the provider's order (a later entry for the same event wins), except
+ * that instances overriding a series wait until every series of the batch is written, so they
+ * find it.
+ */
+async function writeChanges(writer: SyncedEventWriter, result: FetchResult): Promise<void> {
+  const isOverride = (c: FetchResult['changes'][number]) => c.type === 'upsert' && c.event.seriesProviderEventId !== null;
+  // A turn for the event loop every slice: on SQLite each write runs synchronously, and a feed
+  // of thousands of events would hold it for the whole batch.
+  const pacer = new EventLoopPacer();
+  const goneOnLookup = new Set(result.goneOnLookup ?? []);
+  for (const change of result.changes.filter((c) => !isOverride(c))) {
+    await pacer.pace();
+    if (change.type === 'upsert') await writer.upsert(change.event);
+    else await writer.remove(change.providerEventId, goneOnLookup.has(change.providerEventId));
+  }
+  for (const change of result.changes.filter(isOverride)) {
+    await pacer.pace();
+    if (change.type === 'upsert') await writer.upsert(change.event);
+  }
+}
 
 /** The last part of a full listing read in parts with what the parts before it kept, in the order they were read: one batch. */
 function withKeptParts(last: FetchResult, kept: KeptRound): FetchResult {
