@@ -2538,6 +2538,111 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(left, []);
   });
 
+  /**
+   * A user with three meetings starting in 6 minutes (their bots join 3 minutes from now), each
+   * with a bot, and 120 fillers listed one a page, its sync token gone: a full listing of four
+   * parts (40 pages each, then 3) whose first part is read and kept. Parts come a minute apart.
+   */
+  const meetingsBesideRound = async (t: { after: (fn: () => void) => void }) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + 6 * MIN;
+    const meeting = (summary: string) => env.google.insertEvent(account.email, account.email, { summary, start: { dateTime: iso(start) }, end: { dateTime: iso(start + 30 * MIN) }, location: meetingUrl() });
+    const ids = { deleted: meeting('Deleted'), kept: meeting('Kept'), moved: meeting('Moved') };
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const byTitle = new Map((await eventsOf(env, user.auth, calendarId, start - HOUR, start + HOUR)).map((e) => [e.title, e]));
+    const bots = {
+      deleted: await schedule(env, user.auth, byTitle.get('Deleted')!.id, 'round-deleted'),
+      kept: await schedule(env, user.auth, byTitle.get('Kept')!.id, 'round-kept'),
+      moved: await schedule(env, user.auth, byTitle.get('Moved')!.id, 'round-moved'),
+    };
+    for (let i = 0; i < 120; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + DAY + i * HOUR) }, end: { dateTime: iso(start + DAY + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+      env.google.failEventLookups = null;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40], 'the first part kept');
+    return { user, account, calendarId, start, ids, bots };
+  };
+  /** The events.get requests (GET of one event) of the account's primary calendar, from `from` on. */
+  const eventGets = (email: string, from = 0) => env.google.requests.slice(from).filter((r) => r.method === 'GET' && r.path.startsWith(`/calendar/v3/calendars/${encodeURIComponent(email)}/events/`));
+  const linkEndCause = async (botId: string) => {
+    const rows = await env.rc.database.db.selectFrom('bot_events').select('end_cause').where('bot_id', '=', botId).execute();
+    return rows.map((r) => r.end_cause);
+  };
+
+  test('a Google round read in parts looks up the meetings whose bots join soon: one deleted at the source loses its bot before its join time, one moved has its bot follow, one still there keeps its bot', async (t) => {
+    const { user, account, calendarId, start, ids, bots } = await meetingsBesideRound(t);
+    // Deleted and moved at Google after the first part listed them as they were.
+    env.google.deleteEvent(account.email, account.email, ids.deleted);
+    env.google.patchEvent(account.email, account.email, ids.moved, { start: { dateTime: iso(start + HOUR) }, end: { dateTime: iso(start + HOUR + 30 * MIN) } });
+    const requestsBefore = env.google.requests.length;
+    // The second part, a minute on: the bots join within the look ahead.
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await keptOf(calendarId), [40, 42], 'the round is still under way (its second part kept, with the two changes the lookups found after it)');
+    assert.equal(eventGets(account.email, requestsBefore).length, 3, 'the three meetings looked up');
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled', 'cancelled before its join time, not launched into a deleted meeting');
+    assert.deepEqual(await linkEndCause(bots.deleted), ['calendar_cancelled']);
+    assert.equal((await bot(env, user.auth, bots.moved)).scheduled_join_time, iso(start + HOUR - LEAD_MS), 'the bot follows the move');
+    const kept = await bot(env, user.auth, bots.kept);
+    assert.equal(kept.status, 'Scheduled');
+    assert.equal(kept.scheduled_join_time, iso(start - LEAD_MS));
+    // A second before the join time (the round's third part meanwhile): still so.
+    env.clock.advance(start - LEAD_MS - env.clock.now() - 1000);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
+    // The round's last part: the batch ends with what the lookups found, so the deleted meeting is not brought back.
+    for (let i = 0; i < 3 && (await keptOf(calendarId)).length > 0; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await keptOf(calendarId), [], 'the round applied');
+    const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title).sort();
+    assert.deepEqual(titles, ['Kept', 'Moved']);
+  });
+
+  for (const failure of [{ status: 429, reason: 'rateLimitExceeded' }, { status: 503, reason: 'backendError' }]) test(`a lookup of a Google round answered ${failure.status} ${failure.reason} takes no meeting as gone: the bot stays until a lookup answers`, async (t) => {
+    const { user, account, ids, bots } = await meetingsBesideRound(t);
+    env.google.deleteEvent(account.email, account.email, ids.deleted);
+    env.google.failEventLookups = failure;
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok(eventGets(account.email, requestsBefore).some((r) => r.status === failure.status), 'looked up, and refused');
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Scheduled', 'a failed lookup is not "gone"');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
+    env.google.failEventLookups = null;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled', 'the next read, its lookups answered, finds it gone');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
+  });
+
+  test('a Google calendar with no round under way is never looked up one meeting at a time: its sync token misses no deletion', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + 6 * MIN;
+    const id = env.google.insertEvent(account.email, account.email, { summary: 'Soon', start: { dateTime: iso(start) }, end: { dateTime: iso(start + 30 * MIN) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'no-round');
+    const requestsBefore = env.google.requests.length;
+    for (let i = 0; i < 2; i++) {
+      env.clock.advance(MIN);
+      await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      await env.rc.calendarSync.runDue();
+    }
+    env.google.deleteEvent(account.email, account.email, id);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled', 'the deletion came with the sync token');
+    assert.deepEqual(eventGets(account.email, requestsBefore), [], 'no events.get');
+  });
+
   test('the last part of a round that finds none of its earlier parts kept applies nothing: the calendar is listed again from its first page', async (t) => {
     const { user, calendarId, calendarRowId } = await connectWithRoundUnderway(t);
     // Rows gone by hand (an edit, a partial restore): the cursor still says the round goes on.
