@@ -2574,18 +2574,19 @@ describe('Google Calendar specifics', () => {
     return rows.map((r) => r.end_cause);
   };
 
-  test('a Google round read in parts looks up the meetings whose bots join soon: one deleted at the source loses its bot before its join time, one moved has its bot follow, one still there keeps its bot', async (t) => {
+  for (const answer of ['cancelled', '404'] as const) test(`a Google round read in parts looks up the meetings whose bots join soon: one deleted at the source (events.get answering ${answer === 'cancelled' ? 'it cancelled' : '404, its tombstone no longer kept'}) loses its bot before its join time, one moved has its bot follow, one still there keeps its bot`, async (t) => {
     const { user, account, calendarId, start, ids, bots } = await meetingsBesideRound(t);
     // Deleted and moved at Google after the first part listed them as they were.
-    env.google.deleteEvent(account.email, account.email, ids.deleted);
+    if (answer === 'cancelled') env.google.deleteEvent(account.email, account.email, ids.deleted);
+    else env.google.forgetEvent(account.email, account.email, ids.deleted);
     env.google.patchEvent(account.email, account.email, ids.moved, { start: { dateTime: iso(start + HOUR) }, end: { dateTime: iso(start + HOUR + 30 * MIN) } });
     const requestsBefore = env.google.requests.length;
     // The second part, a minute on: the bots join within the look ahead.
     env.clock.advance(MIN);
     await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled', 'cancelled before its join time, not launched into a deleted meeting');
     assert.deepEqual(await keptOf(calendarId), [40, 42], 'the round is still under way (its second part kept, with the two changes the lookups found after it)');
     assert.equal(eventGets(account.email, requestsBefore).length, 3, 'the three meetings looked up');
-    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled', 'cancelled before its join time, not launched into a deleted meeting');
     assert.deepEqual(await linkEndCause(bots.deleted), ['calendar_cancelled']);
     assert.equal((await bot(env, user.auth, bots.moved)).scheduled_join_time, iso(start + HOUR - LEAD_MS), 'the bot follows the move');
     const kept = await bot(env, user.auth, bots.kept);
