@@ -26,6 +26,11 @@
 //   page token refused (a 410, or any 4xx but 401, 403 and 429: Google documents no lifetime for a
 //   page token nor the error for a stale one, and answers 400 to an invalid parameter value) starts
 //   the round again from its first page, once.
+// - While a round read in parts is under way (nothing of it applied before its last part), the
+//   meetings whose bots join soon (FetchContext.confirm) are settled at each read of the round:
+//   by the part's entry, or with events.get, which answers a deleted event with status
+//   "cancelled" (events resource) and one no longer kept with 404. What changes them is applied at
+//   once (FetchResult.confirmedChanges); see #withConfirmed.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel, and the sync service stops the old one once the new one is recorded. A calendar that
 //   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported, and so
