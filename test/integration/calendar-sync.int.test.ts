@@ -20,6 +20,7 @@ import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { forgetValidatorsOfPlacedSeries } from '../../src/db/migrations/049-series-zone-rules.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
 import { KEPT_ROWS_PER_QUERY, readKeptRound } from '../../src/store/round-change-store.ts';
+import { listActiveConnectionsWithLaunchesDue } from '../../src/store/connection-store.ts';
 import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -2605,6 +2606,19 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(await keptOf(calendarId), [], 'the round applied');
     const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title).sort();
     assert.deepEqual(titles, ['Kept', 'Moved']);
+  });
+
+  test('the once-a-minute check finds a Google connection with bots joining soon while a round of its calendar is under way, and not once the round is applied', async (t) => {
+    const { calendarId, start } = await meetingsBesideRound(t);
+    // Timers from before the bots' join times to past the moved one's: the same bots in both looks.
+    const found = async () => (await listActiveConnectionsWithLaunchesDue(env.rc.database.db, ['microsoft'], start - 10 * MIN, start + 2 * HOUR)).map((c) => c.id);
+    assert.ok((await found()).includes(calendarId), 'found while the round is under way');
+    for (let i = 0; i < 4 && (await keptOf(calendarId)).length > 0; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await keptOf(calendarId), [], 'the round applied');
+    assert.ok(!(await found()).includes(calendarId), 'a sync token misses no deletion: no longer looked at');
   });
 
   for (const failure of [{ status: 429, reason: 'rateLimitExceeded' }, { status: 503, reason: 'backendError' }]) test(`a lookup of a Google round answered ${failure.status} ${failure.reason} takes no meeting as gone: the bot stays until a lookup answers`, async (t) => {
