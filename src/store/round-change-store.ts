@@ -80,9 +80,7 @@ export async function dropKeptParts(db: Db, calendarId: number): Promise<void> {
  * page. Kept instead, they would stay for as long as the connection stays revoked.
  */
 export async function giveUpRoundsOfConnection(db: Db, connectionId: string, nowMs: number): Promise<void> {
-  const rows = await db.selectFrom('calendar_round_changes').innerJoin('connected_calendars', 'connected_calendars.id', 'calendar_round_changes.calendar_id')
-    .select('calendar_round_changes.calendar_id').distinct().where('connected_calendars.connection_id', '=', connectionId).execute();
-  const ids = rows.map((row) => row.calendar_id);
+  const ids = [...(await calendarsWithRoundUnderway(db, connectionId))];
   if (ids.length === 0) return;
   await db.deleteFrom('calendar_round_changes').where('calendar_id', 'in', ids).execute();
   await db.updateTable('connected_calendars').set({ sync_cursor: null, updated_at: nowMs }).where('id', 'in', ids).execute();

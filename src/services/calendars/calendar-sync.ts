@@ -1289,11 +1289,11 @@ export class CalendarSync {
         await this.#writeIfStillHeld(hold, keep);
         return counts;
       }
-      // Save what the meetings whose bots join soon were found to be (FetchContext.confirm): gone,
-      // cancelled or moved. Applied now, in the same transaction, so their bots are cancelled or
-      // follow the move before they launch rather than at the round's last part; kept with the part
-      // as well (the adapter puts them after what the part listed), so that the last part's batch
-      // ends with them and does not bring back the state an earlier part listed.
+      // What the read found of the meetings whose bots join soon (FetchContext.confirm: gone,
+      // cancelled or moved) is applied now, in the part's transaction, so that their bots are
+      // cancelled or follow the move before they launch rather than at the round's last part. It
+      // is kept with the part as well (the adapter puts it after what the part listed), so that the
+      // last part's batch ends with it and does not bring back what an earlier part listed.
       return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
         Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
         await this.#checkHold(trx, hold);
