@@ -353,7 +353,9 @@ export interface FetchResult {
    * With hasMore: the read stopped its lookups at a limit (a 429 and its Retry-After), so the
    * next read waits this long rather than CONTINUED_READ_AFTER_MS, and nothing calls the provider
    * for the connection before (retry_not_before). A read that stopped so before any of its
-   * lookups was answered is no part: it fails with the limit.
+   * lookups was answered is no part: it fails with the limit. Google: also on a round's last part
+   * whose looks before joins (FetchContext.confirm) met a limit, the meetings not answered left as
+   * stored; the read is applied, and nothing calls the provider before the wait ends.
    */
   continueAfterMs?: number;
 }

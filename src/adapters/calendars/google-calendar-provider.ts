@@ -39,7 +39,7 @@
 import { Temporal } from 'temporal-polyfill';
 import {
   CalendarProviderError, checkSyncSize, lookUpEach, PushNotSupported, RoundGivenUp, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
-  type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
+  type ProviderChange, type ProviderFailure, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isRefusalStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
@@ -365,18 +365,20 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * moved at the source keeps its bot, which could launch into it. So at each read of a round, the
    * meetings whose bots join soon (`meetings`) are settled one by one:
    * - one this read lists is settled by its entry;
-   * - any other is looked up with events.get (GET /calendars/{calendarId}/events/{eventId}),
-   *   PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach). A deleted event is answered as an event
-   *   with status "cancelled": "The get method always returns them" (events resource, `status`,
-   *   developers.google.com/workspace/calendar/api/v3/reference/events; googleapis/
+   * - any other is looked up with events.get (#lookUpEvents). A deleted event is answered as an
+   *   event with status "cancelled": "The get method always returns them" (events resource,
+   *   `status`, developers.google.com/workspace/calendar/api/v3/reference/events; googleapis/
    *   google-api-java-client issue 1535, a get after a delete that succeeds), a single event
    *   carrying perhaps only its id, an occurrence of a series its id, recurringEventId and
    *   originalStartTime. Such entries "will eventually disappear": then a 404 notFound (errors
    *   guide, developers.google.com/workspace/calendar/api/guides/errors, "404: Not found"), or the
-   *   410 the guide gives for a resource already deleted; both are read as gone. A limit (403/429
-   *   rateLimitExceeded), a 5xx or a timeout fails the read, tried again (lookUpEach's rule: never
-   *   "gone"); any other refusal (a 403 on one item, a 400) and an answer that cannot be read leave
-   *   the meeting as it is.
+   *   410 the guide gives for a resource already deleted; both are read as gone, a 404 only once
+   *   the calendar itself is found still there (#calendarStillThere).
+   * The lookups never cost the part: a lookup that fails (a limit, a 5xx, a timeout, another
+   * refusal, an answer that cannot be read) leaves its meeting as stored, "not answered", and the
+   * answers the others got are used. A limit's Retry-After becomes the part's wait
+   * (continueAfterMs: the next read, and any call to Google for the connection, wait it out), and
+   * a listing that stopped at a limit looks nothing up.
    * A meeting found gone or cancelled is named removed (a cancelled occurrence of a series, as
    * the cancelled instance listings bring); one at other times than stored (moved) comes as the
    * change that brings it up to date, its bot following as after any move, unless it is a series'
@@ -391,9 +393,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     for (const change of result.changes) listedChanges.set(change.type === 'removed' ? change.providerEventId : change.event.providerEventId, change);
     const unreadable = new Set(result.unreadable ?? []);
     const isKeptPart = result.round?.kept === true;
-    const toLookUp = meetings.filter((m) => !listedChanges.has(m.providerEventId) && !unreadable.has(m.providerEventId));
-    const answers = await lookUpEach(toLookUp, (meeting) => this.#lookUpEvent(calendarId, meeting.providerEventId, zone));
-    const lookedUp = new Map(toLookUp.map((meeting, index) => [meeting.providerEventId, answers[index]]));
+    // A listing that stopped at a limit (continueAfterMs) asks nothing more of Google in this read.
+    const toLookUp = result.continueAfterMs !== undefined ? [] : meetings.filter((m) => !listedChanges.has(m.providerEventId) && !unreadable.has(m.providerEventId));
+    const looked = await this.#lookUpEvents(calendarId, toLookUp.map((m) => m.providerEventId), zone);
     const confirmedChanges: ProviderChange[] = [];
     const fromLookups: ProviderChange[] = [];
     const goneOnLookup: string[] = [];
@@ -402,7 +404,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       const isListed = listedChanges.has(meeting.providerEventId);
       // Listed in a part that is applied now (the last) needs nothing more.
       if (isListed && !isKeptPart) continue;
-      const change = isListed ? listedChanges.get(meeting.providerEventId) : lookedUp.get(meeting.providerEventId);
+      const change = isListed ? listedChanges.get(meeting.providerEventId) : looked.answers.get(meeting.providerEventId);
       if (change === undefined) continue;
       const isGone = change.type === 'removed';
       const isChanged = isGone || change.event.status === 'cancelled' || (change.event.recurrence === null && (change.event.startMs !== meeting.startMs || change.event.endMs !== meeting.endMs));
@@ -414,22 +416,86 @@ export class GoogleCalendarProvider implements CalendarProvider {
       confirmedChanges.push(change);
       if (!isListed) fromLookups.push(change);
     }
-    if (confirmedChanges.length === 0 && present.length === 0) return result;
+    const warnings = [...(result.warnings ?? []), ...looked.warnings];
     return {
       ...result,
       ...(fromLookups.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...fromLookups] }),
       ...(isKeptPart && confirmedChanges.length > 0 ? { confirmedChanges } : {}),
       ...(goneOnLookup.length === 0 ? {} : { goneOnLookup }),
       ...(present.length === 0 ? {} : { confirmedPresent: present }),
+      ...(looked.limitWaitMs === undefined ? {} : { continueAfterMs: Math.max(result.continueAfterMs ?? 0, looked.limitWaitMs) }),
+      ...(warnings.length === 0 ? {} : { warnings }),
     };
   }
 
   /**
-   * One event by its id (events.get), as a change: removed when Google answers 404 or 410, or the
-   * event as it answers it (a cancelled one is read as the listings read it); undefined when the
-   * answer leaves it as it is (see #withConfirmed). A limit, a 5xx or a timeout is thrown.
+   * events.get of each id, PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach): `answers`, by id, the
+   * change each answer brings (see #lookUpEvent); an id without one is not answered, left as
+   * stored. A failed lookup costs only its own answer: after a limit (403/429 rateLimitExceeded)
+   * no further lookup is sent, its Retry-After (`limitWaitMs`) the wait before the next read; after
+   * a 5xx or a timeout the others go on. Ids answered 404 are gone only once the calendar answers
+   * (#calendarStillThere): Google answers notFound for a calendar the user can no longer reach as
+   * for an event, and a calendar gone fails the read as its listing's 404 would.
    */
-  async #lookUpEvent(calendarId: string, eventId: string, zone: string | null): Promise<ProviderChange | undefined> {
+  async #lookUpEvents(calendarId: string, ids: readonly string[], zone: string | null): Promise<{ answers: Map<string, ProviderChange>; limitWaitMs?: number; warnings: string[] }> {
+    const answers = new Map<string, ProviderChange>();
+    const warnings: string[] = [];
+    let limitWaitMs: number | undefined;
+    const notAnswered = (failure: ProviderFailure, what: string) => {
+      if (failure.kind === 'rate_limited') limitWaitMs = Math.max(limitWaitMs ?? 0, failure.retryAfterMs);
+      warnings.push(`${what} failed (${failure.message}); not answered, left as stored until a later read`);
+    };
+    const notFound: string[] = [];
+    await lookUpEach(ids, async (id) => {
+      if (limitWaitMs !== undefined) return;
+      try {
+        const answer = await this.#lookUpEvent(calendarId, id, zone);
+        if (answer === 'not_found') notFound.push(id);
+        else if (answer !== undefined) answers.set(id, answer);
+      } catch (error) {
+        if (!(error instanceof CalendarProviderError)) throw error;
+        notAnswered(error.failure, `events.get of ${id}`);
+      }
+    });
+    if (notFound.length > 0 && limitWaitMs === undefined) {
+      try {
+        await this.#calendarStillThere(calendarId);
+        for (const id of notFound) answers.set(id, { type: 'removed', providerEventId: id });
+      } catch (error) {
+        // Not known to be there: the 404s are not answered, or, the calendar refusing, the read fails.
+        if (!(error instanceof CalendarProviderError) || !(error.failure.kind === 'transient' || error.failure.kind === 'rate_limited')) throw error;
+        notAnswered(error.failure, 'calendars.get');
+      }
+    }
+    return { answers, ...(limitWaitMs === undefined ? {} : { limitWaitMs }), warnings };
+  }
+
+  /**
+   * Checks that the calendar itself still answers, before 404s on its events are taken as
+   * deletions: calendars.get (GET /calendars/{calendarId}, "Returns metadata for a calendar",
+   * developers.google.com/workspace/calendar/api/v3/reference/calendars/get), one request of the
+   * smallest answer, under the calendar.readonly scope the listing uses. Its refusal is thrown as
+   * the listing's would be: a 404 (or 410) the calendar's not_found, a 403 by its reason; so the
+   * calendar is marked refused and its bots put at risk, not cancelled one by one. A limit or a
+   * 5xx is thrown as it is (the 404s are then not answered).
+   */
+  async #calendarStillThere(calendarId: string): Promise<void> {
+    try {
+      await this.#request('GET', `/calendars/${encodeURIComponent(calendarId)}`, {});
+    } catch (error) {
+      if (error instanceof ListingGone) throw new CalendarProviderError({ kind: 'not_found', message: error.message }, { isRefusal: true });
+      throw error;
+    }
+  }
+
+  /**
+   * One event by its id (events.get), as a change: removed when Google answers 410, 'not_found'
+   * for a 404 (see #lookUpEvents), or the event as it answers it (a cancelled one is read as the
+   * listings read it); undefined when the answer leaves it as it is (any other refusal: a 401
+   * after a fresh token, a 403 on one item, a 400; an answer that cannot be read). A limit, a 5xx
+   * or a timeout is thrown.
+   */
+  async #lookUpEvent(calendarId: string, eventId: string, zone: string | null): Promise<ProviderChange | 'not_found' | undefined> {
     throwIfLookupsStopped();
     let item: unknown;
     try {
@@ -437,7 +503,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
     } catch (error) {
       if (error instanceof ListingGone) return { type: 'removed', providerEventId: eventId };
       if (!(error instanceof CalendarProviderError)) throw error;
-      if (error.failure.kind === 'not_found') return { type: 'removed', providerEventId: eventId };
+      if (error.failure.kind === 'not_found') return 'not_found';
       if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
       return undefined;
     }

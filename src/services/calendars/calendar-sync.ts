@@ -297,8 +297,9 @@ class SyncInterrupted extends Error {
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
 /**
  * `continueAfterMs`: the read is one part of a round, to go on soon (FetchResult.hasMore), after
- * this wait; `limitWaitMs`: the part ended at a limit, whose Retry-After this is (no call to the
- * provider before it ends).
+ * this wait; `limitWaitMs`: the read met a limit it did not fail on (a part that ended at one, or
+ * Google's lookups of a round under way: FetchResult.continueAfterMs), whose Retry-After this is
+ * (no call to the provider before it ends).
  */
 /**
  * `isKeptPart`: the read was a part of a round read in parts that is not its last (kept, nothing
@@ -652,8 +653,8 @@ export class CalendarSync {
     }
     if (provider?.push) await this.#retireHeardPendingChannels(connection, hold);
     const now = clock.now();
-    // A part of a round that ended at a limit: until its Retry-After ends, nothing calls the
-    // provider (retry_not_before: pushes, syncs asked for, the looks before join times wait), as
+    // A read that met a limit without failing (a part of a round that ended at one, or lookups
+    // that met one): until its Retry-After ends, nothing calls the provider (retry_not_before: pushes, syncs asked for, the looks before join times wait), as
     // after a sync that failed at a limit.
     const partWaitEnd = limitWaitMs === null ? null : now + limitWaitMs;
     if (failure === null) {
@@ -862,7 +863,9 @@ export class CalendarSync {
         unwritten.push({ calendar, result: confirmed, recheck });
         reads.push({
           calendar, outcome: 'read', ...(fetched.round?.kept ? { isKeptPart: true } : {}),
-          ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0), ...(fetched.continueAfterMs === undefined ? {} : { limitWaitMs: fetched.continueAfterMs }) } : {}),
+          ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0) } : {}),
+          // A limit met without failing the read (a round's last part whose lookups met one, too).
+          ...(fetched.continueAfterMs === undefined ? {} : { limitWaitMs: fetched.continueAfterMs }),
         });
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
