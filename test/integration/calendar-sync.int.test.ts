@@ -2638,6 +2638,70 @@ describe('Google Calendar specifics', () => {
     assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
   });
 
+  test('a lookup of a Google round answered 503 for one meeting costs that meeting only: the part is kept, the meeting answered deleted loses its bot, and the round goes on without listing its pages again', async (t) => {
+    const { user, account, calendarId, ids, bots } = await meetingsBesideRound(t);
+    env.google.deleteEvent(account.email, account.email, ids.deleted);
+    env.google.failEventLookups = { status: 503, reason: 'backendError', ids: [ids.kept] };
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok(eventGets(account.email, requestsBefore).some((r) => r.status === 503), 'the kept meeting looked up, and refused');
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled', 'what the other lookups answered is applied');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled', 'not answered: left as stored');
+    assert.equal((await keptOf(calendarId)).length, 2, 'the second part kept');
+    assert.equal(listings(account.email, requestsBefore).length, 40, 'its 40 pages read once');
+    // Its lookup failing at every read, the round still moves on, a part a read.
+    for (let i = 0; i < 3 && (await keptOf(calendarId)).length > 0; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await keptOf(calendarId), [], 'the round applied');
+    assert.equal(listings(account.email, requestsBefore).length, 83, 'each of the last 83 of the 123 pages listed once');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled');
+  });
+
+  test('a lookup of a Google round answered 429 keeps the part and what the other lookups answered; its Retry-After is the wait before the next part', async (t) => {
+    const { user, account, calendarId, ids, bots } = await meetingsBesideRound(t);
+    env.google.deleteEvent(account.email, account.email, ids.deleted);
+    env.google.failEventLookups = { status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 300, ids: [ids.kept] };
+    env.clock.advance(MIN);
+    const readAt = env.clock.now();
+    await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
+    assert.equal((await keptOf(calendarId)).length, 2, 'the second part kept');
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['retry_not_before', 'next_sync_at', 'consecutive_failures', 'last_error']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.equal(Number(row.retry_not_before), readAt + 300_000, 'nothing calls Google before the Retry-After ends');
+    assert.ok(Number(row.next_sync_at) >= readAt + 300_000);
+    assert.deepEqual([row.consecutive_failures, row.last_error], [0, null], 'no failure');
+    env.google.failEventLookups = null;
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(env.google.requests.length, requestsBefore, 'no call within the wait');
+    env.clock.advance(4 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await keptOf(calendarId)).length, 3, 'the next part, once the wait ended');
+  });
+
+  test('events.get answering 404 because the calendar itself is gone (deleted or unshared after its pages were read) cancels no bot: the calendar is checked once, and its 404 is the read\'s, as a listing\'s is', async (t) => {
+    const { user, account, calendarId, bots } = await meetingsBesideRound(t);
+    env.google.beforeNextEventLookup = () => env.google.removeCalendar(account.email, account.email);
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok(eventGets(account.email, requestsBefore).length > 0 && eventGets(account.email, requestsBefore).every((r) => r.status === 404), 'looked up, every one answered 404');
+    for (const id of Object.values(bots)) {
+      assert.equal((await bot(env, user.auth, id)).status, 'Scheduled', 'not cancelled as calendar_cancelled');
+      assert.deepEqual(await linkEndCause(id), [null]);
+    }
+    const checks = env.google.requests.slice(requestsBefore).filter((r) => r.method === 'GET' && r.path === `/calendar/v3/calendars/${encodeURIComponent(account.email)}`);
+    assert.deepEqual(checks.map((r) => r.status), [404], 'calendars.get once, answered 404');
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select('last_error').where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.match(row.last_error ?? '', /^not_found/, 'failed as a listing answered 404 fails');
+  });
+
   test('a Google calendar with no round under way is never looked up one meeting at a time: its sync token misses no deletion', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

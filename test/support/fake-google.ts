@@ -2,7 +2,7 @@
 // simulates cites its source beside the code that simulates it. In short: calendarList (paged),
 // events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
 // fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
-// events.get (a deleted event answered cancelled, one no longer kept 404),
+// events.get (a deleted event answered cancelled, one no longer kept 404), calendars.get,
 // cancelled instances that keep only their identity, "this and following events" splitting a
 // series into `<id>_R<time>` (or, with opaqueInstanceIds, ids of no known shape), events.watch,
 // channels.stop, and push notifications with the X-Goog-* headers. Tests drive it to create,
@@ -173,8 +173,16 @@ export class FakeGoogleCalendar {
    * ("Backend Error", retry with exponential backoff) may answer any request.
    */
   readonly failListingPages = new Map<number, { status: number; reason: string; retryAfterSeconds?: number }>();
-  /** While set, every events.get is answered with this failure (see #getEvent). */
-  failEventLookups: { status: number; reason: string } | null = null;
+  /**
+   * While set, events.get is answered with this failure (see #getEvent): for every event, or only
+   * for those in `ids`; a Retry-After of `retryAfterSeconds` when given.
+   */
+  failEventLookups: { status: number; reason: string; retryAfterSeconds?: number; ids?: readonly string[] } | null = null;
+  /**
+   * Run once, at the next events.get, before it is answered: a test's change made between the
+   * pages a read lists and its lookups (the calendar deleted or unshared meanwhile).
+   */
+  beforeNextEventLookup: (() => void) | null = null;
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;
   /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
@@ -527,6 +535,8 @@ export class FakeGoogleCalendar {
     }
     const one = /^\/calendars\/([^/]+)\/events\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && one) return this.#getEvent(account, decodeURIComponent(one[1]!), decodeURIComponent(one[2]!), send);
+    const calendarGet = /^\/calendars\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && calendarGet) return this.#getCalendar(account, decodeURIComponent(calendarGet[1]!), send);
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
     const failingStatus = list ? this.failingCalendars.get(decodeURIComponent(list[1]!)) : undefined;
     if (req.method === 'GET' && failingStatus !== undefined) return send(failingStatus, googleError(failingStatus, 'backendError', 'Backend Error'));
@@ -653,16 +663,35 @@ export class FakeGoogleCalendar {
    * issue 1535 shows a get after a delete that succeeds); 404 notFound for an id the calendar no
    * longer has at all (forgetEvent: a tombstone Google no longer keeps; errors guide,
    * developers.google.com/workspace/calendar/api/guides/errors, "404: Not found").
+   * A calendar the account no longer has answers 404 notFound for its events too, as its listing
+   * does (errors guide: notFound for a calendar as for an event).
    * failEventLookups answers each GET of one event with a limit or a backend error instead
    * (errors guide: 403/429 rateLimitExceeded, 500/503 backendError may answer any request).
    */
   #getEvent(account: Account, calendarId: string, eventId: string, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
+    const before = this.beforeNextEventLookup;
+    this.beforeNextEventLookup = null;
+    before?.();
     const failure = this.failEventLookups;
-    if (failure) return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : 'Backend Error'));
+    if (failure && (failure.ids === undefined || failure.ids.includes(eventId))) {
+      return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+    }
     const calendar = account.calendars.get(calendarId);
     const stored = calendar?.events.get(eventId);
     if (!stored) return send(404, googleError(404, 'notFound', 'Not Found'));
     send(200, stored.event);
+  }
+
+  /**
+   * calendars.get (developers.google.com/workspace/calendar/api/v3/reference/calendars/get,
+   * "Returns metadata for a calendar"): the Calendars resource (kind, etag, id, summary,
+   * timeZone), or 404 notFound for a calendar the account no longer has (errors guide,
+   * developers.google.com/workspace/calendar/api/guides/errors, "404: Not found").
+   */
+  #getCalendar(account: Account, calendarId: string, send: (status: number, payload?: unknown) => void): void {
+    const calendar = account.calendars.get(calendarId);
+    if (!calendar) return send(404, googleError(404, 'notFound', 'Not Found'));
+    send(200, { kind: 'calendar#calendar', etag: `"${this.#seq}"`, id: calendar.id, summary: calendar.summary, timeZone: calendar.timeZone });
   }
 
   /**

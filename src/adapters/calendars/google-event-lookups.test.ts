@@ -21,8 +21,14 @@ const SOON = NOW + 5 * MIN;
 const live = (id: string, startMs = SOON) => ({ id, status: 'confirmed', summary: id, start: at(startMs), end: at(startMs + HOUR) });
 const error = (code: number, reason: string) => ({ error: { code, message: reason, errors: [{ domain: 'global', reason, message: reason }] } });
 
-/** A listing of three pages (two a part) and events.get answered from `events` (by id; absent: 404). */
-function google(pages: unknown[][], events: Record<string, { status: number; body: unknown }>) {
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+/**
+ * A listing of three pages (two a part), events.get answered from `events` (by id; absent: 404),
+ * and calendars.get (developers.google.com/workspace/calendar/api/v3/reference/calendars/get)
+ * answered `calendar` (the calendar's metadata unless given).
+ */
+function google(pages: unknown[][], events: Record<string, Answer>, calendar: Answer = { status: 200, body: { kind: 'calendar#calendar', id: 'primary', summary: 'Work', timeZone: 'UTC' } }) {
   const requests: HttpRequest[] = [];
   const send: HttpSend = async (request): Promise<HttpResponse> => {
     requests.push(request);
@@ -30,8 +36,9 @@ function google(pages: unknown[][], events: Record<string, { status: number; bod
     const one = /\/events\/([^/]+)$/.exec(url.pathname);
     if (one) {
       const answer = events[decodeURIComponent(one[1]!)] ?? { status: 404, body: error(404, 'notFound') };
-      return { status: answer.status, headers: {}, body: JSON.stringify(answer.body) };
+      return { status: answer.status, headers: answer.headers ?? {}, body: JSON.stringify(answer.body) };
     }
+    if (/\/calendars\/[^/]+$/.test(url.pathname)) return { status: calendar.status, headers: calendar.headers ?? {}, body: JSON.stringify(calendar.body) };
     const token = url.searchParams.get('pageToken') ?? '';
     if (url.searchParams.has('syncToken')) return { status: 200, headers: {}, body: JSON.stringify({ timeZone: 'UTC', items: [], nextSyncToken: 'sync-next' }) };
     const index = token === '' ? 0 : Number(token.slice(1)) - 1;
@@ -39,12 +46,14 @@ function google(pages: unknown[][], events: Record<string, { status: number; bod
     return { status: 200, headers: {}, body: JSON.stringify({ timeZone: 'UTC', items: pages[index], ...(isLast ? { nextSyncToken: 'sync-new' } : { nextPageToken: `p${index + 2}` }) }) };
   };
   const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens, send, timeoutMs: 1000, now: () => NOW, pagesPerPart: 2 });
-  return { provider, gets: () => requests.filter((r) => /\/events\/[^/]+$/.test(new URL(r.url).pathname)).map((r) => decodeURIComponent(new URL(r.url).pathname.split('/').at(-1)!)) };
+  return { provider, calendarGets: () => requests.filter((r) => /\/calendars\/[^/]+$/.test(new URL(r.url).pathname)).length, gets: () => requests.filter((r) => /\/events\/[^/]+$/.test(new URL(r.url).pathname)).map((r) => decodeURIComponent(new URL(r.url).pathname.split('/').at(-1)!)) };
 }
 
 const meeting = (providerEventId: string, startMs = SOON): MeetingToConfirm => ({ providerEventId, startMs, endMs: startMs + HOUR });
 const idOf = (change: ProviderChange) => (change.type === 'removed' ? change.providerEventId : change.event.providerEventId);
 const PAGES = [[live('filler-1'), live('listed-cancelled')], [live('filler-2')], [live('filler-3')]];
+/** Four pages: a read resumed at the second page is a kept part (two pages), the round's last part the fourth page. */
+const FOUR_PAGES = [[live('filler-1')], [live('filler-2')], [live('filler-3')], [live('filler-4')]];
 const resumedCursor = JSON.stringify({ listing: { pageToken: 'p2', pages: 1, entries: 2, idless: 0 } });
 
 test('Google: a part of a round under way settles the meetings whose bots join soon: gone (cancelled, 404, 410), moved and cancelled by its listing applied at once and kept after the part; present, refused and a series master moved left as stored', async () => {
@@ -78,14 +87,68 @@ test('Google: the last part of a round appends what the lookups find to the batc
   assert.deepEqual(last.goneOnLookup, ['deleted']);
 });
 
-test('Google: a lookup answered 429 or 503 fails the read (never "gone"); a read from a sync token looks nothing up', async () => {
-  for (const answer of [{ status: 429, body: error(429, 'rateLimitExceeded') }, { status: 503, body: error(503, 'backendError') }]) {
-    const { provider } = google(PAGES, { deleted: answer });
-    const failure = await providerFailureOf(provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('deleted')] }));
-    assert.equal(failure.kind, answer.status === 429 ? 'rate_limited' : 'transient');
-  }
-  const { provider, gets } = google(PAGES, {});
-  const incremental = await provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-old' }), { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('deleted')] });
-  assert.equal(incremental.round, undefined);
+test('Google: a lookup answered 503 costs its meeting only: the part is kept and the meeting answered deleted is confirmed gone; a read from a sync token looks nothing up', async () => {
+  const { provider } = google(FOUR_PAGES, {
+    deleted: { status: 200, body: { id: 'deleted', status: 'cancelled' } },
+    flaky: { status: 503, body: error(503, 'backendError') },
+    moved: { status: 200, body: live('moved', SOON + HOUR) },
+  });
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('flaky'), meeting('deleted'), meeting('moved')] });
+  assert.deepEqual([part.hasMore, part.round], [true, { kept: true, resumed: true }], 'the part is kept');
+  assert.deepEqual(part.confirmedChanges?.map((c) => [idOf(c), c.type]), [['deleted', 'removed'], ['moved', 'upsert']]);
+  assert.deepEqual(part.goneOnLookup, ['deleted']);
+  assert.equal(part.continueAfterMs, undefined, 'a 5xx asks for no longer wait');
+  assert.ok(part.warnings?.some((w) => w.includes('flaky')), 'the failed lookup is logged');
+  assert.ok(!part.changes.some((c) => idOf(c) === 'flaky'), 'not answered: left as stored');
+  const { provider: incremental, gets } = google(FOUR_PAGES, {});
+  const read = await incremental.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-old' }), { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('deleted')] });
+  assert.equal(read.round, undefined);
   assert.deepEqual(gets(), []);
+});
+
+test('Google: a lookup answered 429 stops the lookups not sent yet and its Retry-After becomes the wait, on a kept part and on the last one; a listing that stopped at a limit looks nothing up', async () => {
+  const limited = { status: 429, body: error(429, 'rateLimitExceeded'), headers: { 'retry-after': '120' } };
+  const answers = { 'a': limited, 'b': { status: 200, body: { id: 'b', status: 'cancelled' } }, 'c': { status: 200, body: live('c') }, 'd': { status: 200, body: { id: 'd', status: 'cancelled' } } };
+  const confirm = ['a', 'b', 'c', 'd'].map((id) => meeting(id));
+  const kept = google(FOUR_PAGES, answers);
+  const part = await kept.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual([part.hasMore, part.continueAfterMs], [true, 120_000], 'the part kept, the next one after the Retry-After');
+  // Three at a time: b and c were in flight with a; d, not sent yet, is not.
+  assert.deepEqual(kept.gets().sort(), ['a', 'b', 'c']);
+  assert.deepEqual(part.goneOnLookup, ['b']);
+  assert.deepEqual(part.confirmedPresent, ['c']);
+  const last = google(FOUR_PAGES, answers);
+  const lastPart = await last.provider.fetchChanges('primary', JSON.stringify({ listing: { pageToken: 'p4', pages: 3, entries: 3, idless: 0 } }), { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual([lastPart.isFullSync, lastPart.continueAfterMs], [true, 120_000], 'applied, with the wait');
+  assert.deepEqual(lastPart.goneOnLookup, ['b']);
+  // The part's second page answered 429: it ends there, its wait the page's, no lookups.
+  const atLimit = await new GoogleCalendarProvider({
+    baseUrl: 'https://google.test/calendar/v3', tokens, timeoutMs: 1000, now: () => NOW, pagesPerPart: 2,
+    send: async (request) => {
+      const url = new URL(request.url);
+      if (url.searchParams.get('pageToken') === 'p3') return { status: 429, headers: { 'retry-after': '90' }, body: JSON.stringify(error(429, 'rateLimitExceeded')) };
+      if (/\/events\/[^/]+$/.test(url.pathname)) throw new Error('no lookup expected');
+      return { status: 200, headers: {}, body: JSON.stringify({ timeZone: 'UTC', items: [live('filler')], nextPageToken: 'p3' }) };
+    },
+  }).fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual([atLimit.hasMore, atLimit.continueAfterMs], [true, 90_000]);
+});
+
+test('Google: events.get answered 404 is a deletion only once calendars.get finds the calendar, asked once; the calendar answering 404 or 403 fails the read as its listing would, a 5xx leaves the meetings not answered', async () => {
+  const confirm = [meeting('a'), meeting('b'), meeting('c')];
+  const there = google(FOUR_PAGES, {});
+  const part = await there.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual(part.goneOnLookup, ['a', 'b', 'c']);
+  assert.equal(there.calendarGets(), 1, 'checked once for the three');
+  const gone = google(FOUR_PAGES, {}, { status: 404, body: error(404, 'notFound') });
+  assert.equal((await providerFailureOf(gone.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm }))).kind, 'not_found', "the calendar's 404: the read fails as the listing's 404 fails it");
+  const refused = google(FOUR_PAGES, {}, { status: 403, body: error(403, 'forbidden') });
+  assert.equal((await providerFailureOf(refused.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm }))).kind, 'permanent');
+  const down = google(FOUR_PAGES, {}, { status: 503, body: error(503, 'backendError') });
+  const unsure = await down.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual([unsure.hasMore, unsure.goneOnLookup, unsure.confirmedChanges], [true, undefined, undefined], 'kept, nothing taken as gone');
+  // A 410 says the event is gone, whatever the calendar: no check.
+  const deleted = google(FOUR_PAGES, { a: { status: 410, body: error(410, 'deleted') } });
+  const answered = await deleted.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('a')] });
+  assert.deepEqual([answered.goneOnLookup, deleted.calendarGets()], [['a'], 0]);
 });
