@@ -11,6 +11,7 @@ import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer, type IcsEvent } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
+import type { GoogleEvent } from '../../src/adapters/calendars/google-calendar-provider.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { MAX_MASTER_LOOKUPS } from '../../src/adapters/calendars/microsoft-calendar-provider.ts';
 import { oldCalendarRow, oldConnectionRow, oldEventRow, withSchemaBefore } from '../support/migration-fixture.ts';
@@ -2700,6 +2701,28 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(checks.map((r) => r.status), [404], 'calendars.get once, answered 404');
     const row = await env.rc.database.db.selectFrom('calendar_connections').select('last_error').where('id', '=', calendarId).executeTakeFirstOrThrow();
     assert.match(row.last_error ?? '', /^not_found/, 'failed as a listing answered 404 fails');
+  });
+
+  test('the fake Google answers events.get of a plain occurrence of a series by its instance id, as the instance; a time that is no occurrence 404', async () => {
+    const fake = new FakeGoogleCalendar({ now: () => env.clock.now(), deliver: async () => ({ status: 200, body: '', headers: {} }) });
+    const base = await fake.start();
+    try {
+      const made = fake.createAccount();
+      const start = Date.parse('2026-12-01T10:00:00Z');
+      const seriesId = fake.insertEvent(made.email, made.email, { summary: 'Weekly', start: { dateTime: iso(start), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(start + 30 * MIN), timeZone: 'Europe/Berlin' }, recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'] });
+      const token = await fetch(`${base}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: made.clientId, client_secret: made.clientSecret, refresh_token: made.refreshToken }) });
+      const { access_token: accessToken } = await token.json() as { access_token: string };
+      const get = (id: string) => fetch(`${base}/calendar/v3/calendars/${encodeURIComponent(made.email)}/events/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${accessToken}` } });
+      const second = await get(`${seriesId}_20261208T100000Z`);
+      assert.equal(second.status, 200);
+      const body = await second.json() as GoogleEvent;
+      assert.deepEqual([body.id, body.recurringEventId, body.originalStartTime?.dateTime, body.start?.dateTime, body.end?.dateTime, body.recurrence, body.summary],
+        [`${seriesId}_20261208T100000Z`, seriesId, '2026-12-08T10:00:00.000Z', '2026-12-08T10:00:00.000Z', '2026-12-08T10:30:00.000Z', undefined, 'Weekly']);
+      assert.equal((await get(`${seriesId}_20261209T100000Z`)).status, 404, 'no occurrence that day');
+      assert.equal((await get(`${seriesId}_20261222T100000Z`)).status, 404, 'past the COUNT');
+    } finally {
+      await fake.stop();
+    }
   });
 
   test('a Google calendar with no round under way is never looked up one meeting at a time: its sync token misses no deletion', async () => {

@@ -2,7 +2,8 @@
 // simulates cites its source beside the code that simulates it. In short: calendarList (paged),
 // events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
 // fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
-// events.get (a deleted event answered cancelled, one no longer kept 404), calendars.get,
+// events.get (a deleted event answered cancelled, one no longer kept 404, an occurrence by its
+// instance id), calendars.get,
 // cancelled instances that keep only their identity, "this and following events" splitting a
 // series into `<id>_R<time>` (or, with opaqueInstanceIds, ids of no known shape), events.watch,
 // channels.stop, and push notifications with the X-Goog-* headers. Tests drive it to create,
@@ -10,6 +11,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
+import { RRuleTemporal } from 'rrule-temporal';
+import { Temporal } from 'temporal-polyfill';
 import type { GoogleEvent } from '../../src/adapters/calendars/google-calendar-provider.ts';
 
 /** How the fake reaches Rollcall's notification route (tests pass app.inject). */
@@ -677,9 +680,40 @@ export class FakeGoogleCalendar {
       return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
     }
     const calendar = account.calendars.get(calendarId);
-    const stored = calendar?.events.get(eventId);
+    const stored = calendar?.events.get(eventId)?.event ?? (calendar ? this.#plainOccurrence(calendar, eventId) : undefined);
     if (!stored) return send(404, googleError(404, 'notFound', 'Not Found'));
-    send(200, stored.event);
+    send(200, stored);
+  }
+
+  /**
+   * An occurrence of a live series that no exception changed, asked for by its instance id
+   * (`<series id>_<original start, UTC basic>`): Google answers it as the instance, with
+   * recurringEventId and originalStartTime. An instance is an event of its own, with its own id,
+   * which the events methods take (recurring events guide,
+   * developers.google.com/workspace/calendar/api/guides/recurringevents: the instances listed by
+   * events.instances are changed by their ids with events.update, on the same
+   * /calendars/{calendarId}/events/{eventId} that events.get reads; events resource,
+   * `recurringEventId`, `originalStartTime`). Undefined for a time that is no occurrence of the
+   * series' rule, or with opaqueInstanceIds (an id of no known shape names no occurrence).
+   */
+  #plainOccurrence(calendar: Calendar, eventId: string): StoredEvent['event'] | undefined {
+    const match = /^(.+)_(\d{8}T\d{6}Z)$/.exec(eventId);
+    if (this.opaqueInstanceIds || !match) return undefined;
+    const master = calendar.events.get(match[1]!)?.event;
+    const rule = master?.recurrence?.find((line) => line.startsWith('RRULE:'));
+    if (!master || master.status === 'cancelled' || !rule || !master.start?.dateTime || !master.end?.dateTime) return undefined;
+    const b = match[2]!;
+    const originalMs = Date.parse(`${b.slice(0, 4)}-${b.slice(4, 6)}-${b.slice(6, 8)}T${b.slice(9, 11)}:${b.slice(11, 13)}:${b.slice(13, 15)}Z`);
+    const zone = master.start.timeZone ?? calendar.timeZone;
+    const dtstart = Temporal.Instant.fromEpochMilliseconds(Date.parse(master.start.dateTime)).toZonedDateTimeISO(zone);
+    const occurrences = new RRuleTemporal({ rruleString: rule, dtstart, includeDtstart: true }).between(new Date(originalMs - 1), new Date(originalMs + 1), true);
+    if (!occurrences.some((o) => o.epochMilliseconds === originalMs)) return undefined;
+    const at = (ms: number) => ({ dateTime: new Date(ms).toISOString(), timeZone: zone });
+    const { recurrence: _rule, ...rest } = master;
+    return {
+      ...rest, id: eventId, recurringEventId: master.id, originalStartTime: at(originalMs),
+      start: at(originalMs), end: at(originalMs + Date.parse(master.end.dateTime) - Date.parse(master.start.dateTime)),
+    };
   }
 
   /**
