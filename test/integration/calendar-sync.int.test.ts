@@ -2686,6 +2686,24 @@ describe('Google Calendar specifics', () => {
     assert.equal((await keptOf(calendarId)).length, 3, 'the next part, once the wait ended');
   });
 
+  test('a lookup answered 429 at the last part of a Google round: the round is applied, the meeting not answered left as stored, and its Retry-After is the wait before the next sync', async (t) => {
+    const { user, account, calendarId, ids, bots } = await meetingsBesideRound(t);
+    // Parts two and three at once, asked for by hand.
+    for (let i = 0; i < 2; i++) await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await keptOf(calendarId)).length, 3, 'three parts kept, the last one left');
+    env.google.deleteEvent(account.email, account.email, ids.deleted);
+    env.google.failEventLookups = { status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 300, ids: [ids.kept] };
+    const readAt = env.clock.now();
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [], 'the round applied');
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, bots.kept)).status, 'Scheduled');
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['retry_not_before', 'next_sync_at', 'last_error']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.equal(Number(row.retry_not_before), readAt + 300_000, 'nothing calls Google before the Retry-After ends');
+    assert.ok(Number(row.next_sync_at) >= readAt + 300_000);
+    assert.equal(row.last_error, null);
+  });
+
   test('events.get answering 404 because the calendar itself is gone (deleted or unshared after its pages were read) cancels no bot: the calendar is checked once, and its 404 is the read\'s, as a listing\'s is', async (t) => {
     const { user, account, calendarId, bots } = await meetingsBesideRound(t);
     env.google.beforeNextEventLookup = () => env.google.removeCalendar(account.email, account.email);
