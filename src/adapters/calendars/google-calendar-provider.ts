@@ -437,7 +437,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * no further lookup is sent, its Retry-After (`limitWaitMs`) the wait before the next read; after
    * a 5xx or a timeout the others go on. Ids answered 404 are gone only once the calendar answers
    * (#calendarStillThere): Google answers notFound for a calendar the user can no longer reach as
-   * for an event, and a calendar gone fails the read as its listing's 404 would.
+   * for an event, and a calendar gone fails the read as its listing's 404 would. Any other refusal
+   * of that check (a 403 of any reason, a 401, a limit, a 5xx, a timeout) leaves the 404s not
+   * answered: the listing has just been read, so it says nothing of the access to the calendar.
    */
   async #lookUpEvents(calendarId: string, ids: readonly string[], zone: string | null): Promise<{ answers: Map<string, ProviderChange>; limitWaitMs?: number; warnings: string[] }> {
     const answers = new Map<string, ProviderChange>();
@@ -464,9 +466,11 @@ export class GoogleCalendarProvider implements CalendarProvider {
         await this.#calendarStillThere(calendarId);
         for (const id of notFound) answers.set(id, { type: 'removed', providerEventId: id });
       } catch (error) {
-        // Not known to be there: the 404s are not answered, or, the calendar refusing, the read fails.
-        if (!(error instanceof CalendarProviderError) || !(error.failure.kind === 'transient' || error.failure.kind === 'rate_limited')) throw error;
-        notAnswered(error.failure, 'calendars.get');
+        // The calendar's own 404 fails the read as its listing's would; not known to be there
+        // otherwise, the 404s are not answered.
+        if (error instanceof ListingGone) notAnswered({ kind: 'transient', message: error.message }, 'the check of the calendar');
+        else if (!(error instanceof CalendarProviderError) || error.failure.kind === 'not_found') throw error;
+        else notAnswered(error.failure, 'the check of the calendar');
       }
     }
     return { answers, ...(limitWaitMs === undefined ? {} : { limitWaitMs }), warnings };
@@ -474,20 +478,21 @@ export class GoogleCalendarProvider implements CalendarProvider {
 
   /**
    * Checks that the calendar itself still answers, before 404s on its events are taken as
-   * deletions: calendars.get (GET /calendars/{calendarId}, "Returns metadata for a calendar",
-   * developers.google.com/workspace/calendar/api/v3/reference/calendars/get), one request of the
-   * smallest answer, under the calendar.readonly scope the listing uses. Its refusal is thrown as
-   * the listing's would be: a 404 (or 410) the calendar's not_found, a 403 by its reason; so the
-   * calendar is marked refused and its bots put at risk, not cancelled one by one. A limit or a
-   * 5xx is thrown as it is (the 404s are then not answered).
+   * deletions: events.list of the calendar asking one entry (GET /calendars/{calendarId}/events?
+   * maxResults=1, developers.google.com/workspace/calendar/api/v3/reference/events/list), the
+   * listing's own call, so under the scopes the listing already works with (its Authorization:
+   * calendar.readonly, calendar, calendar.events.readonly, calendar.events among them) and with its
+   * 404 meaning what the listing's 404 means. calendars.get would not do: its scopes
+   * (developers.google.com/workspace/calendar/api/v3/reference/calendars/get, Authorization:
+   * calendar.readonly, calendar, calendar.app.created, calendar.calendars,
+   * calendar.calendars.readonly) leave out calendar.events.readonly, with which the listing and
+   * events.get work, and Google answers a call outside the token's scopes 403
+   * insufficientPermissions (GeneralTask/task-manager pull request 2160;
+   * receptron/mulmoclaude pull request 2737, calendars.get refused so under narrower scopes).
+   * Its failure is thrown as #request throws it; #lookUpEvents decides what it means.
    */
   async #calendarStillThere(calendarId: string): Promise<void> {
-    try {
-      await this.#request('GET', `/calendars/${encodeURIComponent(calendarId)}`, {});
-    } catch (error) {
-      if (error instanceof ListingGone) throw new CalendarProviderError({ kind: 'not_found', message: error.message }, { isRefusal: true });
-      throw error;
-    }
+    await this.#request('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, { maxResults: '1' });
   }
 
   /**
