@@ -4,11 +4,14 @@
 // deleted event with status "cancelled" (events resource, `status`: "The get method always returns
 // them"; googleapis/google-api-java-client issue 1535), one no longer kept with 404 notFound, and
 // errors as the errors guide shows them (developers.google.com/workspace/calendar/api/guides/errors:
-// 404 notFound, 410 deleted, 429 rateLimitExceeded, 403 forbidden).
+// 404 notFound, 410 deleted, 429 rateLimitExceeded, 403 forbidden). A call outside the token's
+// scopes is answered 403 insufficientPermissions, "Request had insufficient authentication scopes."
+// (GeneralTask/task-manager pull request 2160; receptron/mulmoclaude pull request 2737).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoogleCalendarProvider } from './google-calendar-provider.ts';
 import type { MeetingToConfirm, ProviderChange } from './calendar-provider.ts';
+import { CalendarProviderError } from './calendar-provider.ts';
 import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
 import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
@@ -22,14 +25,18 @@ const live = (id: string, startMs = SOON) => ({ id, status: 'confirmed', summary
 const error = (code: number, reason: string) => ({ error: { code, message: reason, errors: [{ domain: 'global', reason, message: reason }] } });
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+/** The answer to a request that times out (provider-http: a CalendarProviderError, transient). */
+const TIMEOUT = 'timeout';
 
 /**
  * A listing of three pages (two a part), events.get answered from `events` (by id; absent: 404),
- * and calendars.get (developers.google.com/workspace/calendar/api/v3/reference/calendars/get)
+ * the check of the calendar (events.list with maxResults=1) answered `check` (an empty page unless
+ * given), and calendars.get (developers.google.com/workspace/calendar/api/v3/reference/calendars/get)
  * answered `calendar` (the calendar's metadata unless given).
  */
-function google(pages: unknown[][], events: Record<string, Answer>, calendar: Answer = { status: 200, body: { kind: 'calendar#calendar', id: 'primary', summary: 'Work', timeZone: 'UTC' } }) {
+function google(pages: unknown[][], events: Record<string, Answer>, check: Answer | typeof TIMEOUT = { status: 200, body: { kind: 'calendar#events', timeZone: 'UTC', items: [], nextPageToken: 'more' } }, calendar: Answer = { status: 200, body: { kind: 'calendar#calendar', id: 'primary', summary: 'Work', timeZone: 'UTC' } }) {
   const requests: HttpRequest[] = [];
+  const isCheck = (url: URL) => url.pathname.endsWith('/events') && url.searchParams.get('maxResults') === '1';
   const send: HttpSend = async (request): Promise<HttpResponse> => {
     requests.push(request);
     const url = new URL(request.url);
@@ -39,6 +46,10 @@ function google(pages: unknown[][], events: Record<string, Answer>, calendar: An
       return { status: answer.status, headers: answer.headers ?? {}, body: JSON.stringify(answer.body) };
     }
     if (/\/calendars\/[^/]+$/.test(url.pathname)) return { status: calendar.status, headers: calendar.headers ?? {}, body: JSON.stringify(calendar.body) };
+    if (isCheck(url)) {
+      if (check === TIMEOUT) throw new CalendarProviderError({ kind: 'transient', message: 'Google: no answer within 1000 ms' });
+      return { status: check.status, headers: check.headers ?? {}, body: JSON.stringify(check.body) };
+    }
     const token = url.searchParams.get('pageToken') ?? '';
     if (url.searchParams.has('syncToken')) return { status: 200, headers: {}, body: JSON.stringify({ timeZone: 'UTC', items: [], nextSyncToken: 'sync-next' }) };
     const index = token === '' ? 0 : Number(token.slice(1)) - 1;
@@ -46,7 +57,7 @@ function google(pages: unknown[][], events: Record<string, Answer>, calendar: An
     return { status: 200, headers: {}, body: JSON.stringify({ timeZone: 'UTC', items: pages[index], ...(isLast ? { nextSyncToken: 'sync-new' } : { nextPageToken: `p${index + 2}` }) }) };
   };
   const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens, send, timeoutMs: 1000, now: () => NOW, pagesPerPart: 2 });
-  return { provider, calendarGets: () => requests.filter((r) => /\/calendars\/[^/]+$/.test(new URL(r.url).pathname)).length, gets: () => requests.filter((r) => /\/events\/[^/]+$/.test(new URL(r.url).pathname)).map((r) => decodeURIComponent(new URL(r.url).pathname.split('/').at(-1)!)) };
+  return { provider, checks: () => requests.filter((r) => isCheck(new URL(r.url))).length, calendarGets: () => requests.filter((r) => /\/calendars\/[^/]+$/.test(new URL(r.url).pathname)).length, gets: () => requests.filter((r) => /\/events\/[^/]+$/.test(new URL(r.url).pathname)).map((r) => decodeURIComponent(new URL(r.url).pathname.split('/').at(-1)!)) };
 }
 
 const meeting = (providerEventId: string, startMs = SOON): MeetingToConfirm => ({ providerEventId, startMs, endMs: startMs + HOUR });
@@ -134,21 +145,40 @@ test('Google: a lookup answered 429 stops the lookups not sent yet and its Retry
   assert.deepEqual([atLimit.hasMore, atLimit.continueAfterMs], [true, 90_000]);
 });
 
-test('Google: events.get answered 404 is a deletion only once calendars.get finds the calendar, asked once; the calendar answering 404 or 403 fails the read as its listing would, a 5xx leaves the meetings not answered', async () => {
+test('Google: events.get answered 404 is a deletion only once the calendar answers events.list (maxResults=1), asked once; the calendar\'s own 404 fails the read as its listing\'s; any other refusal of the check (403 of any reason, 401, 410, 429, 5xx, a timeout) leaves the meetings not answered', async () => {
   const confirm = [meeting('a'), meeting('b'), meeting('c')];
+  const read = (g: ReturnType<typeof google>) => g.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
   const there = google(FOUR_PAGES, {});
-  const part = await there.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  const part = await read(there);
   assert.deepEqual(part.goneOnLookup, ['a', 'b', 'c']);
-  assert.equal(there.calendarGets(), 1, 'checked once for the three');
+  assert.deepEqual([there.checks(), there.calendarGets()], [1, 0], 'checked once for the three, with the listing\'s own call');
   const gone = google(FOUR_PAGES, {}, { status: 404, body: error(404, 'notFound') });
-  assert.equal((await providerFailureOf(gone.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm }))).kind, 'not_found', "the calendar's 404: the read fails as the listing's 404 fails it");
-  const refused = google(FOUR_PAGES, {}, { status: 403, body: error(403, 'forbidden') });
-  assert.equal((await providerFailureOf(refused.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm }))).kind, 'permanent');
-  const down = google(FOUR_PAGES, {}, { status: 503, body: error(503, 'backendError') });
-  const unsure = await down.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
-  assert.deepEqual([unsure.hasMore, unsure.goneOnLookup, unsure.confirmedChanges], [true, undefined, undefined], 'kept, nothing taken as gone');
+  assert.equal((await providerFailureOf(read(gone))).kind, 'not_found', "the calendar's 404: the read fails as the listing's 404 fails it");
+  const refusals: [string, Answer | typeof TIMEOUT][] = [
+    ['403 forbidden', { status: 403, body: error(403, 'forbidden') }],
+    ['403 insufficientPermissions', { status: 403, body: error(403, 'insufficientPermissions') }],
+    ['401', { status: 401, body: error(401, 'authError') }],
+    ['410', { status: 410, body: error(410, 'deleted') }],
+    ['429', { status: 429, body: error(429, 'rateLimitExceeded'), headers: { 'retry-after': '120' } }],
+    ['503', { status: 503, body: error(503, 'backendError') }],
+    ['a timeout', TIMEOUT],
+  ];
+  for (const [what, answer] of refusals) {
+    const unsure = await read(google(FOUR_PAGES, {}, answer));
+    assert.deepEqual([unsure.hasMore, unsure.round, unsure.goneOnLookup, unsure.confirmedChanges], [true, { kept: true, resumed: true }, undefined, undefined], `${what}: kept, nothing taken as gone`);
+    assert.ok(unsure.warnings?.some((w) => w.includes('the check of the calendar')), `${what}: logged`);
+    assert.equal(unsure.continueAfterMs, what === '429' ? 120_000 : undefined, `${what}: only a limit asks for a wait`);
+  }
   // A 410 says the event is gone, whatever the calendar: no check.
   const deleted = google(FOUR_PAGES, { a: { status: 410, body: error(410, 'deleted') } });
   const answered = await deleted.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('a')] });
-  assert.deepEqual([answered.goneOnLookup, deleted.calendarGets()], [['a'], 0]);
+  assert.deepEqual([answered.goneOnLookup, deleted.checks()], [['a'], 0]);
+});
+
+test('Google: a token whose scopes read events and the calendar list but not calendars\' metadata (calendar.events.readonly, calendar.calendarlist.readonly; calendars.get answering 403 insufficientPermissions): a lookup\'s 404 during a round is checked and taken as gone, the part kept, no access refused', async () => {
+  const narrow = google(FOUR_PAGES, {}, undefined, { status: 403, body: { error: { code: 403, message: 'Request had insufficient authentication scopes.', errors: [{ domain: 'global', reason: 'insufficientPermissions', message: 'Insufficient Permission' }], status: 'PERMISSION_DENIED' } } });
+  const part = await narrow.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [meeting('gone')] })
+    .then((r) => ({ hasMore: r.hasMore, goneOnLookup: r.goneOnLookup }), (e: unknown) => ({ failed: e instanceof CalendarProviderError ? e.failure.kind : String(e) }));
+  assert.deepEqual(part, { hasMore: true, goneOnLookup: ['gone'] }, 'the part kept, the meeting found gone');
+  assert.deepEqual([narrow.checks(), narrow.calendarGets()], [1, 0]);
 });
