@@ -2715,10 +2715,32 @@ describe('Google Calendar specifics', () => {
       assert.equal((await bot(env, user.auth, id)).status, 'Scheduled', 'not cancelled as calendar_cancelled');
       assert.deepEqual(await linkEndCause(id), [null]);
     }
-    const checks = env.google.requests.slice(requestsBefore).filter((r) => r.method === 'GET' && r.path === `/calendar/v3/calendars/${encodeURIComponent(account.email)}`);
-    assert.deepEqual(checks.map((r) => r.status), [404], 'calendars.get once, answered 404');
+    const checks = listings(account.email, requestsBefore).filter((r) => r.query.get('maxResults') === '1');
+    assert.deepEqual(checks.map((r) => r.status), [404], 'the calendar checked once (events.list, maxResults=1), answered 404');
     const row = await env.rc.database.db.selectFrom('calendar_connections').select('last_error').where('id', '=', calendarId).executeTakeFirstOrThrow();
     assert.match(row.last_error ?? '', /^not_found/, 'failed as a listing answered 404 fails');
+  });
+
+  test('a token whose scopes read events and the calendar list but not calendars\' metadata (calendar.events.readonly, calendar.calendarlist.readonly): a meeting deleted during a Google round, events.get answering 404, loses its bot; the connection stays active and no other bot is put at risk', async (t) => {
+    const { user, account, calendarId, ids, bots } = await meetingsBesideRound(t);
+    env.google.eventsOnlyScopes = true;
+    t.after(() => {
+      env.google.eventsOnlyScopes = false;
+    });
+    env.google.forgetEvent(account.email, account.email, ids.deleted);
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok(eventGets(account.email, requestsBefore).some((r) => r.status === 404), 'looked up, answered 404');
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['status', 'last_error']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.deepEqual([row.status, row.last_error], ['active', null], 'not revoked');
+    assert.equal((await bot(env, user.auth, bots.deleted)).status, 'Cancelled', 'the deleted meeting loses its bot');
+    assert.deepEqual(await linkEndCause(bots.deleted), ['calendar_cancelled']);
+    for (const id of [bots.kept, bots.moved]) {
+      const live = await bot(env, user.auth, id);
+      assert.deepEqual([live.status, live.decisions.filter((d) => d.kind === 'at_risk')], ['Scheduled', []], 'a bot of a live meeting is not put at risk');
+    }
+    assert.deepEqual(await keptOf(calendarId), [40, 41], 'the round goes on, its second part kept');
   });
 
   test('the fake Google answers events.get of a plain occurrence of a series by its instance id, as the instance; a time that is no occurrence 404', async () => {

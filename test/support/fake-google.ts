@@ -3,7 +3,7 @@
 // events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
 // fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
 // events.get (a deleted event answered cancelled, one no longer kept 404, an occurrence by its
-// instance id), calendars.get,
+// instance id), calendars.get (refused, with eventsOnlyScopes, as to a token without its scopes),
 // cancelled instances that keep only their identity, "this and following events" splitting a
 // series into `<id>_R<time>` (or, with opaqueInstanceIds, ids of no known shape), events.watch,
 // channels.stop, and push notifications with the X-Goog-* headers. Tests drive it to create,
@@ -186,6 +186,16 @@ export class FakeGoogleCalendar {
    * pages a read lists and its lookups (the calendar deleted or unshared meanwhile).
    */
   beforeNextEventLookup: (() => void) | null = null;
+  /**
+   * The tokens' scopes are calendar.events.readonly and calendar.calendarlist.readonly: the
+   * calendar list, events.list, events.get and events.watch answer (each one's Authorization in
+   * its reference page lists calendar.events.readonly or calendar.calendarlist.readonly), and
+   * calendars.get, whose Authorization lists neither
+   * (developers.google.com/workspace/calendar/api/v3/reference/calendars/get), answers 403
+   * insufficientPermissions, "Request had insufficient authentication scopes." (GeneralTask/
+   * task-manager pull request 2160; receptron/mulmoclaude pull request 2737).
+   */
+  eventsOnlyScopes = false;
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;
   /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
@@ -723,6 +733,9 @@ export class FakeGoogleCalendar {
    * developers.google.com/workspace/calendar/api/guides/errors, "404: Not found").
    */
   #getCalendar(account: Account, calendarId: string, send: (status: number, payload?: unknown) => void): void {
+    if (this.eventsOnlyScopes) {
+      return send(403, { error: { code: 403, message: 'Request had insufficient authentication scopes.', errors: [{ domain: 'global', reason: 'insufficientPermissions', message: 'Insufficient Permission' }], status: 'PERMISSION_DENIED' } });
+    }
     const calendar = account.calendars.get(calendarId);
     if (!calendar) return send(404, googleError(404, 'notFound', 'Not Found'));
     send(200, { kind: 'calendar#calendar', etag: `"${this.#seq}"`, id: calendar.id, summary: calendar.summary, timeZone: calendar.timeZone });
