@@ -29,8 +29,8 @@
 // - While a round read in parts is under way (nothing of it applied before its last part), the
 //   meetings whose bots join soon (FetchContext.confirm) are settled at each read of the round:
 //   by the part's entry, or with events.get, which answers a deleted event with status
-//   "cancelled" (events resource) and one no longer kept with 404 (a deletion once calendars.get
-//   finds the calendar: Google answers 404 for a calendar gone too). What changes them is applied
+//   "cancelled" (events resource) and one no longer kept with 404 (a deletion once events.list of
+//   the calendar, maxResults=1, finds it: Google answers 404 for a calendar gone too). What changes them is applied
 //   at once (FetchResult.confirmedChanges); a lookup that fails leaves its meeting as stored and
 //   never costs the part, a limit's Retry-After becoming its wait; see #withConfirmed.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
