@@ -75,6 +75,21 @@ function expiredText(maxAgeMs: number): string {
   return `${NOT_SENT_PREFIX} still waiting ${Math.round(maxAgeMs / 3_600_000)} hours after it was queued, its URL's receiver failing`;
 }
 
+/**
+ * Thrown inside an attempt's record when its message no longer carries the claim its sender took:
+ * the transaction rolls back, so nothing of the record is written (the message's state and
+ * attempts, the URL's hold and run of failures, a gone line, the messages it would give up).
+ */
+class ClaimLost extends Error {}
+
+/**
+ * The claim a delivery was sent under: the lease its sender wrote when it claimed it. Every record
+ * of a message clears its lease and every claim writes a later one, so a message still carrying
+ * this value has been neither claimed again nor recorded since (a redelivery leaves the lease as it
+ * is: the attempt under way keeps its claim).
+ */
+const claimOf = (d: Pick<Delivery, 'lease_until_ms'>) => Number(d.lease_until_ms);
+
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
 /** A user's callback URL, as webhook_url_holds keys it. */
 const urlKey = (d: Pick<Delivery, 'user_id' | 'url'>) => `${d.user_id} ${d.url}`;
@@ -404,9 +419,35 @@ export class WebhookDelivery {
 
   /** Gives up a message of a gone line, or to a disabled URL, without sending it; its owner can still redeliver it. */
   async #failUnsent(delivery: Delivery, text: string, outcome: 'gone' | 'disabled'): Promise<void> {
+    const unsent = await retryingConflicts(() => this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
+      .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').executeTakeFirst());
+    if (Number(unsent.numUpdatedRows) === 0) return this.#claimLost(delivery, null);
     this.#o.metrics.webhookDeliveries.inc({ outcome });
-    await retryingConflicts(() => this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
-      .where('id', '=', delivery.id).execute());
+  }
+
+  /**
+   * Runs an attempt's record, `record` throwing ClaimLost (and so rolling its transaction back)
+   * when the message's own update finds the claim gone; answers what `record` answers, or null
+   * then (logged and counted as `claim_lost`).
+   */
+  async #fenced<T>(delivery: Delivery, status: number | null, record: () => Promise<T>): Promise<T | null> {
+    try {
+      return await record();
+    } catch (error) {
+      if (!(error instanceof ClaimLost)) throw error;
+      this.#claimLost(delivery, status);
+      return null;
+    }
+  }
+
+  /**
+   * An attempt whose message no longer carries its claim: this sender stalled (a pause of the
+   * process, a slow commit) past its lease, and the message was claimed again, recorded, or given
+   * up meanwhile. That record stands; this attempt's is not written.
+   */
+  #claimLost(delivery: Delivery, status: number | null): void {
+    this.#o.metrics.webhookDeliveries.inc({ outcome: 'claim_lost' });
+    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, status, leaseUntil: new Date(claimOf(delivery)).toISOString() }, 'webhook attempt not recorded: its claim ran out and the message was claimed again or recorded meanwhile');
   }
 
   /** Counts a delivery in flight until its attempt is recorded, then looks for more work. */
@@ -467,7 +508,9 @@ export class WebhookDelivery {
       // again (same webhook-id, which receivers deduplicate on) as soon as anyone looks, with no
       // attempt counted against it and no backoff.
       logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook delivery ended by the stop before its answer; it is sent again');
-      await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null }).where('id', '=', delivery.id).execute());
+      const released = await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null })
+        .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').executeTakeFirst());
+      if (Number(released.numUpdatedRows) === 0) this.#claimLost(delivery, null);
       return;
     }
     const now = clock.now();
@@ -480,15 +523,25 @@ export class WebhookDelivery {
     const isSetAside = isGone || (isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS);
     metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isGone ? 'gone' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
-      await retryingConflicts(() => database.db.transaction().execute(async (trx) => {
+      // A 2xx is the receiver's word that it has the message, whoever holds the claim now: one
+      // whose claim was lost meanwhile still records it delivered if it is waiting and no other
+      // sender has it under way (its claim running); one under way elsewhere, or already recorded
+      // (delivered, or given up), is left to that record. (Its attempts count the other senders'.)
+      await this.#fenced(delivery, result.status, () => retryingConflicts(() => database.db.transaction().execute(async (trx) => {
         // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
         // messages to it at the usual pace. (The URL's rows first, then messages' rows: the order
         // every writer of both takes, so that none waits for another in a circle.)
         await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
-        await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, last_attempt_at_ms: sentAt, delivered_at: now, lease_until_ms: null, last_error: null })
-          .where('id', '=', delivery.id).execute();
-      }));
+        const recorded = await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: (eb) => eb('attempts', '+', 1), last_attempt_at_ms: sentAt, delivered_at: now, lease_until_ms: null, last_error: null })
+          .where('id', '=', delivery.id)
+          .where((eb) => eb.or([
+            eb('lease_until_ms', '=', claimOf(delivery)),
+            eb.and([eb('state', '=', 'pending'), eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)])]),
+          ]))
+          .returning('id').executeTakeFirst();
+        if (!recorded) throw new ClaimLost();
+      })));
       return;
     }
     const error = result.status === null ? (result.error ?? 'no answer') : answerText(result.status, result.location ?? null);
@@ -498,23 +551,22 @@ export class WebhookDelivery {
     if (isHolding) this.#heldInFlight.set(delivery.id, { userId: delivery.user_id, url: delivery.url });
     if (result.isPermanent) {
       // The guard's verdict does not change by retrying: no retry storm against a private address.
+      const givenUp = await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_attempt_at_ms: sentAt, lease_until_ms: null, last_error: error.slice(0, 500) })
+        .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').executeTakeFirst());
+      if (Number(givenUp.numUpdatedRows) === 0) return this.#claimLost(delivery, null);
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, reason: error }, 'webhook not sent and given up');
-      await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_attempt_at_ms: sentAt, lease_until_ms: null, last_error: error.slice(0, 500) })
-        .where('id', '=', delivery.id).execute());
       return;
     }
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
-    if (!isExpired && !isSetAside) this.#failures.note({ botId: delivery.bot_id, messageId: delivery.message_id, attempt: attempts, reason: error });
-    if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
-    else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
     const isRecordingFailure = secrets.length > 0 && !isGone;
     // Run again, whole, when PostgreSQL rolls it back for a deadlock or a serialization failure
     // (retryingConflicts): left unrecorded, the message would stay claimed and go again, late,
-    // when its claim ran out. The answer's outcome and warnings are counted and logged above, once
-    // per attempt; what the record decides (the URL held back or disabled, a gone line) only once
-    // it is committed (`recorded`, and the 410's warning after it).
-    const { unsent, recorded } = await retryingConflicts(() => database.db.transaction().execute(async (trx) => {
+    // when its claim ran out. The answer's outcome is counted above, once per attempt; what the
+    // record decides (the message retried, set aside or given up, the URL held back or disabled, a
+    // gone line) is logged once it is committed (`recorded`, and the warnings after it), and not
+    // at all when the claim was lost (ClaimLost: nothing of the record is written).
+    const outcome = await this.#fenced(delivery, result.status, () => retryingConflicts(() => database.db.transaction().execute(async (trx) => {
       // A failure or a 410 to record: the bot's row is share-locked first (#lockBotForRecord),
       // then the URL's record (the user's hold, or the bot's gone line), then this message, then
       // the URL's other waiting messages in id order: the order of every writer of them. A record
@@ -523,7 +575,10 @@ export class WebhookDelivery {
       if (isRecordingFailure || isGone) await this.#lockBotForRecord(trx, delivery);
       const locked = isRecordingFailure ? await this.#lockHold(trx, delivery, now) : null;
       if (isGone) await this.#recordGone(trx, delivery);
-      await trx.updateTable('webhook_deliveries').set({
+      // Only while the message still carries this sender's claim is anything recorded: its update
+      // checks the claim and, the claim gone, throws ClaimLost, which rolls back the hold or gone
+      // line written above (taken first all the same: the lock order).
+      const claimed = await trx.updateTable('webhook_deliveries').set({
         state: isExpired || isSetAside ? 'failed' : 'pending',
         attempts,
         last_attempt_at_ms: sentAt,
@@ -531,7 +586,8 @@ export class WebhookDelivery {
         next_attempt_at_ms: nextAttemptAt,
         lease_until_ms: null,
         last_error: error.slice(0, 500),
-      }).where('id', '=', delivery.id).execute();
+      }).where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').returning('id').executeTakeFirst();
+      if (!claimed) throw new ClaimLost();
       // The pause is the receiver's, not this message's (Standard Webhooks, "Delivery success and
       // failure": a 429 asks the sender to throttle; a 502, 503 or 504 or no answer finds it down):
       // the user's other messages to the same URL, other bots' lines among them and those queued
@@ -540,7 +596,12 @@ export class WebhookDelivery {
       // its run of failures, which disables it after days.
       const recorded = locked !== null ? await this.#recordFailure(trx, locked.row, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding) : () => {};
       return { unsent: isGone ? await this.#failGoneLine(trx, delivery, now) : 0, recorded };
-    }));
+    })));
+    if (outcome === null) return;
+    const { unsent, recorded } = outcome;
+    if (!isExpired && !isSetAside) this.#failures.note({ botId: delivery.bot_id, messageId: delivery.message_id, attempt: attempts, reason: error });
+    if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
+    else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     recorded();
     if (isGone) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: unsent }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
   }
