@@ -523,10 +523,12 @@ export class WebhookDelivery {
     const isSetAside = isGone || (isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS);
     metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isGone ? 'gone' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
-      // A 2xx is the receiver's word that it has the message, whoever holds the claim now: one
-      // whose claim was lost meanwhile still records it delivered if it is waiting and no other
-      // sender has it under way (its claim running); one under way elsewhere, or already recorded
-      // (delivered, or given up), is left to that record. (Its attempts count the other senders'.)
+      // A 2xx is the receiver's word that it has the message, whoever holds the claim now: an
+      // attempt whose claim was lost meanwhile still records it delivered while it waits and was
+      // never recorded delivered (retrying after another sender's failure, or under way there:
+      // that sender's record then finds its claim gone). One recorded delivered since (and perhaps
+      // redelivered by its owner after that), or given up, is left to that record. Its attempts
+      // count the other senders' too.
       await this.#fenced(delivery, result.status, () => retryingConflicts(() => database.db.transaction().execute(async (trx) => {
         // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
         // messages to it at the usual pace. (The URL's rows first, then messages' rows: the order
@@ -537,7 +539,7 @@ export class WebhookDelivery {
           .where('id', '=', delivery.id)
           .where((eb) => eb.or([
             eb('lease_until_ms', '=', claimOf(delivery)),
-            eb.and([eb('state', '=', 'pending'), eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)])]),
+            eb.and([eb('state', '=', 'pending'), eb('delivered_at', 'is', null)]),
           ]))
           .returning('id').executeTakeFirst();
         if (!recorded) throw new ClaimLost();
