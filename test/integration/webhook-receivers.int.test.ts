@@ -13,6 +13,9 @@ import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { sql, type Transaction } from 'kysely';
 import type { Schema } from '../../src/db/schema.ts';
+import { WebhookDelivery } from '../../src/services/webhooks/webhook-delivery.ts';
+import { OutboundHttp } from '../../src/adapters/outbound-http.ts';
+import { OutboundGuard } from '../../src/adapters/outbound-guard.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -1457,3 +1460,144 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     assert.deepEqual([(await byBot(tried)).state, (await byBot(untried)).state], ['failed', 'failed']);
   }
 });
+
+describe('status webhooks: an attempt whose claim ran out while its receiver held it open', () => {
+  // A timeout long enough for the receiver to hold a request open while the test looks; a claim
+  // lasts WEBHOOK_TIMEOUT_MS and 30 s on the (manual) clock, so advancing it past that lets another
+  // sender claim the message while the first one's request is still open, as a process stalled
+  // past its lease (a pause, a suspended machine) would.
+  const TIMEOUT = 10_000;
+  const env = receiverSuite('claims', { WEBHOOK_TIMEOUT_MS: String(TIMEOUT) });
+  const { hooks, clock, book, to } = env;
+  const CLAIM_MS = TIMEOUT + 30_000;
+  /** A second instance's sender on the same database and clock. */
+  let other: WebhookDelivery;
+  let otherHttp: OutboundHttp;
+  before(() => {
+    otherHttp = new OutboundHttp({ guard: new OutboundGuard(['127.0.0.1']) });
+    other = new WebhookDelivery({ database: env.rc.database, clock, logger: env.rc.logger, metrics: env.rc.metrics, http: otherHttp, timeoutMs: TIMEOUT });
+  });
+  after(() => otherHttp.close());
+
+  const rowOf = (botId: string) => env.rc.database.db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'attempts', 'lease_until_ms', 'next_attempt_at_ms', 'redelivered'])
+    .where('bot_id', '=', botId).executeTakeFirstOrThrow();
+  const holdOf = (path: string) => env.rc.database.db.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', env.user.userId).where('url', '=', `${env.base}${path}`).executeTakeFirst();
+  const claimsLost = async () => (await env.rc.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'claim_lost')?.value ?? 0;
+
+  /**
+   * Books a bot whose message goes to `path`, and has this instance send it: the receiver holds
+   * that first request open until `answer` is called with the status it is to get (a test
+   * control), every later request to `path` getting what `later` says (200 unless told). Resolves
+   * once the first request is at the receiver and its sender's claim has run out.
+   */
+  async function sendHeldPastItsClaim(path: string) {
+    let answerFirst: (status: number) => void = () => {};
+    const first = new Promise<number>((resolve) => { answerFirst = resolve; });
+    const control = { later: (): { status: number; release?: Promise<unknown> } => ({ status: 200 }) };
+    hooks.respond = (r) => {
+      if (r.url !== path) return { status: 200 };
+      if (to(path).length > 1) return control.later();
+      const answer = { status: 200, release: first };
+      // (The status is decided when the test answers: the fake sends its status then.)
+      void first.then((status) => { answer.status = status; });
+      return answer;
+    };
+    const botId = await book(path);
+    const stale = env.rc.webhooks.runDue();
+    await hooks.waitFor(() => to(path).length === 1);
+    clock.advance(CLAIM_MS + 1000);
+    return {
+      botId,
+      control,
+      /** The held request is answered `status`; resolves once its sender has recorded what it may. */
+      async answer(status: number) {
+        answerFirst(status);
+        await stale;
+      },
+    };
+  }
+
+  test('a late failure does not undo a delivery another instance recorded meanwhile: no attempt counted, the URL not held, nothing sent a third time', async () => {
+    const path = '/claim-late-failure';
+    const held = await sendHeldPastItsClaim(path);
+    // The claim ran out: another instance claims the message and the receiver takes it.
+    assert.equal(await other.runDue(), 1, 'claimed again by the other instance');
+    assert.deepEqual(pick(await rowOf(held.botId)), ['delivered', 1]);
+    const lost = await claimsLost();
+    // The first request is answered at last: a 503 (a struggling receiver, which would hold the URL).
+    await held.answer(503);
+    const row = await rowOf(held.botId);
+    assert.deepEqual([row.state, row.attempts, row.lease_until_ms], ['delivered', 1, null], 'the delivery stands; the late attempt is not counted');
+    assert.equal(await holdOf(path), undefined, 'the URL is not held back');
+    assert.equal(await claimsLost(), lost + 1, 'counted as claim_lost');
+    clock.advance(HOUR);
+    await env.rc.webhooks.runDue();
+    assert.equal(to(path).length, 2, 'sent twice in all, not a third time');
+  });
+
+  test('a late success after another instance\'s failed attempt records the message delivered, both attempts counted, and opens the URL the failure held', async () => {
+    const path = '/claim-late-success';
+    const held = await sendHeldPastItsClaim(path);
+    held.control.later = () => ({ status: 503 });
+    assert.equal(await other.runDue(), 1, 'claimed again by the other instance');
+    assert.deepEqual(pick(await rowOf(held.botId)), ['pending', 1]);
+    assert.ok((await holdOf(path))?.failures, 'the other attempt\'s 503 holds the URL');
+    // The receiver's answer to the first request comes: it took the message.
+    await held.answer(200);
+    const row = await rowOf(held.botId);
+    assert.deepEqual([row.state, row.attempts, row.lease_until_ms], ['delivered', 2, null], 'delivered, by the late answer; both attempts counted');
+    assert.equal(await holdOf(path), undefined, 'the receiver takes webhooks: the URL is open again');
+    clock.advance(HOUR);
+    await env.rc.webhooks.runDue();
+    await other.runDue();
+    assert.equal(to(path).length, 2, 'not sent a third time');
+  });
+
+  test('a late success while another instance\'s attempt is under way records the message delivered; that attempt\'s failure, its claim gone, is not recorded', async () => {
+    const path = '/claim-late-success-overlap';
+    const held = await sendHeldPastItsClaim(path);
+    let answerOther: () => void = () => {};
+    const otherGate = new Promise<void>((resolve) => { answerOther = resolve; });
+    held.control.later = () => ({ status: 503, release: otherGate });
+    const otherRound = other.runDue();
+    await hooks.waitFor(() => to(path).length === 2);
+    await held.answer(200);
+    assert.deepEqual(pick(await rowOf(held.botId)), ['delivered', 1]);
+    const lost = await claimsLost();
+    answerOther();
+    await otherRound;
+    const row = await rowOf(held.botId);
+    assert.deepEqual([row.state, row.attempts], ['delivered', 1], 'the other attempt\'s 503 is not recorded over the delivery');
+    assert.equal(await holdOf(path), undefined, 'nor does it hold the URL');
+    assert.equal(await claimsLost(), lost + 1);
+  });
+
+  for (const lateStatus of [503, 200]) {
+    test(`a redelivery asked after another instance delivered the message stands against the late ${lateStatus} of an attempt whose claim ran out: sent again at once`, async () => {
+      const path = `/claim-redelivered-${lateStatus}`;
+      const held = await sendHeldPastItsClaim(path);
+      assert.equal(await other.runDue(), 1);
+      assert.deepEqual(pick(await rowOf(held.botId)), ['delivered', 1]);
+      // Its owner asks for it again while the first attempt is still open (its owner's choice: the
+      // receiver's own record of it may have been lost).
+      const { message_id: messageId } = await rowOf(held.botId);
+      const redeliveredAt = clock.now();
+      assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${messageId}/redeliver`, { auth: env.user.auth })).status, 200);
+      const lost = await claimsLost();
+      // (The first instance's round goes on once that answer is recorded: the redelivered message
+      // is due, so it is what that round sends next.)
+      await held.answer(lateStatus);
+      const row = await rowOf(held.botId);
+      assert.deepEqual([row.state, row.attempts, row.redelivered], ['delivered', 2, 1], 'the redelivery went at once, in the same round: no backoff, the late attempt not counted');
+      assert.ok(row.next_attempt_at_ms <= redeliveredAt, 'due when it was redelivered');
+      assert.equal(await holdOf(path), undefined, 'the URL is not held back');
+      assert.equal(to(path)[2]?.headers['webhook-id'], messageId, 'sent again under its webhook-id');
+      assert.equal(to(path).length, 3, 'the first attempt, the other instance\'s, the redelivery');
+      assert.equal(await claimsLost(), lost + 1, 'the late answer is not recorded: counted as claim_lost');
+    });
+  }
+});
+
+function pick(row: { state: string; attempts: number }): [string, number] {
+  return [row.state, row.attempts];
+}
