@@ -101,7 +101,9 @@ export class WebhookDeliveryLog {
    * can tell it is the same message). A delivery that fails again is retried as usual while it is
    * younger than the outbox's give-up age, and marked failed after one attempt if older (or, when
    * it had been set aside as refused, when the receiver refuses it again). One that is being sent
-   * at this moment keeps its claim; its outcome is then what counts. A redelivered message is sent
+   * at this moment keeps its claim (its lease is left as it is); its outcome is then what counts,
+   * unless that claim runs out and another sender takes the message first (the sender's records
+   * are fenced by the claim: webhook-delivery.ts). A redelivered message is sent
    * even to a URL its bot's receiver answered 410 Gone (`redelivered`, migration 046), and ends
    * the pause of a URL held back as struggling (webhook_url_holds, migration 048): its owner says
    * the receiver is back. The URL still takes one message at a time until one is taken: this one
