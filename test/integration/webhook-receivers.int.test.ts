@@ -1596,6 +1596,30 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
       assert.equal(await claimsLost(), lost + 1, 'the late answer is not recorded: counted as claim_lost');
     });
   }
+
+  // Last: it stops this instance's sender (runDue still drives it after).
+  test('an attempt whose claim ran out, ended by a stop before its answer, does not hand back the message another instance has under way: nothing claims it a third time', async () => {
+    const path = '/claim-stopped';
+    const held = await sendHeldPastItsClaim(path);
+    let answerOther: () => void = () => {};
+    const otherGate = new Promise<void>((resolve) => { answerOther = resolve; });
+    held.control.later = () => (to(path).length === 2 ? { status: 200, release: otherGate } : { status: 200 });
+    const otherClaimedAt = clock.now();
+    const otherRound = other.runDue();
+    await hooks.waitFor(() => to(path).length === 2);
+    const lost = await claimsLost();
+    // This instance stops: its request, still unanswered, is ended after the stop's grace.
+    await env.rc.webhooks.stop();
+    // (Its round, which looks for more once the attempt is recorded, is over too.)
+    await held.answer(200);
+    assert.equal((await rowOf(held.botId)).lease_until_ms, otherClaimedAt + CLAIM_MS, 'the other instance\'s claim stands');
+    assert.equal(await claimsLost(), lost + 1);
+    assert.equal(await env.rc.webhooks.runDue(), 0, 'not claimed again while the other attempt is under way');
+    answerOther();
+    await otherRound;
+    assert.deepEqual(pick(await rowOf(held.botId)), ['delivered', 1]);
+    assert.equal(to(path).length, 2, 'sent twice, not three times');
+  });
 });
 
 function pick(row: { state: string; attempts: number }): [string, number] {
