@@ -1597,6 +1597,88 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
     });
   }
 
+  test('a message of a gone line given up unsent and redelivered meanwhile is not given up again by a sender that stalled past its claim before it looked', async () => {
+    const path = '/claim-unsent';
+    // Standard Webhooks, "Delivery success and failure": 410 says the receiver wants no more
+    // webhooks from this sender; the bot's later messages to the URL are then not sent.
+    let isGone = true;
+    hooks.respond = (r) => ({ status: r.url === path && isGone ? 410 : 200 });
+    const botId = await book(path);
+    await env.rc.webhooks.runDue();
+    // A message queued after the 410 (bot.cancelled): not to be sent while the line is gone.
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    const cancelledOf = () => env.rc.database.db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'attempts', 'last_error', 'lease_until_ms'])
+      .where('bot_id', '=', botId).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    // A third sender that stalls (a test control) between its claim and its record: its read of the
+    // gone lines answers, then waits for the test. (After the read, not in a plugin's
+    // transformResult, which runs while the connection is held: SQLite has only one.)
+    let reached: () => void = () => {};
+    const atStall = new Promise<void>((resolve) => { reached = resolve; });
+    let resume: () => void = () => {};
+    const stall = new Promise<void>((resolve) => { resume = resolve; });
+    let isArmed = true;
+    /** `builder`, and every builder its methods make, with an execute that stalls once when armed. */
+    const stallingExecute = <T extends object>(builder: T): T => new Proxy(builder, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key === 'execute') {
+          return async (...args: unknown[]) => {
+            const rows = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (isArmed) {
+              isArmed = false;
+              reached();
+              await stall;
+            }
+            return rows;
+          };
+        }
+        return (...args: unknown[]) => {
+          const made = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return made !== null && typeof made === 'object' ? stallingExecute(made) : made;
+        };
+      },
+    });
+    const db = env.rc.database.db;
+    const stallingDb = new Proxy(db, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key !== 'selectFrom') return typeof value === 'function' ? value.bind(target) : value;
+        return (table: never) => (table === 'gone_webhook_urls' ? stallingExecute(target.selectFrom(table)) : target.selectFrom(table));
+      },
+    });
+    const stallingHttp = new OutboundHttp({ guard: new OutboundGuard(['127.0.0.1']) });
+    try {
+      const stalling = new WebhookDelivery({ database: { ...env.rc.database, db: stallingDb }, clock, logger: env.rc.logger, metrics: env.rc.metrics, http: stallingHttp, timeoutMs: TIMEOUT });
+      const stalled = stalling.runDue();
+      await atStall;
+      assert.equal((await cancelledOf()).lease_until_ms, clock.now() + CLAIM_MS, 'claimed by the stalling sender');
+      // Its claim runs out: this instance claims the message and gives it up unsent.
+      clock.advance(CLAIM_MS + 1000);
+      await env.rc.webhooks.runDue();
+      const unsent = await cancelledOf();
+      assert.deepEqual([unsent.state, unsent.attempts], ['failed', 0]);
+      assert.match(unsent.last_error ?? '', /^not sent: the receiver answered 410 Gone/);
+      // The receiver is back, and its owner redelivers it.
+      isGone = false;
+      assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${unsent.message_id}/redeliver`, { auth: env.user.auth })).status, 200);
+      const lost = await claimsLost();
+      // The stalled sender goes on: it found the line gone, but the message is no longer its to give up.
+      resume();
+      await stalled;
+      const after = await cancelledOf();
+      assert.deepEqual([after.state, after.last_error], [after.attempts === 0 ? 'pending' : 'delivered', null], 'still redelivered (or already sent by the stalled sender\'s round)');
+      assert.equal(await claimsLost(), lost + 1);
+      await env.rc.webhooks.runDue();
+      const redelivered = await cancelledOf();
+      assert.deepEqual([redelivered.state, redelivered.attempts, redelivered.last_error], ['delivered', 1, null], 'the redelivery stands and is taken');
+      assert.equal(to(path).filter((r) => r.headers['webhook-id'] === unsent.message_id).length, 1, 'sent once: the redelivery');
+    } finally {
+      resume();
+      await stallingHttp.close();
+    }
+  });
+
   // Last: it stops this instance's sender (runDue still drives it after).
   test('an attempt whose claim ran out, ended by a stop before its answer, does not hand back the message another instance has under way: nothing claims it a third time', async () => {
     const path = '/claim-stopped';
