@@ -537,10 +537,10 @@ export class WebhookDelivery {
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
         const recorded = await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: (eb) => eb('attempts', '+', 1), last_attempt_at_ms: sentAt, delivered_at: now, lease_until_ms: null, last_error: null })
           .where('id', '=', delivery.id)
-          .where((eb) => eb.or([
-            eb('lease_until_ms', '=', claimOf(delivery)),
-            eb.and([eb('state', '=', 'pending'), eb('delivered_at', 'is', null)]),
-          ]))
+          // Only while it waits, under this claim or never delivered: a message given up stays
+          // so, even if the record that gave it up had left this claim on it.
+          .where('state', '=', 'pending')
+          .where((eb) => eb.or([eb('lease_until_ms', '=', claimOf(delivery)), eb('delivered_at', 'is', null)]))
           .returning('id').executeTakeFirst();
         if (!recorded) throw new ClaimLost();
       })));
@@ -654,7 +654,7 @@ export class WebhookDelivery {
       .where('w.id', '!=', delivery.id).orderBy('w.id');
     waiting = of === 'bot' ? waiting.where('w.bot_id', '=', delivery.bot_id) : waiting.where('w.user_id', '=', delivery.user_id);
     if (this.#o.database.engine === 'postgres') waiting = waiting.forUpdate();
-    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: text }).where('id', 'in', waiting).executeTakeFirst();
+    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text }).where('id', 'in', waiting).executeTakeFirst();
     return Number(unsent.numUpdatedRows);
   }
 
