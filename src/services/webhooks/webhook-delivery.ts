@@ -417,12 +417,23 @@ export class WebhookDelivery {
     return new Map(rows.map((row) => [lineKey(row), row.message_id]));
   }
 
-  /** Gives up a message of a gone line, or to a disabled URL, without sending it; its owner can still redeliver it. */
+  /**
+   * Gives up a message of a gone line, or to a disabled URL, without sending it; its owner can
+   * still redeliver it. One its owner redelivered since it was claimed is to be sent: it is handed
+   * back, and goes at once.
+   */
   async #failUnsent(delivery: Delivery, text: string, outcome: 'gone' | 'disabled'): Promise<void> {
     const unsent = await retryingConflicts(() => this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
+      .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').where('redelivered', '=', 0).executeTakeFirst());
+    if (Number(unsent.numUpdatedRows) > 0) return void this.#o.metrics.webhookDeliveries.inc({ outcome });
+    if (!(await this.#handBack(delivery))) this.#claimLost(delivery, null);
+  }
+
+  /** Clears the delivery's lease while it still carries this sender's claim and waits, so that it goes again at once; answers whether it did. */
+  async #handBack(delivery: Delivery): Promise<boolean> {
+    const released = await retryingConflicts(() => this.#o.database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null })
       .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').executeTakeFirst());
-    if (Number(unsent.numUpdatedRows) === 0) return this.#claimLost(delivery, null);
-    this.#o.metrics.webhookDeliveries.inc({ outcome });
+    return Number(released.numUpdatedRows) > 0;
   }
 
   /**
@@ -508,9 +519,7 @@ export class WebhookDelivery {
       // again (same webhook-id, which receivers deduplicate on) as soon as anyone looks, with no
       // attempt counted against it and no backoff.
       logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook delivery ended by the stop before its answer; it is sent again');
-      const released = await retryingConflicts(() => database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null })
-        .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').executeTakeFirst());
-      if (Number(released.numUpdatedRows) === 0) this.#claimLost(delivery, null);
+      if (!(await this.#handBack(delivery))) this.#claimLost(delivery, null);
       return;
     }
     const now = clock.now();
