@@ -75,7 +75,7 @@ export function createMetrics(options: { collectDefaults?: boolean; countPending
       registers: [registry],
     }),
     launches: new Counter({ name: 'rollcall_launches_total', help: 'Bot launch attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
-    webhookDeliveries: new Counter({ name: 'rollcall_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+    webhookDeliveries: new Counter({ name: 'rollcall_webhook_deliveries_total', help: 'Webhook delivery attempts by their answer\'s outcome, messages given up unsent (gone, disabled, expired), and attempts whose claim was lost counted once more as claim_lost', labelNames: ['outcome'], registers: [registry] }),
     webhookOutboxDepth: new Gauge({ name: 'rollcall_webhook_outbox_depth', help: 'Webhook deliveries not yet delivered', registers: [registry] }),
     loopRestarts: new Counter({ name: 'rollcall_loop_restarts_total', help: 'Background loop failures that led to a restart', labelNames: ['loop'], registers: [registry] }),
   };

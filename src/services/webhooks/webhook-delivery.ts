@@ -452,13 +452,15 @@ export class WebhookDelivery {
   }
 
   /**
-   * An attempt whose message no longer carries its claim: this sender stalled (a pause of the
-   * process, a slow commit) past its lease, and the message was claimed again, recorded, or given
-   * up meanwhile. That record stands; this attempt's is not written.
+   * An attempt whose message no longer carries its claim: either this sender stalled (a pause of
+   * the process, a slow commit) past its lease, and the message was claimed again, recorded, or
+   * given up meanwhile; or, without stalling, its attempt was under way when another sender's late
+   * success (a 2xx to an attempt whose claim had run out) recorded the message delivered. That
+   * record stands; this attempt's is not written.
    */
   #claimLost(delivery: Delivery, status: number | null): void {
     this.#o.metrics.webhookDeliveries.inc({ outcome: 'claim_lost' });
-    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, status, leaseUntil: new Date(claimOf(delivery)).toISOString() }, 'webhook attempt not recorded: its claim ran out and the message was claimed again or recorded meanwhile');
+    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, status, leaseUntil: new Date(claimOf(delivery)).toISOString() }, 'webhook attempt not recorded: the message no longer carries its claim (its sender stalled past the claim and the message was claimed again or recorded meanwhile, or another sender\'s late success recorded it delivered during this attempt)');
   }
 
   /** Counts a delivery in flight until its attempt is recorded, then looks for more work. */
