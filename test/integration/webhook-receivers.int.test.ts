@@ -1483,6 +1483,66 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
     .where('bot_id', '=', botId).executeTakeFirstOrThrow();
   const holdOf = (path: string) => env.rc.database.db.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', env.user.userId).where('url', '=', `${env.base}${path}`).executeTakeFirst();
   const claimsLost = async () => (await env.rc.metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'claim_lost')?.value ?? 0;
+  /** The bot's messages, the oldest first. */
+  const rowsOf = (botId: string) => env.rc.database.db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'attempts', 'lease_until_ms', 'next_attempt_at_ms', 'redelivered', 'last_error'])
+    .where('bot_id', '=', botId).orderBy('id').execute();
+  const goneOf = (botId: string) => env.rc.database.db.selectFrom('gone_webhook_urls').selectAll().where('bot_id', '=', botId).executeTakeFirst();
+  const redeliver = async (messageId: string) => assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${messageId}/redeliver`, { auth: env.user.auth })).status, 200);
+
+  /**
+   * A third sender on the same database and clock that stalls (a test control) once, between its
+   * claim and its record: its read of the gone lines answers, then waits until `resume`. (After the
+   * read, not in a plugin's transformResult, which runs while the connection is held: SQLite has
+   * only one.) Its outbound client allows `allowedHosts`.
+   */
+  function stallingSender(allowedHosts: string[] = ['127.0.0.1']) {
+    let reached: () => void = () => {};
+    const atStall = new Promise<void>((resolve) => { reached = resolve; });
+    let resume: () => void = () => {};
+    const stall = new Promise<void>((resolve) => { resume = resolve; });
+    let isArmed = true;
+    /** `builder`, and every builder its methods make, with an execute that stalls once when armed. */
+    const stallingExecute = <T extends object>(builder: T): T => new Proxy(builder, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key === 'execute') {
+          return async (...args: unknown[]) => {
+            const rows = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (isArmed) {
+              isArmed = false;
+              reached();
+              await stall;
+            }
+            return rows;
+          };
+        }
+        return (...args: unknown[]) => {
+          const made = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return made !== null && typeof made === 'object' ? stallingExecute(made) : made;
+        };
+      },
+    });
+    const db = env.rc.database.db;
+    const stallingDb = new Proxy(db, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (key !== 'selectFrom') return typeof value === 'function' ? value.bind(target) : value;
+        return (table: never) => (table === 'gone_webhook_urls' ? stallingExecute(target.selectFrom(table)) : target.selectFrom(table));
+      },
+    });
+    const http = new OutboundHttp({ guard: new OutboundGuard(allowedHosts) });
+    return {
+      sender: new WebhookDelivery({ database: { ...env.rc.database, db: stallingDb }, clock, logger: env.rc.logger, metrics: env.rc.metrics, http, timeoutMs: TIMEOUT }),
+      /** Resolves once the sender has claimed what it sends and stalls. */
+      atStall,
+      resume,
+      async close() {
+        resume();
+        await http.close();
+      },
+    };
+  }
 
   /**
    * Books a bot whose message goes to `path`, and has this instance send it: the receiver holds
@@ -1609,49 +1669,10 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
     assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
     const cancelledOf = () => env.rc.database.db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'attempts', 'last_error', 'lease_until_ms'])
       .where('bot_id', '=', botId).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
-    // A third sender that stalls (a test control) between its claim and its record: its read of the
-    // gone lines answers, then waits for the test. (After the read, not in a plugin's
-    // transformResult, which runs while the connection is held: SQLite has only one.)
-    let reached: () => void = () => {};
-    const atStall = new Promise<void>((resolve) => { reached = resolve; });
-    let resume: () => void = () => {};
-    const stall = new Promise<void>((resolve) => { resume = resolve; });
-    let isArmed = true;
-    /** `builder`, and every builder its methods make, with an execute that stalls once when armed. */
-    const stallingExecute = <T extends object>(builder: T): T => new Proxy(builder, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (typeof value !== 'function') return value;
-        if (key === 'execute') {
-          return async (...args: unknown[]) => {
-            const rows = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            if (isArmed) {
-              isArmed = false;
-              reached();
-              await stall;
-            }
-            return rows;
-          };
-        }
-        return (...args: unknown[]) => {
-          const made = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return made !== null && typeof made === 'object' ? stallingExecute(made) : made;
-        };
-      },
-    });
-    const db = env.rc.database.db;
-    const stallingDb = new Proxy(db, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (key !== 'selectFrom') return typeof value === 'function' ? value.bind(target) : value;
-        return (table: never) => (table === 'gone_webhook_urls' ? stallingExecute(target.selectFrom(table)) : target.selectFrom(table));
-      },
-    });
-    const stallingHttp = new OutboundHttp({ guard: new OutboundGuard(['127.0.0.1']) });
+    const stalling = stallingSender();
     try {
-      const stalling = new WebhookDelivery({ database: { ...env.rc.database, db: stallingDb }, clock, logger: env.rc.logger, metrics: env.rc.metrics, http: stallingHttp, timeoutMs: TIMEOUT });
-      const stalled = stalling.runDue();
-      await atStall;
+      const stalled = stalling.sender.runDue();
+      await stalling.atStall;
       assert.equal((await cancelledOf()).lease_until_ms, clock.now() + CLAIM_MS, 'claimed by the stalling sender');
       // Its claim runs out: this instance claims the message and gives it up unsent.
       clock.advance(CLAIM_MS + 1000);
@@ -1664,7 +1685,7 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
       assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${unsent.message_id}/redeliver`, { auth: env.user.auth })).status, 200);
       const lost = await claimsLost();
       // The stalled sender goes on: it found the line gone, but the message is no longer its to give up.
-      resume();
+      stalling.resume();
       await stalled;
       const after = await cancelledOf();
       assert.deepEqual([after.state, after.last_error], [after.attempts === 0 ? 'pending' : 'delivered', null], 'still redelivered (or already sent by the stalled sender\'s round)');
@@ -1674,8 +1695,144 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
       assert.deepEqual([redelivered.state, redelivered.attempts, redelivered.last_error], ['delivered', 1, null], 'the redelivery stands and is taken');
       assert.equal(to(path).filter((r) => r.headers['webhook-id'] === unsent.message_id).length, 1, 'sent once: the redelivery');
     } finally {
-      resume();
-      await stallingHttp.close();
+      await stalling.close();
+    }
+  });
+
+  /**
+   * Books a bot whose first message (M0) is delivered, then queues its bot.cancelled (M) and has
+   * this instance send M: the receiver holds that request open until `answer` is called with the
+   * status it is to get (a test control), and its sender's claim runs out. M0 is then redelivered
+   * by its owner and sent by the other instance, the receiver answering 410 Gone: the line is gone
+   * and M, waiting with a claim that ran out, is given up unsent by that record.
+   */
+  async function goneWhileClaimRanOut(path: string) {
+    let answerM: (status: number) => void = () => {};
+    const mAnswered = new Promise<number>((resolve) => { answerM = resolve; });
+    hooks.respond = () => ({ status: 200 });
+    const botId = await book(path);
+    await env.rc.webhooks.runDue();
+    const [m0] = await rowsOf(botId);
+    assert.equal(m0!.state, 'delivered');
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    // Standard Webhooks, "Delivery success and failure": 410 says the receiver wants no more
+    // webhooks from this sender.
+    hooks.respond = (r) => {
+      if (r.url !== path) return { status: 200 };
+      if (to(path).length !== 2) return { status: 410 };
+      const answer = { status: 200, release: mAnswered as Promise<unknown> };
+      // (The status is decided when the test answers: the fake sends its status then.)
+      void mAnswered.then((status) => { answer.status = status; });
+      return answer;
+    };
+    const stale = env.rc.webhooks.runDue();
+    await hooks.waitFor(() => to(path).length === 2);
+    clock.advance(CLAIM_MS + 1000);
+    await redeliver(m0!.message_id);
+    assert.equal(await other.runDue(), 1, 'M0 sent again by the other instance: 410');
+    const [r0, m] = await rowsOf(botId);
+    assert.equal(r0!.state, 'failed');
+    assert.ok(await goneOf(botId), 'the line is gone');
+    assert.match(m!.last_error ?? '', /^not sent: the receiver answered 410 Gone/, 'M given up unsent by the 410\'s record');
+    assert.equal(m!.state, 'failed');
+    return {
+      botId,
+      m: m!,
+      /** M's held request is answered `status`; resolves once its sender has recorded what it may. */
+      async answer(status: number) {
+        answerM(status);
+        await stale;
+      },
+    };
+  }
+
+  test('a record that gives up unsent a message whose claim ran out (a 410\'s gone line) clears its lease, as every record does', async () => {
+    const gone = await goneWhileClaimRanOut('/claim-gone-lease');
+    const lost = await claimsLost();
+    try {
+      assert.equal(gone.m.lease_until_ms, null, 'the stale claim is not left on the message given up');
+    } finally {
+      await gone.answer(503);
+    }
+    assert.equal(await claimsLost(), lost + 1, 'the late 503 is not recorded: claim_lost');
+  });
+
+  test('a late 2xx to an attempt whose claim ran out does not record delivered a message given up meanwhile, nor open the line a later 410 closed', async () => {
+    const gone = await goneWhileClaimRanOut('/claim-gone-late-2xx');
+    const lost = await claimsLost();
+    await gone.answer(200);
+    const [, m] = await rowsOf(gone.botId);
+    assert.deepEqual([m!.state, m!.attempts], ['failed', 0], 'the message given up is left to that record');
+    assert.ok(await goneOf(gone.botId), 'the gone line the later 410 recorded stands');
+    assert.equal(await claimsLost(), lost + 1, 'counted as claim_lost');
+  });
+
+  test('a late failure of an attempt whose claim ran out is not recorded over a redelivery of the message given up meanwhile: it goes at once', async () => {
+    const gone = await goneWhileClaimRanOut('/claim-gone-late-503');
+    // The receiver is back; its owner redelivers M.
+    hooks.respond = () => ({ status: 200 });
+    await redeliver(gone.m.message_id);
+    const redeliveredAt = clock.now();
+    const lost = await claimsLost();
+    // (The stale sender's round may then send the redelivery itself.)
+    await gone.answer(503);
+    const [, m] = await rowsOf(gone.botId);
+    assert.ok(m!.next_attempt_at_ms <= redeliveredAt, `not pushed back by the late failure's backoff (${m!.state}, attempts ${m!.attempts}, next ${m!.next_attempt_at_ms - redeliveredAt} ms later)`);
+    assert.equal(await holdOf('/claim-gone-late-503'), undefined, 'the URL is not held back');
+    assert.equal(await claimsLost(), lost + 1, 'the late 503 is not recorded: claim_lost');
+  });
+
+  test('a message of a gone line its owner redelivers after a sender claimed it, before that sender gave it up, is sent rather than given up', async () => {
+    const path = '/claim-unsent-redelivered';
+    let isGone = true;
+    hooks.respond = (r) => ({ status: r.url === path && isGone ? 410 : 200 });
+    const botId = await book(path);
+    await env.rc.webhooks.runDue();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    const stalling = stallingSender();
+    try {
+      const stalled = stalling.sender.runDue();
+      // Claimed, the line read as gone: the sender is about to give the message up.
+      await stalling.atStall;
+      const [, claimed] = await rowsOf(botId);
+      assert.equal(claimed!.lease_until_ms, clock.now() + CLAIM_MS, 'claimed by the stalling sender, its claim running');
+      // The receiver is back, and its owner redelivers the message before that.
+      isGone = false;
+      await redeliver(claimed!.message_id);
+      const lost = await claimsLost();
+      stalling.resume();
+      await stalled;
+      const [, m] = await rowsOf(botId);
+      assert.deepEqual([m!.state, m!.attempts, m!.last_error], ['delivered', 1, null], 'handed back and sent at once, in the same round');
+      assert.equal(to(path).filter((r) => r.headers['webhook-id'] === claimed!.message_id).length, 1, 'sent once');
+      assert.equal(await claimsLost(), lost, 'its claim was not lost');
+    } finally {
+      await stalling.close();
+    }
+  });
+
+  test('a guard refusal of an attempt whose claim ran out does not give up a message another instance delivered meanwhile', async () => {
+    const path = '/claim-refused';
+    hooks.respond = () => ({ status: 200 });
+    const botId = await book(path);
+    // A sender whose outbound client allows no private address: the guard refuses the receiver's
+    // (a permanent failure, not retried).
+    const stalling = stallingSender([]);
+    try {
+      const stalled = stalling.sender.runDue();
+      await stalling.atStall;
+      clock.advance(CLAIM_MS + 1000);
+      await env.rc.webhooks.runDue();
+      assert.deepEqual(pick(await rowOf(botId)), ['delivered', 1]);
+      const lost = await claimsLost();
+      stalling.resume();
+      await stalled;
+      const row = await rowOf(botId);
+      assert.deepEqual([row.state, row.attempts, row.lease_until_ms], ['delivered', 1, null], 'the refusal is not recorded over the delivery');
+      assert.equal(await claimsLost(), lost + 1, 'counted as claim_lost');
+      assert.equal(to(path).length, 1, 'the refused attempt sent nothing');
+    } finally {
+      await stalling.close();
     }
   });
 
