@@ -1782,6 +1782,51 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
     assert.equal(await claimsLost(), lost + 1, 'the late 503 is not recorded: claim_lost');
   });
 
+  test('a late 2xx to an attempt whose claim ran out does not swallow a redelivery of the message given up meanwhile, nor open the line the 410 closed', async () => {
+    const path = '/claim-gone-redelivered-late-2xx';
+    const gone = await goneWhileClaimRanOut(path);
+    // Its owner redelivers M while the receiver still answers 410: a redelivery is sent even to a
+    // gone line. M's held request is then answered 200, before that 410 as the receiver saw it
+    // (the request ends after WEBHOOK_TIMEOUT_MS, within its sender's claim): the older word.
+    await redeliver(gone.m.message_id);
+    const lost = await claimsLost();
+    // (The stale sender's round may then send the redelivery itself.)
+    await gone.answer(200);
+    await env.rc.webhooks.runDue();
+    await other.runDue();
+    const [, m] = await rowsOf(gone.botId);
+    const sent = to(path).filter((r) => r.headers['webhook-id'] === gone.m.message_id).length;
+    assert.equal(sent, 2, `the redelivery is sent (M ${m!.state}, attempts ${m!.attempts})`);
+    assert.deepEqual([m!.state, m!.attempts], ['failed', 1], 'the redelivery\'s own 410 is what counts, not the late 2xx');
+    assert.ok(await goneOf(gone.botId), 'the line stays gone');
+    assert.equal(await claimsLost(), lost + 1, 'the late 2xx is not recorded: claim_lost');
+  });
+
+  test('a late success while another instance\'s attempt is under way leaves that attempt its claim: a redelivery asked then waits for it, not sent a third time beside it', async () => {
+    const path = '/claim-late-success-redelivered';
+    const held = await sendHeldPastItsClaim(path);
+    let answerOther: () => void = () => {};
+    const otherGate = new Promise<void>((resolve) => { answerOther = resolve; });
+    held.control.later = () => (to(path).length === 2 ? { status: 200, release: otherGate } : { status: 200 });
+    const otherClaimedAt = clock.now();
+    const otherRound = other.runDue();
+    await hooks.waitFor(() => to(path).length === 2);
+    try {
+      await held.answer(200);
+      const row = await rowOf(held.botId);
+      assert.deepEqual([row.state, row.attempts], ['delivered', 1], 'the late success is recorded');
+      assert.equal(row.lease_until_ms, otherClaimedAt + CLAIM_MS, 'the other instance\'s claim stands');
+      // Its owner asks for it again while the other attempt is still open.
+      await redeliver(row.message_id);
+      assert.equal(await env.rc.webhooks.runDue(), 0, 'not claimed while the other attempt is under way');
+      assert.equal(to(path).length, 2, 'not sent a third time beside it');
+    } finally {
+      answerOther();
+      await otherRound;
+    }
+    assert.deepEqual(pick(await rowOf(held.botId)), ['delivered', 2], 'the other attempt\'s outcome counts');
+  });
+
   test('a message of a gone line its owner redelivers after a sender claimed it, before that sender gave it up, is sent rather than given up', async () => {
     const path = '/claim-unsent-redelivered';
     let isGone = true;

@@ -546,12 +546,17 @@ export class WebhookDelivery {
         // every writer of both takes, so that none waits for another in a circle.)
         await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
-        const recorded = await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: (eb) => eb('attempts', '+', 1), last_attempt_at_ms: sentAt, delivered_at: now, lease_until_ms: null, last_error: null })
+        const recorded = await trx.updateTable('webhook_deliveries').set({
+          state: 'delivered', attempts: (eb) => eb('attempts', '+', 1), last_attempt_at_ms: sentAt, delivered_at: now, last_error: null,
+          // Its own claim cleared; another sender's, under way, left to that sender (a redelivery
+          // asked meanwhile then waits for that attempt, whose outcome counts).
+          lease_until_ms: (eb) => eb.case().when('lease_until_ms', '=', claimOf(delivery)).then(sql<number | null>`null`).else(eb.ref('lease_until_ms')).end(),
+        })
           .where('id', '=', delivery.id)
-          // Only while it waits, under this claim or never delivered: a message given up stays
-          // so, even if the record that gave it up had left this claim on it.
+          // Only while it waits, under this claim or never delivered nor redelivered (a message
+          // given up and redelivered since is its owner's to send again, as after a delivery).
           .where('state', '=', 'pending')
-          .where((eb) => eb.or([eb('lease_until_ms', '=', claimOf(delivery)), eb('delivered_at', 'is', null)]))
+          .where((eb) => eb.or([eb('lease_until_ms', '=', claimOf(delivery)), eb.and([eb('delivered_at', 'is', null), eb('redelivered', '=', 0)])]))
           .returning('id').executeTakeFirst();
         if (!recorded) throw new ClaimLost();
       })));
