@@ -426,7 +426,8 @@ export class WebhookDelivery {
     const unsent = await retryingConflicts(() => this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
       .where('id', '=', delivery.id).where('lease_until_ms', '=', claimOf(delivery)).where('state', '=', 'pending').where('redelivered', '=', 0).executeTakeFirst());
     if (Number(unsent.numUpdatedRows) > 0) return void this.#o.metrics.webhookDeliveries.inc({ outcome });
-    if (!(await this.#handBack(delivery))) this.#claimLost(delivery, null);
+    if (await this.#handBack(delivery)) this.#o.logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook not given up unsent: its owner redelivered it since it was claimed; it is sent at once');
+    else this.#claimLost(delivery, null);
   }
 
   /** Clears the delivery's lease while it still carries this sender's claim and waits, so that it goes again at once; answers whether it did. */
@@ -520,8 +521,10 @@ export class WebhookDelivery {
       // Ended by a stop before its answer: whether the receiver took it is unknown, so it goes
       // again (same webhook-id, which receivers deduplicate on) as soon as anyone looks, with no
       // attempt counted against it and no backoff.
-      logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook delivery ended by the stop before its answer; it is sent again');
-      if (!(await this.#handBack(delivery))) this.#claimLost(delivery, null);
+      // (Said once the hand-back worked; a message no longer under this claim is someone else's
+      // now, and the claim_lost warning says so.)
+      if (await this.#handBack(delivery)) logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook delivery ended by the stop before its answer; it is sent again');
+      else this.#claimLost(delivery, null);
       return;
     }
     const now = clock.now();
