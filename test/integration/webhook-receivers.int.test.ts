@@ -1487,6 +1487,20 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
   const rowsOf = (botId: string) => env.rc.database.db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'attempts', 'lease_until_ms', 'next_attempt_at_ms', 'redelivered', 'last_error'])
     .where('bot_id', '=', botId).orderBy('id').execute();
   const goneOf = (botId: string) => env.rc.database.db.selectFrom('gone_webhook_urls').selectAll().where('bot_id', '=', botId).executeTakeFirst();
+  /**
+   * A bot whose receiver at `path` answered 410 (Standard Webhooks, "Delivery success and failure":
+   * the receiver wants no more webhooks from this sender), then a message queued after it
+   * (bot.cancelled), not to be sent while the line is gone. `answerOk` makes the receiver take
+   * messages again.
+   */
+  async function goneLineWithMessageQueued(path: string) {
+    let isGone = true;
+    hooks.respond = (r) => ({ status: r.url === path && isGone ? 410 : 200 });
+    const botId = await book(path);
+    await env.rc.webhooks.runDue();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    return { botId, answerOk: () => { isGone = false; } };
+  }
   const redeliver = async (messageId: string) => assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${messageId}/redeliver`, { auth: env.user.auth })).status, 200);
 
   /**
@@ -1661,12 +1675,8 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
     const path = '/claim-unsent';
     // Standard Webhooks, "Delivery success and failure": 410 says the receiver wants no more
     // webhooks from this sender; the bot's later messages to the URL are then not sent.
-    let isGone = true;
-    hooks.respond = (r) => ({ status: r.url === path && isGone ? 410 : 200 });
-    const botId = await book(path);
-    await env.rc.webhooks.runDue();
-    // A message queued after the 410 (bot.cancelled): not to be sent while the line is gone.
-    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    const gone = await goneLineWithMessageQueued(path);
+    const botId = gone.botId;
     const cancelledOf = () => env.rc.database.db.selectFrom('webhook_deliveries').select(['message_id', 'state', 'attempts', 'last_error', 'lease_until_ms'])
       .where('bot_id', '=', botId).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
     const stalling = stallingSender();
@@ -1681,7 +1691,7 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
       assert.deepEqual([unsent.state, unsent.attempts], ['failed', 0]);
       assert.match(unsent.last_error ?? '', /^not sent: the receiver answered 410 Gone/);
       // The receiver is back, and its owner redelivers it.
-      isGone = false;
+      gone.answerOk();
       assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${unsent.message_id}/redeliver`, { auth: env.user.auth })).status, 200);
       const lost = await claimsLost();
       // The stalled sender goes on: it found the line gone, but the message is no longer its to give up.
@@ -1829,11 +1839,8 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
 
   test('a message of a gone line its owner redelivers after a sender claimed it, before that sender gave it up, is sent rather than given up', async () => {
     const path = '/claim-unsent-redelivered';
-    let isGone = true;
-    hooks.respond = (r) => ({ status: r.url === path && isGone ? 410 : 200 });
-    const botId = await book(path);
-    await env.rc.webhooks.runDue();
-    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    const gone = await goneLineWithMessageQueued(path);
+    const botId = gone.botId;
     const stalling = stallingSender();
     try {
       const stalled = stalling.sender.runDue();
@@ -1842,7 +1849,7 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
       const [, claimed] = await rowsOf(botId);
       assert.equal(claimed!.lease_until_ms, clock.now() + CLAIM_MS, 'claimed by the stalling sender, its claim running');
       // The receiver is back, and its owner redelivers the message before that.
-      isGone = false;
+      gone.answerOk();
       await redeliver(claimed!.message_id);
       const lost = await claimsLost();
       stalling.resume();
