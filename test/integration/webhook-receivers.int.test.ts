@@ -1564,6 +1564,20 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
    * control), every later request to `path` getting what `later` says (200 unless told). Resolves
    * once the first request is at the receiver and its sender's claim has run out.
    */
+  /**
+   * The other instance claims and sends the message `held` lost its claim to; its receiver takes
+   * it (200) only at `answerOther`, and `otherRound` is that instance's round.
+   */
+  async function otherAttemptHeldOpen(path: string, held: Awaited<ReturnType<typeof sendHeldPastItsClaim>>) {
+    let answerOther: () => void = () => {};
+    const otherGate = new Promise<void>((resolve) => { answerOther = resolve; });
+    held.control.later = () => (to(path).length === 2 ? { status: 200, release: otherGate } : { status: 200 });
+    const otherClaimedAt = clock.now();
+    const otherRound = other.runDue();
+    await hooks.waitFor(() => to(path).length === 2);
+    return { otherClaimedAt, answerOther, otherRound };
+  }
+
   async function sendHeldPastItsClaim(path: string) {
     let answerFirst: (status: number) => void = () => {};
     const first = new Promise<number>((resolve) => { answerFirst = resolve; });
@@ -1815,12 +1829,7 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
   test('a late success while another instance\'s attempt is under way leaves that attempt its claim: a redelivery asked then waits for it, not sent a third time beside it', async () => {
     const path = '/claim-late-success-redelivered';
     const held = await sendHeldPastItsClaim(path);
-    let answerOther: () => void = () => {};
-    const otherGate = new Promise<void>((resolve) => { answerOther = resolve; });
-    held.control.later = () => (to(path).length === 2 ? { status: 200, release: otherGate } : { status: 200 });
-    const otherClaimedAt = clock.now();
-    const otherRound = other.runDue();
-    await hooks.waitFor(() => to(path).length === 2);
+    const { otherClaimedAt, answerOther, otherRound } = await otherAttemptHeldOpen(path, held);
     try {
       await held.answer(200);
       const row = await rowOf(held.botId);
@@ -1892,12 +1901,7 @@ describe('status webhooks: an attempt whose claim ran out while its receiver hel
   test('an attempt whose claim ran out, ended by a stop before its answer, does not hand back the message another instance has under way: nothing claims it a third time', async () => {
     const path = '/claim-stopped';
     const held = await sendHeldPastItsClaim(path);
-    let answerOther: () => void = () => {};
-    const otherGate = new Promise<void>((resolve) => { answerOther = resolve; });
-    held.control.later = () => (to(path).length === 2 ? { status: 200, release: otherGate } : { status: 200 });
-    const otherClaimedAt = clock.now();
-    const otherRound = other.runDue();
-    await hooks.waitFor(() => to(path).length === 2);
+    const { otherClaimedAt, answerOther, otherRound } = await otherAttemptHeldOpen(path, held);
     const lost = await claimsLost();
     // This instance stops: its request, still unanswered, is ended after the stop's grace.
     await env.rc.webhooks.stop();
