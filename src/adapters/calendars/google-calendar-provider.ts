@@ -13,9 +13,16 @@
 //   with one), and a full sync then lists the same way; without it, cancelled occurrences would
 //   still come (Google includes them when showDeleted and singleEvents are both false) but
 //   cancelled single events would not.
-// - A full listing is read in parts (FetchResult.hasMore) of at most PAGES_PER_PART pages: a part
+// - A listing is read in parts (FetchResult.hasMore) of at most PAGES_PER_PART pages: a part
 //   ends at that bound, or at a page that fails in passing (a limit, a 5xx, a timeout) once it has
-//   read one, and the cursor keeps the page to ask for next and the round's counts. A part that
+//   read one, and the cursor keeps the page to ask for next and the listing's counts.
+// - An incremental listing (from a sync token) is applied part by part: the sync guide has each
+//   entry be the event's current state, so a part takes nothing as gone by absence and needs no
+//   later part. The cursor says "mid-listing at page token X, from sync token Y" (`incremental`);
+//   a refused page token reads the listing again from Y (entries are states: what is read twice
+//   is the same or a later state, pages being served in the order they are applied), and a 410 on
+//   Y lists the calendar whole.
+// - A full listing's part that
 //   is not the last is kept by the sync service, not applied (FetchResult.round); the last part,
 //   with its nextSyncToken, is applied with every kept part as one full sync, so that a series'
 //   master and its exceptions (or a split's two masters) listed in different parts are written
@@ -25,7 +32,7 @@
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once. A
 //   page token refused (a 410, or any 4xx but 401, 403 and 429: Google documents no lifetime for a
 //   page token nor the error for a stale one, and answers 400 to an invalid parameter value) starts
-//   the round again from its first page, once.
+//   a full round again from its first page, or an incremental listing again from its sync token, once.
 // - While a round read in parts is under way (nothing of it applied before its last part), the
 //   meetings whose bots join soon (FetchContext.confirm) are settled at each read of the round:
 //   by the part's entry, or with events.get, which answers a deleted event with status
@@ -64,22 +71,34 @@ const CHANNEL_TTL_SECONDS = 604_800;
 const PAGE_SIZE = 250;
 
 /**
- * Pages of a full listing one read takes at most: 40 pages, each of up to 250 entries (Google may
- * answer fewer than maxResults), so at most 10,000 entries. A longer listing (years of history) is
- * read in parts (FetchResult.hasMore), the next part a minute later (CONTINUED_READ_AFTER_MS) from
+ * Pages of a listing one read takes at most: 40 pages, each of up to 250 entries (Google may
+ * answer fewer than maxResults), so at most 10,000 entries. A longer listing (years of history; an
+ * incremental one after an outage or a burst of changes) is read in parts (FetchResult.hasMore), the next part a minute later (CONTINUED_READ_AFTER_MS) from
  * the page this one stopped at, so that a page that fails in passing (a 429, a 5xx, a timeout)
- * costs the pages after the last part, not the whole listing. A part is kept by the sync service
- * and the whole round applied at its last part (FetchResult.round); a calendar of 30,000 events is
+ * costs the pages after the last part, not the whole listing. A part of a full listing is kept by
+ * the sync service and the whole round applied at its last part (FetchResult.round); a part of an
+ * incremental listing is applied at once; a calendar of 30,000 events is
  * read in three parts, about three minutes; and 40 requests
  * a minute stay far below the per-user-per-minute quota Google applies to the Calendar API
  * (developers.google.com/workspace/calendar/api/guides/quota).
  */
 export const PAGES_PER_PART = 40;
 
-/** The cursor: the sync token of the last full or incremental listing, or a full listing read in parts. */
+/**
+ * The cursor: the sync token of the last full or incremental listing; or a full listing read in
+ * parts (`listing`); or an incremental listing read in parts (`incremental`: mid-listing, at its
+ * page token, from the sync token it began with).
+ */
 interface GoogleCursor {
   syncToken?: string;
   listing?: ListingInParts;
+  incremental?: IncrementalInParts;
+}
+
+/** An incremental listing read in parts, where its last part stopped: each part is applied, and the next goes on from `pageToken`. */
+interface IncrementalInParts extends ListingInParts {
+  /** The sync token the listing began from: read again from its first page if `pageToken` is refused. */
+  syncToken: string;
 }
 
 /** The time zone of the calendar as the read's last page of events.list gave it (the events.get answer has none). */
@@ -229,28 +248,68 @@ export class GoogleCalendarProvider implements CalendarProvider {
 
   async #read(calendarId: string, cursor: string | null, listed: ListedZone): Promise<FetchResult> {
     const stored = cursor ? (JSON.parse(cursor) as GoogleCursor) : {};
+    if (stored.incremental !== undefined) return this.#readIncremental(calendarId, stored.incremental.syncToken, stored.incremental, listed);
     const syncToken = stored.syncToken ?? null;
+    if (syncToken !== null) return this.#readIncremental(calendarId, syncToken, null, listed);
+    return this.#readFull(calendarId, stored.listing ?? null, listed);
+  }
+
+  /**
+   * An incremental listing from `syncToken`, from its first page or, `resumed`, from the page an
+   * earlier part stopped at. A page token refused (ListingGone: the rule of #failure) reads the
+   * listing again from the sync token it came from, once, in the same read: its entries are each
+   * an event's state when served, so reading again what an earlier part applied brings the same
+   * or a later state, never an older one. A 410 on the sync token (FullSyncRequired) lists the
+   * calendar whole, as a new round.
+   */
+  async #readIncremental(calendarId: string, syncToken: string, resumed: IncrementalInParts | null, listed: ListedZone): Promise<FetchResult> {
     try {
-      return await this.#list(calendarId, syncToken, syncToken === null ? stored.listing ?? null : null, listed);
+      return await this.#list(calendarId, syncToken, resumed, listed);
     } catch (error) {
-      if (!(error instanceof FullSyncRequired || error instanceof ListingGone)) throw error;
-      // The token gone (a full sync is needed), or a page of a full listing gone stale (this
-      // read's, or the one an earlier part of the round stopped at): listed again from its first
-      // page, once, as a new round (what the abandoned one read is neither counted nor applied); a
-      // second refusal waits for the next attempt.
-      try {
-        return await this.#list(calendarId, null, null, listed);
-      } catch (again) {
-        if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
-        throw again;
-      }
+      if (error instanceof FullSyncRequired) return this.#listAgain(calendarId, listed);
+      if (!(error instanceof ListingGone)) throw error;
+    }
+    try {
+      return await this.#list(calendarId, syncToken, null, listed);
+    } catch (again) {
+      if (again instanceof FullSyncRequired) return this.#listAgain(calendarId, listed);
+      if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
+      throw again;
+    }
+  }
+
+  /** A full listing, from its first page or, `resumed`, from the page an earlier part of the round stopped at. */
+  async #readFull(calendarId: string, resumed: ListingInParts | null, listed: ListedZone): Promise<FetchResult> {
+    try {
+      return await this.#list(calendarId, null, resumed, listed);
+    } catch (error) {
+      if (!(error instanceof ListingGone)) throw error;
+      return this.#listAgain(calendarId, listed);
     }
   }
 
   /**
-   * One read: an incremental listing from `syncToken`, read whole; or a full listing (syncToken
-   * null) from its first page or, `resumed`, from the page an earlier part of the round stopped
-   * at, read up to #pagesPerPart pages or up to a page that fails in passing (see PAGES_PER_PART).
+   * The sync token gone (a full sync is needed), or a page of a full listing gone stale (this
+   * read's, or the one an earlier part of the round stopped at): listed again from its first page,
+   * once, as a new round (what the abandoned one read is neither counted nor applied); a second
+   * refusal waits for the next attempt.
+   */
+  async #listAgain(calendarId: string, listed: ListedZone): Promise<FetchResult> {
+    try {
+      return await this.#list(calendarId, null, null, listed);
+    } catch (again) {
+      if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
+      throw again;
+    }
+  }
+
+  /**
+   * One read: an incremental listing from `syncToken`, or a full listing (syncToken null), from its
+   * first page or, `resumed`, from the page an earlier part stopped at, read up to #pagesPerPart
+   * pages or up to a page that fails in passing (see PAGES_PER_PART). A part of a full listing is
+   * kept for the round's last part (FetchResult.round); a part of an incremental one is applied
+   * at once (its entries are each an event's current state: nothing is taken as gone by absence),
+   * and the cursor says where the next part goes on (IncrementalInParts).
    */
   async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null, listed: ListedZone): Promise<FetchResult> {
     const changes: ProviderChange[] = [];
@@ -260,50 +319,53 @@ export class GoogleCalendarProvider implements CalendarProvider {
     let idless = resumed?.idless ?? 0;
     let pageToken: string | undefined = resumed?.pageToken;
     let nextSyncToken: string | undefined;
-    /** The round's pages and entries before this read (a full listing read in parts). */
+    /** The listing's pages and entries before this read (a listing read in parts). */
     const earlierPages = resumed?.pages ?? 0;
     const earlierEntries = resumed?.entries ?? 0;
     for (let pages = 0; ; pages++) {
       try {
         checkSyncSize(earlierEntries + changes.length + unreadable.length, earlierPages + pages);
       } catch (error) {
-        // Over the limits across the round's parts: going on from this page would fail the same
-        // way at every read, the kept parts held for good. The round is given up; the next read
-        // lists the calendar from its first page (and fails so again while it is that large).
+        // Over the limits across the listing's parts: going on from this page would fail the same
+        // way at every read, a full round's kept parts held for good. The listing is given up
+        // (full or incremental: the cursor is dropped); the next read lists the calendar from its
+        // first page (and fails so again while it is that large).
         if (resumed !== null && error instanceof CalendarProviderError) throw new RoundGivenUp(error.failure);
         throw error;
       }
-      // A full listing stops at its part's bound, or at a page that fails in passing once this
-      // read has one: what it read is kept for the round's last part, and the next read, soon,
-      // asks for this page.
-      const part = (continueAfterMs?: number): FetchResult => ({
-        isFullSync: false,
-        window: null,
-        isUnchanged: false,
-        changes,
-        cursor: JSON.stringify({
-          listing: { pageToken: pageToken!, pages: earlierPages + pages, entries: earlierEntries + changes.length + unreadable.length, idless },
-        } satisfies GoogleCursor),
-        hasMore: true,
-        round: { kept: true, resumed: resumed !== null },
-        ...(continueAfterMs !== undefined ? { continueAfterMs } : {}),
-        ...(unreadable.length > 0 ? { unreadable } : {}),
-        ...(warnings.length > 0 ? { warnings } : {}),
-      });
-      if (isFullListing && pageToken !== undefined && pages >= this.#pagesPerPart) return part();
+      // A listing stops at its part's bound, or at a page that fails in passing once this read
+      // has one, and the next read, soon, asks for this page. A full listing's part is kept for
+      // the round's last part; an incremental listing's is applied now (no `round`), its cursor
+      // naming the sync token the listing began from, to read again if the page token is refused.
+      const part = (continueAfterMs?: number): FetchResult => {
+        const at: ListingInParts = { pageToken: pageToken!, pages: earlierPages + pages, entries: earlierEntries + changes.length + unreadable.length, idless };
+        return {
+          isFullSync: false,
+          window: null,
+          isUnchanged: false,
+          changes,
+          cursor: JSON.stringify((syncToken === null ? { listing: at } : { incremental: { ...at, syncToken } }) satisfies GoogleCursor),
+          hasMore: true,
+          ...(isFullListing ? { round: { kept: true, resumed: resumed !== null } } : {}),
+          ...(continueAfterMs !== undefined ? { continueAfterMs } : {}),
+          ...(unreadable.length > 0 ? { unreadable } : {}),
+          ...(warnings.length > 0 ? { warnings } : {}),
+        };
+      };
+      if (pageToken !== undefined && pages >= this.#pagesPerPart) return part();
       // The same parameters on every call of a sync, as Google requires for the syncToken to apply.
       const query: Record<string, string> = { maxResults: String(PAGE_SIZE), showDeleted: 'true', singleEvents: 'false' };
       if (syncToken) query.syncToken = syncToken;
       if (pageToken) query.pageToken = pageToken;
       let page: EventsPage;
       try {
-        page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null ? 'sync' : pageToken !== undefined ? 'page' : null);
+        page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, pageToken !== undefined ? 'page' : syncToken !== null ? 'sync' : null);
       } catch (error) {
         // A limit (the errors guide: 403/429 rateLimitExceeded, back off), a 5xx (backendError) or
-        // a timeout: passing failures. A read that has a page of a full listing ends as a part,
-        // its pages kept; one that has none fails (the cursor stays where it was).
+        // a timeout: passing failures. A read that has a page ends as a part (a full listing's
+        // kept, an incremental one's applied); one that has none fails (the cursor stays where it was).
         const failure = error instanceof CalendarProviderError ? error.failure : null;
-        if (isFullListing && pageToken !== undefined && pages > 0 && (failure?.kind === 'transient' || failure?.kind === 'rate_limited')) {
+        if (pageToken !== undefined && pages > 0 && (failure?.kind === 'transient' || failure?.kind === 'rate_limited')) {
           warnings.push(`events.list page ${earlierPages + pages + 1} failed (${failure.message}); the listing goes on from it at the next read`);
           return part(failure.kind === 'rate_limited' ? failure.retryAfterMs : undefined);
         }
@@ -589,11 +651,14 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // A 4xx refuses the call (nothing done); a 5xx may come after Google acted, Retry-After or not.
     const answered = { isRefusal: isRefusalStatus(response.status) };
     if (response.status === 410 && listingToken === 'sync') return new FullSyncRequired();
-    // A full listing's page token refused: Google documents no lifetime for a page token, nor the
-    // answer to a stale one (the errors guide answers 400 to "an invalid value" of a parameter, a
-    // permanent error not to be retried as it is). Any refusal but of the access (401, 403) or a limit (429) starts the listing over
-    // (fetchChanges), once; kept, the token would fail every later read of the calendar. A refusal
-    // that is the calendar's (a 404) comes again without the token and is then the calendar's.
+    // A page token refused (a full listing's, or an incremental one's, which carries its sync token
+    // too): Google documents no lifetime for a page token, nor the answer to a stale one (the
+    // errors guide answers 400 to "an invalid value" of a parameter, a permanent error not to be
+    // retried as it is). Any refusal but of the access (401, 403) or a limit (429) starts the
+    // listing over, once (#readFull, #readIncremental): a full one from its first page, an
+    // incremental one from its sync token, whose own 410 then asks for a full sync; kept, the
+    // token would fail every later read of the calendar. A refusal that is the calendar's (a 404)
+    // comes again without the token and is then the calendar's.
     if (listingToken === 'page' && response.status >= 400 && response.status < 500 && ![401, 403, 429].includes(response.status)) {
       return new ListingGone(`${what}: HTTP ${response.status} ${reasons.join(',')} on a page token`.trimEnd());
     }
@@ -657,10 +722,10 @@ class FullSyncRequired extends Error {
   override name = 'FullSyncRequired';
 }
 
-/** Google answered 410 inside a listing without a syncToken (a page token gone stale): listed again from the start. */
-/** What listing state an events.list call carries: a syncToken, a full listing's pageToken, or neither. */
+/** What listing state an events.list call carries: a syncToken alone, a pageToken (with a syncToken or not), or neither. */
 type ListingToken = 'sync' | 'page' | null;
 
+/** Google refused a page token (gone stale), or answered 410 where no sync token is sent: listed again from the start. */
 class ListingGone extends Error {
   override name = 'ListingGone';
 }

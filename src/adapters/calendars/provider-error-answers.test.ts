@@ -3,7 +3,7 @@
 // the source is named beside it. Only the HTTP boundary is faked: the adapters run as in service.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GoogleCalendarProvider } from './google-calendar-provider.ts';
+import { GoogleCalendarProvider, PAGES_PER_PART } from './google-calendar-provider.ts';
 import { MicrosoftCalendarProvider } from './microsoft-calendar-provider.ts';
 import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
 import { CalendarProviderError, PushNotSupported } from './calendar-provider.ts';
@@ -329,15 +329,26 @@ test('Google and Graph: pages with few or no items while more follow are read to
   // if there are more events matching the query" (pages with nextPageToken); Graph's delta-query
   // overview: the number of objects in each page can vary.
   const empty = (i: number): Answer => ({ status: 200, body: { items: [], nextPageToken: `p${i}`, timeZone: 'UTC' } });
+  // Read in parts of PAGES_PER_PART pages, each going on from the cursor the last one left.
   const { provider, requests } = google([...Array.from({ length: 450 }, (_, i) => empty(i)), EMPTY_GOOGLE_PAGE]);
-  assert.equal((await provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT)).cursor, JSON.stringify({ syncToken: 'sync-2' }));
+  let read = await provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT);
+  let parts = 1;
+  for (; read.hasMore; parts++) read = await provider.fetchChanges('primary', read.cursor, CONTEXT);
+  assert.equal(read.cursor, JSON.stringify({ syncToken: 'sync-2' }));
   assert.equal(requests.length, 451);
+  assert.equal(parts, Math.ceil(451 / PAGES_PER_PART));
   const emptyDelta = (i: number): Answer => ({ status: 200, body: { value: [], '@odata.nextLink': `https://graph.test/v1.0/me/calendars/c/calendarView/delta?$skiptoken=${i}` } });
   const graph = microsoft([...Array.from({ length: 600 }, (_, i) => emptyDelta(i)), EMPTY_DELTA_PAGE]);
   assert.equal((await graph.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT)).isFullSync, false);
   // A provider that never stops sending pages is refused (a calendar-level failure: the account's others go on).
+  // Counted across the parts of one listing: given up (RoundGivenUp drops the cursor) at the bound.
   const endless = google([empty(0)]);
-  assert.equal((await providerFailureOf(endless.provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT))).kind, 'permanent');
+  const readAll = async () => {
+    for (let cursor: string | null = SYNC_CURSOR; ;) cursor = (await endless.provider.fetchChanges('primary', cursor, CONTEXT)).cursor;
+  };
+  const given = await providerFailureOf(readAll());
+  assert.equal(given.kind, 'permanent');
+  assert.ok(endless.requests.length >= 5_000 && endless.requests.length < 5_000 + PAGES_PER_PART);
 });
 
 test('Google: a listing answered 200 without its items list fails the read as transient and changes nothing', async () => {
