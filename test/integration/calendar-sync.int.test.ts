@@ -2411,6 +2411,142 @@ describe('Google Calendar specifics', () => {
     assert.ok(!titles.includes('Forgotten'));
   });
 
+  // ----- an incremental listing read in parts ---------------------------------------------------
+
+  /** How many times each page of the calendar's events.list was asked for from `from` on, by its pageToken ('first' for the syncToken's first page). */
+  const asksPerPage = (email: string, from: number) => {
+    const asks = new Map<string, { asked: number; answered: number }>();
+    for (const r of listings(email, from)) {
+      const key = r.query.get('pageToken') ?? 'first';
+      const entry = asks.get(key) ?? { asked: 0, answered: 0 };
+      entry.asked++;
+      if (r.status === 200) entry.answered++;
+      asks.set(key, entry);
+    }
+    return asks;
+  };
+  const incrementalOf = async (calendarId: string) => (await cursorOf(calendarId) as { incremental?: { pageToken: string; syncToken: string } } | null)?.incremental;
+
+  /**
+   * A user whose Google calendar was synced (its sync token kept) with two booked meetings, then
+   * got `changes` changes, one a page (pageSizeCap): change 10 moves "Moved" two hours later,
+   * change 11 deletes "Deleted", every other adds "Change i".
+   */
+  const connectWithIncrementalBacklog = async (t: { after: (fn: () => void) => void }, changes: number, key: string) => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const movedId = env.google.insertEvent(account.email, account.email, { summary: 'Moved', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const deletedId = env.google.insertEvent(account.email, account.email, { summary: 'Deleted', start: { dateTime: iso(start + 3 * HOUR) }, end: { dateTime: iso(start + 4 * HOUR) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const stored = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 5 * HOUR);
+    const movedBot = await schedule(env, user.auth, stored.find((e) => e.title === 'Moved')!.id, `${key}-moved`);
+    const deletedBot = await schedule(env, user.auth, stored.find((e) => e.title === 'Deleted')!.id, `${key}-deleted`);
+    const syncToken = (await cursorOf(calendarId))?.syncToken;
+    assert.ok(syncToken, 'the first sync kept a sync token');
+    const added = new Map<number, string>();
+    for (let i = 1; i <= changes; i++) {
+      if (i === 10) env.google.patchEvent(account.email, account.email, movedId, { start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) } });
+      else if (i === 11) env.google.deleteEvent(account.email, account.email, deletedId);
+      else added.set(i, env.google.insertEvent(account.email, account.email, { summary: `Change ${i}`, start: { dateTime: iso(start + 2 * DAY + i * HOUR) }, end: { dateTime: iso(start + 2 * DAY + i * HOUR + 30 * MIN) } }));
+    }
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+      env.google.failIncrementalPages.clear();
+    });
+    const changed = async () => (await eventsOf(env, user.auth, calendarId, start + 2 * DAY, start + 2 * DAY + (changes + 1) * HOUR)).map((e) => e.title);
+    return { user, account, calendarId, start, movedBot, deletedBot, syncToken, changed, added };
+  };
+
+  test('an incremental listing of 100 pages whose page 50 answers 503 for three syncs is applied part by part: a bot moved or cancelled by page 10 follows at the first part, the later syncs go on from page 50 (no page asked again once answered), and the new sync token is kept at the last page', async (t) => {
+    const { user, account, calendarId, start, movedBot, deletedBot, syncToken, changed } = await connectWithIncrementalBacklog(t, 100, 'inc-parts');
+    env.google.failIncrementalPages.set(50, { status: 503, reason: 'backendError', times: 3 });
+    const before = env.google.requests.length;
+    const first = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    // The first part (40 pages) applied at once: the moved meeting's bot follows, the deleted one's is cancelled.
+    assert.equal((await bot(env, user.auth, movedBot)).scheduled_join_time, iso(start + 2 * HOUR - LEAD_MS));
+    assert.equal((await bot(env, user.auth, movedBot)).status, 'Scheduled');
+    assert.equal((await bot(env, user.auth, deletedBot)).status, 'Cancelled');
+    assert.equal((await changed()).length, 38, 'the 38 events added on pages 1 to 40 are stored');
+    assert.equal((await incrementalOf(calendarId))?.syncToken, syncToken, 'the cursor is mid-listing, from the old sync token');
+    assert.equal((await cursorOf(calendarId))?.syncToken, undefined);
+    assert.deepEqual(await keptOf(calendarId), [], 'nothing kept: the part is applied');
+    // The next parts: pages 41 to 49, then page 50 failing on its own twice, then the rest.
+    const seen: number[] = [];
+    for (let sync = 0; sync < 12 && (await cursorOf(calendarId))?.syncToken === undefined; sync++) {
+      env.clock.advance(5 * MIN);
+      await env.rc.calendarSync.runDue();
+      seen.push((await changed()).length);
+    }
+    assert.equal(seen[0], 47, 'pages 41 to 49 applied before page 50 failed');
+    assert.ok((await cursorOf(calendarId))?.syncToken && (await cursorOf(calendarId))!.syncToken !== syncToken, 'the last page\'s sync token is kept');
+    assert.equal(await incrementalOf(calendarId), undefined);
+    assert.equal((await changed()).length, 98, 'every event added is stored');
+    const asks = asksPerPage(account.email, before);
+    assert.deepEqual(asks.get('first'), { asked: 1, answered: 1 }, 'the sync token\'s first page asked once: no sync went back to page 1');
+    assert.equal(asks.size, 100, 'every page asked for');
+    const failing = [...asks.entries()].filter(([, a]) => a.asked > 1);
+    assert.deepEqual(failing.map(([, a]) => a), [{ asked: 4, answered: 1 }], 'only page 50 asked again: three 503s, then answered');
+    assert.ok([...asks.values()].every((a) => a.answered === 1), 'each page answered once');
+    assert.ok(listings(account.email, before).every((r) => r.query.get('syncToken') === syncToken), 'every page asked with the listing\'s sync token');
+    assert.equal((await bot(env, user.auth, movedBot)).status, 'Scheduled');
+  });
+
+  test('a page token of an incremental listing gone stale (410) between two parts reads the listing again from its sync token, in the same sync: what it applied stays, a meeting renamed since comes in its new state', async (t) => {
+    const { user, account, calendarId, start, movedBot, deletedBot, syncToken, changed, added } = await connectWithIncrementalBacklog(t, 45, 'inc-stale');
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.ok(await incrementalOf(calendarId), 'the first part (40 of 45 pages) applied, mid-listing');
+    assert.equal((await changed()).length, 38);
+    assert.equal((await bot(env, user.auth, deletedBot)).status, 'Cancelled');
+    // Google no longer takes the page token the next part starts at; an event of page 1 renamed meanwhile.
+    assert.ok((await changed()).includes('Change 1'));
+    env.google.patchEvent(account.email, account.email, added.get(1)!, { summary: 'Change 1, renamed' });
+    env.google.expirePageTokens();
+    const before = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const calls = listings(account.email, before);
+    assert.deepEqual(calls.slice(0, 2).map((r) => [r.status, r.query.has('pageToken'), r.query.get('syncToken')]), [[410, true, syncToken], [200, false, syncToken]], 'the stored page token answered 410, and the listing was read again from its sync token');
+    assert.ok(!calls.some((r) => !r.query.has('syncToken')), 'no full listing');
+    assert.deepEqual(await keptOf(calendarId), []);
+    for (let sync = 0; sync < 4 && (await cursorOf(calendarId))?.syncToken === undefined; sync++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.ok((await cursorOf(calendarId))?.syncToken, 'the listing read again completes');
+    const titles = await changed();
+    assert.equal(titles.length, 43);
+    assert.ok(titles.includes('Change 1, renamed') && !titles.includes('Change 1'), 'the renamed event in its new state');
+    assert.equal((await bot(env, user.auth, movedBot)).scheduled_join_time, iso(start + 2 * HOUR - LEAD_MS), 'what the first part applied stays');
+    assert.equal((await bot(env, user.auth, deletedBot)).status, 'Cancelled');
+  });
+
+  test('a sync token gone (410) in the middle of an incremental listing read in parts starts a full round from the first page; the bots stay', async (t) => {
+    const { user, account, calendarId, start, movedBot, deletedBot, syncToken, changed } = await connectWithIncrementalBacklog(t, 45, 'inc-gone');
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.ok(await incrementalOf(calendarId));
+    env.google.expireSyncTokens();
+    env.google.expirePageTokens();
+    const before = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const calls = listings(account.email, before);
+    assert.deepEqual(calls.slice(0, 3).map((r) => [r.status, r.query.has('pageToken'), r.query.get('syncToken')]), [[410, true, syncToken], [410, false, syncToken], [200, false, null]], 'the page token refused, then its sync token: a full listing from its first page');
+    assert.ok((await cursorOf(calendarId))?.listing, 'a full round under way (longer than a part)');
+    assert.deepEqual(await keptOf(calendarId), [40]);
+    for (let sync = 0; sync < 4 && (await cursorOf(calendarId))?.syncToken === undefined; sync++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.ok((await cursorOf(calendarId))?.syncToken);
+    assert.equal((await changed()).length, 43);
+    assert.equal((await bot(env, user.auth, movedBot)).status, 'Scheduled');
+    assert.equal((await bot(env, user.auth, movedBot)).scheduled_join_time, iso(start + 2 * HOUR - LEAD_MS));
+    assert.equal((await bot(env, user.auth, deletedBot)).status, 'Cancelled');
+  });
+
   test('a part of a full listing that is not its last applies nothing: a bot on an event cancelled or moved in part 1 keeps its state and time, an event new in part 1 is not stored, until the last part applies the round', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

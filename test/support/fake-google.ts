@@ -177,6 +177,15 @@ export class FakeGoogleCalendar {
    */
   readonly failListingPages = new Map<number, { status: number; reason: string; retryAfterSeconds?: number }>();
   /**
+   * Failures for pages of an incremental listing (a syncToken's), by their number in the listing
+   * (1: the first page, the one asked with the syncToken alone), each answered to the next `times`
+   * requests for that page; the page itself is served to a later request for the same pageToken.
+   * The sync guide (developers.google.com/workspace/calendar/api/guides/sync) pages an incremental
+   * listing as a full one (nextPageToken, nextSyncToken on the last page), and the errors guide's
+   * 403/429 rateLimitExceeded and 500/503 backendError may answer any request.
+   */
+  readonly failIncrementalPages = new Map<number, { status: number; reason: string; retryAfterSeconds?: number; times: number }>();
+  /**
    * While set, events.get is answered with this failure (see #getEvent): for every event, or only
    * for those in `ids`; a Retry-After of `retryAfterSeconds` when given.
    */
@@ -629,9 +638,10 @@ export class FakeGoogleCalendar {
       return send(410, { error: { errors: [{ domain: 'calendar', reason: 'fullSyncRequired', message: 'Sync token is no longer valid, a full sync is required.', locationType: 'parameter', location: 'pageToken' }], code: 410, message: 'Sync token is no longer valid, a full sync is required.' } });
     }
     const pageNumber = snapshot?.page ?? 1;
-    const pageFailure = syncToken === null ? this.failListingPages.get(pageNumber) : undefined;
+    const pageFailure = syncToken === null ? this.failListingPages.get(pageNumber) : this.failIncrementalPages.get(pageNumber);
     if (pageFailure) {
-      this.failListingPages.delete(pageNumber);
+      if (syncToken === null) this.failListingPages.delete(pageNumber);
+      else if (--this.failIncrementalPages.get(pageNumber)!.times <= 0) this.failIncrementalPages.delete(pageNumber);
       return send(pageFailure.status, googleError(pageFailure.status, pageFailure.reason, pageFailure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : 'Backend Error'), pageFailure.retryAfterSeconds !== undefined ? { 'retry-after': String(pageFailure.retryAfterSeconds) } : {});
     }
     if (!snapshot) {
