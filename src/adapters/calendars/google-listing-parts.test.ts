@@ -1,4 +1,4 @@
-// A Google full listing read in parts, by the adapter alone: only the HTTP boundary is faked,
+// A Google listing (full, or incremental) read in parts, by the adapter alone: only the HTTP boundary is faked,
 // each page shaped as the events.list reference shows it
 // (developers.google.com/workspace/calendar/api/v3/reference/events/list: `items[]`,
 // `nextPageToken`, `nextSyncToken` on the last page only) and each error as the errors guide does
@@ -122,4 +122,43 @@ test('Google: a round whose parts reach the limits of one listing (5,000 pages) 
   const read = provider.fetchChanges('primary', JSON.stringify({ listing: { pageToken: 'p2', pages: 5_000, entries: 90_000, idless: 0 } }), CONTEXT);
   await assert.rejects(read, (error: unknown) => error instanceof RoundGivenUp && error.failure.kind === 'permanent');
   assert.deepEqual(tokensAsked(), [], 'nothing asked');
+});
+
+test('Google: an incremental listing longer than a part is read in parts, each applied (no FetchResult.round), the cursor at the page token and the sync token the listing began from; a 429 on a later page ends the part with its Retry-After; a refused page token reads the listing again from that sync token', async () => {
+  const INCREMENTAL = JSON.stringify({ syncToken: 'sync-old' });
+  let limited = true;
+  const { provider, requests, tokensAsked } = listing(PAGES, (token) => {
+    if (token !== 'p3' || !limited) return null;
+    limited = false;
+    return { status: 429, headers: { 'retry-after': '90' }, body: { error: { errors: [{ domain: 'usageLimits', reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' }], code: 429, message: 'Rate Limit Exceeded' } } };
+  });
+  const first = await provider.fetchChanges('primary', INCREMENTAL, CONTEXT);
+  assert.deepEqual([first.isFullSync, first.hasMore, first.round, first.changes.length, first.continueAfterMs], [false, true, undefined, 4, undefined], 'a part of two pages, applied at once');
+  assert.deepEqual(JSON.parse(first.cursor!), { incremental: { pageToken: 'p3', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' } });
+  // A limit on the page the cursor names, the read's first: the read fails with it (the cursor stays where it was).
+  const failure = await providerFailureOf(provider.fetchChanges('primary', first.cursor, CONTEXT));
+  assert.deepEqual(failure.kind === 'rate_limited' ? failure.retryAfterMs : failure, 90_000);
+  const last = await provider.fetchChanges('primary', first.cursor, CONTEXT);
+  assert.deepEqual([last.isFullSync, last.hasMore ?? false, last.round, last.changes.length], [false, false, undefined, 1]);
+  assert.deepEqual(JSON.parse(last.cursor!), { syncToken: 'sync-new' });
+  assert.deepEqual(tokensAsked(), ['', 'p2', 'p3', 'p3'], 'each read goes on at the page the last stopped at');
+  assert.ok(requests.every((r) => new URL(r.url).searchParams.get('syncToken') === 'sync-old'), 'every page asked with the listing\'s sync token');
+
+  // A 429 after the read has a page ends the part there, its Retry-After the wait.
+  let once = true;
+  const later = listing(PAGES, (token) => {
+    if (token !== 'p2' || !once) return null;
+    once = false;
+    return { status: 429, headers: { 'retry-after': '90' }, body: { error: { errors: [{ domain: 'usageLimits', reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' }], code: 429, message: 'Rate Limit Exceeded' } } };
+  });
+  const stopped = await later.provider.fetchChanges('primary', INCREMENTAL, CONTEXT);
+  assert.deepEqual([stopped.hasMore, stopped.continueAfterMs, stopped.changes.length, stopped.round], [true, 90_000, 2, undefined]);
+  assert.equal((JSON.parse(stopped.cursor!) as { incremental: { pageToken: string } }).incremental.pageToken, 'p2');
+
+  // The stored page token refused (400: Google documents no answer for a stale one): read again from the sync token, in the same read.
+  const refused = listing(PAGES, (token) => token === 'stale' ? { status: 400, body: { error: { errors: [{ domain: 'global', reason: 'invalid', message: 'Invalid Value' }], code: 400, message: 'Invalid Value' } } } : null);
+  const again = await refused.provider.fetchChanges('primary', JSON.stringify({ incremental: { pageToken: 'stale', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' } }), CONTEXT);
+  assert.deepEqual(refused.tokensAsked(), ['stale', '', 'p2']);
+  assert.ok(refused.requests.every((r) => new URL(r.url).searchParams.get('syncToken') === 'sync-old'));
+  assert.deepEqual([again.hasMore, again.changes.length, (JSON.parse(again.cursor!) as { incremental: { pageToken: string; pages: number } }).incremental], [true, 4, { pageToken: 'p3', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' }]);
 });
