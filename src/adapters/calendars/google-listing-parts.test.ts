@@ -1,5 +1,5 @@
-// A Google listing (full, or incremental) read in parts, by the adapter alone: only the HTTP boundary is faked,
-// each page shaped as the events.list reference shows it
+// A Google listing (full or incremental) read in parts, by the adapter alone: only the HTTP
+// boundary is faked, each page shaped as the events.list reference shows it
 // (developers.google.com/workspace/calendar/api/v3/reference/events/list: `items[]`,
 // `nextPageToken`, `nextSyncToken` on the last page only) and each error as the errors guide does
 // (developers.google.com/workspace/calendar/api/guides/errors: 429 rateLimitExceeded, 503
