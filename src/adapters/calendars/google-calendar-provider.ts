@@ -21,10 +21,10 @@
 //   later part. The cursor says "mid-listing at page token X, from sync token Y" (`incremental`);
 //   a refused page token reads the listing again from Y (entries are states: what is read twice
 //   is the same or a later state, pages being served in the order they are applied), and a 410 on
-//   Y lists the calendar whole.
-// - A full listing's part that
-//   is not the last is kept by the sync service, not applied (FetchResult.round); the last part,
-//   with its nextSyncToken, is applied with every kept part as one full sync, so that a series'
+//   Y lists the calendar whole. A series' master and its exceptions (or a split's two masters)
+//   that fall in different parts are applied one after the other, as across two syncs.
+// - A full listing's part that is not the last is kept by the sync service, not applied
+//   (FetchResult.round); the last part, with its nextSyncToken, is applied with every kept part as one full sync, so that a series'
 //   master and its exceptions (or a split's two masters) listed in different parts are written
 //   together. Changes made while the round is read come through that token: the listing goes on
 //   from its page tokens, and the sync guide promises that entries appearing while one pages are
@@ -73,8 +73,8 @@ const PAGE_SIZE = 250;
 /**
  * Pages of a listing one read takes at most: 40 pages, each of up to 250 entries (Google may
  * answer fewer than maxResults), so at most 10,000 entries. A longer listing (years of history; an
- * incremental one after an outage or a burst of changes) is read in parts (FetchResult.hasMore), the next part a minute later (CONTINUED_READ_AFTER_MS) from
- * the page this one stopped at, so that a page that fails in passing (a 429, a 5xx, a timeout)
+ * incremental one after an outage or a burst of changes) is read in parts (FetchResult.hasMore),
+ * the next part a minute later (CONTINUED_READ_AFTER_MS) from the page this one stopped at, so that a page that fails in passing (a 429, a 5xx, a timeout)
  * costs the pages after the last part, not the whole listing. A part of a full listing is kept by
  * the sync service and the whole round applied at its last part (FetchResult.round); a part of an
  * incremental listing is applied at once; a calendar of 30,000 events is
