@@ -24,9 +24,9 @@
 //   Y lists the calendar whole. A series' master and its exceptions (or a split's two masters)
 //   that fall in different parts are applied one after the other, as across two syncs.
 // - A full listing's part that is not the last is kept by the sync service, not applied
-//   (FetchResult.round); the last part, with its nextSyncToken, is applied with every kept part as one full sync, so that a series'
-//   master and its exceptions (or a split's two masters) listed in different parts are written
-//   together. Changes made while the round is read come through that token: the listing goes on
+//   (FetchResult.round); the last part, with its nextSyncToken, is applied with every kept part
+//   as one full sync, so that a series' master and its exceptions (or a split's two masters)
+//   listed in different parts are written together. Changes made while the round is read come through that token: the listing goes on
 //   from its page tokens, and the sync guide promises that entries appearing while one pages are
 //   not missed.
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once. A
