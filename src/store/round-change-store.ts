@@ -1,5 +1,7 @@
 // The changes of a full listing read in parts (FetchResult.round) kept until the round's last
-// part: written, read and deleted only inside a sync's transactions, after its hold is checked.
+// part, and the series entries of an incremental listing read in parts (FetchResult.incremental)
+// held until its last part: written, read and deleted only inside a sync's transactions, after its
+// hold is checked.
 import type { ProviderChange } from '../adapters/calendars/calendar-provider.ts';
 import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
 import type { Db } from './event-store.ts';
@@ -61,6 +63,17 @@ export async function readKeptRound(db: Db, calendarId: number): Promise<KeptRou
     }
     if (rows.length < KEPT_ROWS_PER_QUERY) return round;
   }
+}
+
+/** The provider ids of the changes the calendar's round keeps (an incremental listing's held entries: a later entry of one of them is held too). */
+export async function keptChangeIds(db: Db, calendarId: number): Promise<Set<string>> {
+  const round = await readKeptRound(db, calendarId);
+  return new Set(round.changes.map(changeId));
+}
+
+/** The provider id a change is about. */
+export function changeId(change: ProviderChange): string {
+  return change.type === 'removed' ? change.providerEventId : change.event.providerEventId;
 }
 
 /** Whether the calendar's round still keeps exactly the rows `round` was read from (none added, none dropped). */

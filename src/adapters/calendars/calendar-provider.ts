@@ -331,6 +331,18 @@ export interface FetchResult {
    */
   round?: { kept: boolean; resumed: boolean };
   /**
+   * An incremental listing read in parts (Google: from a sync token), set on each part and on the
+   * listing's last part, and on a listing read again from its first page after its page token was
+   * refused. Its entries are changes, never the whole calendar: nothing is taken as gone by absence.
+   * `kept`: a part that is not the listing's last (hasMore); its single events are applied at once,
+   * its series entries (a master with a recurrence, an occurrence of a series) and any entry whose
+   * id the listing already holds are held by the sync service until the last part and applied with
+   * it as one batch, so that a series' master and its exceptions, or a split's two masters, listed
+   * in different parts are written together, masters first. `resumed`: the read went on from a part
+   * before it, whose held entries are this listing's; a read not resumed drops what is held.
+   */
+  incremental?: { kept: boolean; resumed: boolean };
+  /**
    * With round.kept: what the read found of FetchContext.confirm's meetings that changes them
    * (gone, cancelled, or at other times), looked up or listed by this part. Applied at once, not
    * only at the round's last part, so that their bots are cancelled or follow the move before they

@@ -270,7 +270,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (!(error instanceof ListingGone)) throw error;
     }
     try {
-      return await this.#list(calendarId, syncToken, null, listed);
+      const again = await this.#list(calendarId, syncToken, null, listed);
+      // Read again whole from its sync token: what the abandoned listing's parts held is dropped.
+      return resumed !== null && again.incremental === undefined ? { ...again, incremental: { kept: false, resumed: false } } : again;
     } catch (again) {
       if (again instanceof FullSyncRequired) return this.#listAgain(calendarId, listed);
       if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
@@ -346,7 +348,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
           changes,
           cursor: JSON.stringify((syncToken === null ? { listing: at } : { incremental: { ...at, syncToken } }) satisfies GoogleCursor),
           hasMore: true,
-          ...(isFullListing ? { round: { kept: true, resumed: resumed !== null } } : {}),
+          ...(isFullListing ? { round: { kept: true, resumed: resumed !== null } } : { incremental: { kept: true, resumed: resumed !== null } }),
           ...(continueAfterMs !== undefined ? { continueAfterMs } : {}),
           ...(unreadable.length > 0 ? { unreadable } : {}),
           ...(warnings.length > 0 ? { warnings } : {}),
@@ -409,7 +411,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
     return {
       isFullSync,
       window: null,
-      isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0,
+      // The last part of an incremental listing read in parts is never unchanged: it applies what the parts before it held.
+      isUnchanged: syncToken !== null && resumed === null && nextSyncToken !== undefined && changes.length === 0,
       changes,
       // Nor does a listing holding one go on from its token: a full one could not delete by
       // absence, and the change an incremental one's entry stood for (a deletion, a move) no later
@@ -417,7 +420,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // then what it no longer lists. (The look before a bot joins, #withConfirmed, is made only
       // while a round read in parts is under way, not for reads from a sync token.)
       cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken } satisfies GoogleCursor),
-      ...(isFullListing ? { round: { kept: false, resumed: resumed !== null } } : {}),
+      ...(isFullListing ? { round: { kept: false, resumed: resumed !== null } } : resumed !== null ? { incremental: { kept: false, resumed: true } } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };

@@ -44,12 +44,12 @@ import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-fi
 import { missedIdsAfter, parseMissedIds } from '../../domain/missed-ids.ts';
 import {
   CalendarProviderError, NotFoundYet, PushNotSupported, RoundGivenUp, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
-  type ProviderFailure, type PushChannel,
+  type ProviderChange, type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { compiledSeriesOf, seriesEndToStore, type CalendarEvents, type StoredZoneWarnings } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
-import { calendarsWithRoundUnderway, dropKeptParts, keepPart, keptRowsUnchanged, readKeptRound, type KeptRound } from '../../store/round-change-store.ts';
+import { calendarsWithRoundUnderway, changeId, dropKeptParts, keepPart, keptChangeIds, keptRowsUnchanged, readKeptRound, type KeptRound } from '../../store/round-change-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
@@ -862,6 +862,7 @@ export class CalendarSync {
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
         unwritten.push({ calendar, result: confirmed, recheck });
         reads.push({
+          // A part of an incremental listing applies its single events: a sync that works.
           calendar, outcome: 'read', ...(fetched.round?.kept ? { isKeptPart: true } : {}),
           ...(fetched.hasMore ? { continueAfterMs: Math.max(CONTINUED_READ_AFTER_MS, fetched.continueAfterMs ?? 0) } : {}),
           // A limit met without failing the read (a round's last part whose lookups met one, too).
@@ -979,10 +980,11 @@ export class CalendarSync {
   /**
    * Whether the calendar's round is still the one whose kept rows were read (some kept, the same
    * rows, and the cursor the last part's read began from): nothing but this sync writes them
-   * while it holds the connection, so this fails only if the rows went missing.
+   * while it holds the connection, so this fails only if the rows went missing. An incremental
+   * listing (`mayHoldNone`) may have held nothing: its parts applied what they read.
    */
-  async #isRoundAsRead(trx: Transaction<Schema>, calendar: ConnectedCalendarRow, kept: KeptRound): Promise<boolean> {
-    if (kept.rows === 0) return false;
+  async #isRoundAsRead(trx: Transaction<Schema>, calendar: ConnectedCalendarRow, kept: KeptRound, mayHoldNone: boolean): Promise<boolean> {
+    if (kept.rows === 0 && !mayHoldNone) return false;
     const row = await trx.selectFrom('connected_calendars').select('sync_cursor').where('id', '=', calendar.id).executeTakeFirst();
     return row?.sync_cursor === calendar.sync_cursor && (await keptRowsUnchanged(trx, calendar.id, kept));
   }
@@ -1276,18 +1278,24 @@ export class CalendarSync {
     // Ids the read did not find again stay kept (a lasting 404 then fails no later round that
     // lists them); those it found go, the others stay until they expire (domain/missed-ids.ts).
     const missedIds = missedIdsAfter(parseMissedIds(calendar.missed_ids, now), { missed: read.missedAgain ?? [], found: read.foundAgain ?? [] }, now);
-    const round = read.round;
+    // A full listing read in parts (deleting by absence at its last part), or an incremental one
+    // (its entries changes only: isFullSync stays false at its last part, held entries included).
+    const round = read.round ?? read.incremental;
     if (round?.kept) {
       // A part of a full listing that is not its last (Google): kept, nothing of it applied, with
       // the cursor at the page the next part reads, in one transaction (another instance that took
       // the connection over writes neither). A part that begins the listing drops what a round
-      // abandoned before it kept.
+      // abandoned before it kept. A part of an incremental listing keeps its series entries only
+      // (heldUntilLastPart) and applies its single events now.
+      const parted = read.round === undefined ? await this.#heldUntilLastPart(calendar, read.changes, round.resumed) : { held: read.changes, now: [] };
       const keep = async (trx: Transaction<Schema>) => {
         if (!round.resumed) await dropKeptParts(trx, calendar.id);
-        await keepPart(trx, calendar.id, { changes: read.changes, unreadable: read.unreadable ?? [] });
+        // (An incremental part that holds nothing keeps no row: no round is under way for it.)
+        if (read.round !== undefined || parted.held.length > 0) await keepPart(trx, calendar.id, { changes: parted.held, unreadable: read.unreadable ?? [] });
         await connections.updateCalendar(trx, calendar.id, { sync_cursor: read.cursor, ...recent, missed_ids: missedIds, updated_at: now });
       };
-      const confirmed = read.confirmedChanges ?? [];
+      const nowIds = new Set(parted.now.map(changeId));
+      const confirmed = [...parted.now, ...(read.confirmedChanges ?? []).filter((change) => !nowIds.has(changeId(change)))];
       if (confirmed.length === 0) {
         await this.#writeIfStillHeld(hold, keep);
         return counts;
@@ -1310,7 +1318,7 @@ export class CalendarSync {
       });
     }
     let result = read;
-    if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
+    if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0 && read.incremental === undefined) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined || missedIds !== calendar.missed_ids) {
         await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, missed_ids: missedIds, updated_at: now }));
       }
@@ -1323,7 +1331,7 @@ export class CalendarSync {
       // Counted again if the transaction runs again (a deadlock lost).
       Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
       await this.#checkHold(trx, hold);
-      if (kept !== null && !(await this.#isRoundAsRead(trx, calendar, kept))) {
+      if (kept !== null && !(await this.#isRoundAsRead(trx, calendar, kept, read.round === undefined))) {
         // None of the earlier parts kept (a database edited or restored by hand: every kept part
         // is a row, dropped only with the cursor), or not those read: applied alone, the last part
         // would write a series' exceptions without their master. Nothing is applied; the round
@@ -1359,6 +1367,33 @@ export class CalendarSync {
       });
       return { result: counts, changed: writer.changed };
     });
+  }
+
+  /**
+   * A part of an incremental listing that is not its last, divided: `now`, its single events (no
+   * recurrence, no series), applied at once; `held`, its series entries (a master with a
+   * recurrence, an occurrence of a series, a master's deletion whose exceptions come in the same
+   * part), kept until the listing's last part and applied with it as one batch. Applied at once, a
+   * series' exception whose master comes in a later part would be written without it (a
+   * cancelled one dropped, a moved one stored on its own, each given a bot by the master later),
+   * and a split's shortened old master would cancel the bots its new one carries on. An entry whose
+   * id an earlier part of the listing holds is held too, so that no older state of it is applied
+   * after a newer one. Read before the part's transaction (as readKeptRound is).
+   */
+  async #heldUntilLastPart(calendar: ConnectedCalendarRow, changes: readonly ProviderChange[], resumed: boolean): Promise<{ held: ProviderChange[]; now: ProviderChange[] }> {
+    const heldIds = resumed ? await keptChangeIds(this.#o.database.db, calendar.id) : new Set<string>();
+    const series = new Set(changes.flatMap((change) => change.type === 'upsert' && change.event.seriesProviderEventId !== null ? [change.event.seriesProviderEventId] : []));
+    const held: ProviderChange[] = [];
+    const now: ProviderChange[] = [];
+    for (const change of changes) {
+      const id = changeId(change);
+      const isSeries = change.type === 'upsert' ? change.event.recurrence !== null || change.event.seriesProviderEventId !== null : series.has(id);
+      if (isSeries || heldIds.has(id)) {
+        heldIds.add(id);
+        held.push(change);
+      } else now.push(change);
+    }
+    return { held, now };
   }
 
   /**
