@@ -3031,6 +3031,107 @@ describe('Google Calendar specifics', () => {
     assert.equal(after.reduce((n, o) => n + o.bots.length, 0), 4, 'one bot per occurrence');
   });
 
+  /** A series new to Rollcall, created while its sync token is live, whose entries an incremental listing read one entry a page may split across parts. */
+  async function seriesAcrossIncrementalParts() {
+    const WEEK = 7 * DAY;
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const sync = async () => {
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+    };
+    await sync();
+    assert.ok((await cursorOf(calendarId))?.syncToken, 'synced once: a sync token is kept');
+    const first = env.clock.now() + DAY;
+    // A series created while Rollcall's sync token is live: new to Rollcall.
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Weekly', location: meetingUrl(),
+      start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+    });
+    const occurrences = async () => (await eventsOf(env, user.auth, calendarId, first - HOUR, first + 5 * WEEK)).filter((e) => e.title === 'Weekly');
+    const fillers = () => {
+      for (let i = 0; i < 39; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(first + 5 * WEEK + i * HOUR) }, end: { dateTime: iso(first + 5 * WEEK + i * HOUR + 30 * MIN) } });
+    };
+    /** The incremental listing read one entry a page, part after part, until it keeps a new sync token; returns the parts. */
+    const incrementalInParts = async () => {
+      env.google.pageSizeCap = 1;
+      try {
+        await sync();
+        for (let i = 0; i < 5; i++) {
+          const cursor = await cursorOf(calendarId) as { syncToken?: string; incremental?: unknown } | null;
+          if (cursor?.syncToken) return i + 1;
+          assert.ok(cursor?.incremental, 'an incremental listing read in parts (not a full round)');
+          env.clock.advance(MIN);
+          await env.rc.calendarSync.runDue();
+        }
+        throw new Error('the listing never ended');
+      } finally {
+        env.google.pageSizeCap = Infinity;
+      }
+    };
+    return { WEEK, user, account, calendarId, first, seriesId, sync, occurrences, fillers, incrementalInParts };
+  }
+
+  test('Google: a cancelled occurrence listed in part 1 of an incremental listing, its new master in part 2: the occurrence stays cancelled, with no bot', async () => {
+    const s = await seriesAcrossIncrementalParts();
+    env.google.cancelInstance(s.account.email, s.account.email, s.seriesId, s.first + s.WEEK);
+    s.fillers();
+    // The master changed last: the fake lists by last change (Google documents no order), so it comes on page 41.
+    env.google.patchEvent(s.account.email, s.account.email, s.seriesId, { description: 'agenda' });
+    assert.equal(await s.incrementalInParts(), 2, 'read in two parts');
+    const expected = [iso(s.first), iso(s.first + 2 * s.WEEK), iso(s.first + 3 * s.WEEK)];
+    const after = await s.occurrences();
+    assert.deepEqual(after.map((o) => o.start_time), expected, 'the cancelled occurrence is not listed');
+    assert.deepEqual(after.map((o) => o.bots.length), [1, 1, 1], 'no bot for the cancelled occurrence');
+    // Nor does the next incremental sync repair it (Google does not send the exception again).
+    await s.sync();
+    assert.deepEqual((await s.occurrences()).map((o) => o.start_time), expected);
+  });
+
+  test('Google: a moved occurrence listed in part 1 of an incremental listing, its new master in part 2: one occurrence at the new time, of the series, none at the old, one bot each', async () => {
+    const s = await seriesAcrossIncrementalParts();
+    const second = s.first + s.WEEK;
+    env.google.patchInstance(s.account.email, s.account.email, s.seriesId, second, { start: { dateTime: iso(second + 2 * HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(second + 3 * HOUR), timeZone: 'Europe/Berlin' } });
+    s.fillers();
+    env.google.patchEvent(s.account.email, s.account.email, s.seriesId, { description: 'agenda' });
+    assert.equal(await s.incrementalInParts(), 2, 'read in two parts');
+    const after = await s.occurrences();
+    assert.deepEqual(after.map((o) => o.start_time), [iso(s.first), iso(second + 2 * HOUR), iso(s.first + 2 * s.WEEK), iso(s.first + 3 * s.WEEK)], 'no occurrence left at the old time');
+    assert.ok(after.every((o) => o.recurring_event_id !== null), 'the moved occurrence belongs to its series');
+    assert.equal(after.reduce((n, o) => n + o.bots.length, 0), 4, 'one bot per occurrence');
+  });
+
+  test('Google: a "this and following" split met by an incremental listing, the shortened old master on page 40 and the new master on page 41: the bots of the later occurrences follow the new series (as in a full round)', async () => {
+    const s = await seriesAcrossParts(false);
+    await s.sync();
+    assert.ok((await cursorOf(s.calendarId))?.syncToken);
+    const [occurrence] = await s.occurrences();
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: s.user.auth, body: { deduplication_key: 'split-across-incremental-parts', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 4, JSON.stringify(all.body));
+    const bots = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    s.fillers(); // 39 changes after the sync token: pages 1 to 39
+    const third = s.first + 2 * s.WEEK;
+    env.google.splitSeries(s.account.email, s.account.email, s.seriesId, third, { start: { dateTime: iso(third + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(third + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    env.google.pageSizeCap = 1;
+    let parts = 1;
+    try {
+      await s.sync();
+      for (; parts < 6 && !(await cursorOf(s.calendarId))?.syncToken; parts++) {
+        assert.ok((await cursorOf(s.calendarId) as { incremental?: unknown } | null)?.incremental, 'an incremental listing in parts');
+        env.clock.advance(MIN);
+        await env.rc.calendarSync.runDue();
+      }
+    } finally {
+      env.google.pageSizeCap = Infinity;
+    }
+    assert.equal(parts, 2, 'read in two parts');
+    const states = await Promise.all(bots.map((id) => bot(env, s.user.auth, id)));
+    assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled', 'Scheduled'], 'no bot of the split series cancelled');
+    assert.deepEqual(states.map((b) => b.scheduled_join_time), [iso(s.first - LEAD_MS), iso(s.first + s.WEEK - LEAD_MS), iso(third + HOUR - LEAD_MS), iso(third + s.WEEK + HOUR - LEAD_MS)], 'the later two at the new series\' time');
+  });
+
   test('a "this and following" split met by a full listing (after a 410), the shortened old master in part 1 and the new master in part 2: the bots of the later occurrences follow the new series', async () => {
     const s = await seriesAcrossParts(false);
     await s.sync();
