@@ -124,7 +124,7 @@ test('Google: a round whose parts reach the limits of one listing (5,000 pages) 
   assert.deepEqual(tokensAsked(), [], 'nothing asked');
 });
 
-test('Google: an incremental listing longer than a part is read in parts, each applied (no FetchResult.round), the cursor at the page token and the sync token the listing began from; a 429 on a later page ends the part with its Retry-After; a refused page token reads the listing again from that sync token', async () => {
+test('Google: an incremental listing longer than a part is read in parts (FetchResult.incremental, no FetchResult.round: its series entries held, the rest applied), the cursor at the page token and the sync token the listing began from; a 429 on a later page ends the part with its Retry-After; a refused page token reads the listing again from that sync token', async () => {
   const INCREMENTAL = JSON.stringify({ syncToken: 'sync-old' });
   let limited = true;
   const { provider, requests, tokensAsked } = listing(PAGES, (token) => {
@@ -133,13 +133,13 @@ test('Google: an incremental listing longer than a part is read in parts, each a
     return { status: 429, headers: { 'retry-after': '90' }, body: { error: { errors: [{ domain: 'usageLimits', reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' }], code: 429, message: 'Rate Limit Exceeded' } } };
   });
   const first = await provider.fetchChanges('primary', INCREMENTAL, CONTEXT);
-  assert.deepEqual([first.isFullSync, first.hasMore, first.round, first.changes.length, first.continueAfterMs], [false, true, undefined, 4, undefined], 'a part of two pages, applied at once');
+  assert.deepEqual([first.isFullSync, first.hasMore, first.round, first.incremental, first.changes.length, first.continueAfterMs], [false, true, undefined, { kept: true, resumed: false }, 4, undefined], 'a part of two pages, the first of the listing');
   assert.deepEqual(JSON.parse(first.cursor!), { incremental: { pageToken: 'p3', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' } });
   // A limit on the page the cursor names, the read's first: the read fails with it (the cursor stays where it was).
   const failure = await providerFailureOf(provider.fetchChanges('primary', first.cursor, CONTEXT));
   assert.deepEqual(failure.kind === 'rate_limited' ? failure.retryAfterMs : failure, 90_000);
   const last = await provider.fetchChanges('primary', first.cursor, CONTEXT);
-  assert.deepEqual([last.isFullSync, last.hasMore ?? false, last.round, last.changes.length], [false, false, undefined, 1]);
+  assert.deepEqual([last.isFullSync, last.isUnchanged, last.hasMore ?? false, last.round, last.incremental, last.changes.length], [false, false, false, undefined, { kept: false, resumed: true }, 1], 'the last part: what the parts held is applied with it, as changes');
   assert.deepEqual(JSON.parse(last.cursor!), { syncToken: 'sync-new' });
   assert.deepEqual(tokensAsked(), ['', 'p2', 'p3', 'p3'], 'each read goes on at the page the last stopped at');
   assert.ok(requests.every((r) => new URL(r.url).searchParams.get('syncToken') === 'sync-old'), 'every page asked with the listing\'s sync token');
@@ -160,5 +160,6 @@ test('Google: an incremental listing longer than a part is read in parts, each a
   const again = await refused.provider.fetchChanges('primary', JSON.stringify({ incremental: { pageToken: 'stale', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' } }), CONTEXT);
   assert.deepEqual(refused.tokensAsked(), ['stale', '', 'p2']);
   assert.ok(refused.requests.every((r) => new URL(r.url).searchParams.get('syncToken') === 'sync-old'));
+  assert.deepEqual(again.incremental, { kept: true, resumed: false }, 'read again from its first page: what the listing held is dropped');
   assert.deepEqual([again.hasMore, again.changes.length, (JSON.parse(again.cursor!) as { incremental: { pageToken: string; pages: number } }).incremental], [true, 4, { pageToken: 'p3', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' }]);
 });

@@ -343,8 +343,12 @@ test('Google and Graph: pages with few or no items while more follow are read to
   // A provider that never stops sending pages is refused (a calendar-level failure: the account's others go on).
   // Counted across the parts of one listing: given up (RoundGivenUp drops the cursor) at the bound.
   const endless = google([empty(0)]);
+  // Read part after part until the limits give the listing up; a bound that never trips fails
+  // here (more parts than the limits allow) rather than reading for ever.
   const readAll = async () => {
-    for (let cursor: string | null = SYNC_CURSOR; ;) cursor = (await endless.provider.fetchChanges('primary', cursor, CONTEXT)).cursor;
+    let cursor: string | null = SYNC_CURSOR;
+    for (let parts = 0; parts < 5_000 / PAGES_PER_PART + 10; parts++) cursor = (await endless.provider.fetchChanges('primary', cursor, CONTEXT)).cursor;
+    assert.fail('the listing was not given up at its limits');
   };
   const given = await providerFailureOf(readAll());
   assert.equal(given.kind, 'permanent');
