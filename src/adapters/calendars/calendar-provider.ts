@@ -356,9 +356,9 @@ export interface FetchResult {
    * (`unreadable`), and `cursor` still at the same round with what it has done; or (Google) at its
    * limit of pages of a listing (PAGES_PER_PART), or at a page that failed in passing, with
    * `cursor` at the page to read next and what it read kept for the last part (`round`: a full
-   * listing) or applied now (no `round`: an incremental listing, whose entries are each an event's
-   * current state). The calendar is to
-   * be read again soon (CONTINUED_READ_AFTER_MS, or continueAfterMs), not at the usual interval,
+   * listing) or, an incremental listing (`incremental`), whose entries are each an event's current
+   * state, its single events applied now and its series entries held for the last part). The
+   * calendar is to be read again soon (CONTINUED_READ_AFTER_MS, or continueAfterMs), not at the usual interval,
    * and that read goes on where this one stopped. Such a part is no full sync (isFullSync false):
    * only the round's last part takes what the window no longer lists as gone.
    */

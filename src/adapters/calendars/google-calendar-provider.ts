@@ -16,13 +16,15 @@
 // - A listing is read in parts (FetchResult.hasMore) of at most PAGES_PER_PART pages: a part
 //   ends at that bound, or at a page that fails in passing (a limit, a 5xx, a timeout) once it has
 //   read one, and the cursor keeps the page to ask for next and the listing's counts.
-// - An incremental listing (from a sync token) is applied part by part: the sync guide has each
-//   entry be the event's current state, so a part takes nothing as gone by absence and needs no
-//   later part. The cursor says "mid-listing at page token X, from sync token Y" (`incremental`);
-//   a refused page token reads the listing again from Y (entries are states: what is read twice
-//   is the same or a later state, pages being served in the order they are applied), and a 410 on
-//   Y lists the calendar whole. A series' master and its exceptions (or a split's two masters)
-//   that fall in different parts are applied one after the other, as across two syncs.
+// - An incremental listing (from a sync token) is read part by part (FetchResult.incremental): the
+//   sync guide has each entry be the event's current state, so nothing is taken as gone by absence,
+//   at any part. Its single events are applied part by part; its series entries are held by the
+//   sync service until the last part and applied with it, so that a series' master and its
+//   exceptions (or a split's two masters) that fall in different parts are written together.
+//   The cursor says "mid-listing at page token X, from sync token Y" (`incremental`); a refused
+//   page token reads the listing again from Y (entries are states: what is read twice
+//   is the same or a later state, pages being served in the order they are applied; what was held
+//   is dropped), and a 410 on Y lists the calendar whole.
 // - A full listing's part that is not the last is kept by the sync service, not applied
 //   (FetchResult.round); the last part, with its nextSyncToken, is applied with every kept part
 //   as one full sync, so that a series' master and its exceptions (or a split's two masters)
@@ -77,7 +79,8 @@ const PAGE_SIZE = 250;
  * the next part a minute later (CONTINUED_READ_AFTER_MS) from the page this one stopped at, so that a page that fails in passing (a 429, a 5xx, a timeout)
  * costs the pages after the last part, not the whole listing. A part of a full listing is kept by
  * the sync service and the whole round applied at its last part (FetchResult.round); a part of an
- * incremental listing is applied at once; a calendar of 30,000 events is
+ * incremental listing applies its single events at once and its series entries with the last part
+ * (FetchResult.incremental); a calendar of 30,000 events is
  * read in three parts, about three minutes; and 40 requests
  * a minute stay far below the per-user-per-minute quota Google applies to the Calendar API
  * (developers.google.com/workspace/calendar/api/guides/quota).
@@ -95,7 +98,7 @@ interface GoogleCursor {
   incremental?: IncrementalInParts;
 }
 
-/** An incremental listing read in parts, where its last part stopped: each part is applied, and the next goes on from `pageToken`. */
+/** An incremental listing read in parts, where its last part stopped: the next part goes on from `pageToken`. */
 interface IncrementalInParts extends ListingInParts {
   /** The sync token the listing began from: read again from its first page if `pageToken` is refused. */
   syncToken: string;
@@ -309,8 +312,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * One read: an incremental listing from `syncToken`, or a full listing (syncToken null), from its
    * first page or, `resumed`, from the page an earlier part stopped at, read up to #pagesPerPart
    * pages or up to a page that fails in passing (see PAGES_PER_PART). A part of a full listing is
-   * kept for the round's last part (FetchResult.round); a part of an incremental one is applied
-   * at once (its entries are each an event's current state: nothing is taken as gone by absence),
+   * kept for the round's last part (FetchResult.round); a part of an incremental one is marked
+   * (FetchResult.incremental: its entries are each an event's current state, nothing taken as gone
+   * by absence; its single events applied at once, its series entries held for its last part),
    * and the cursor says where the next part goes on (IncrementalInParts).
    */
   async #list(calendarId: string, syncToken: string | null, resumed: ListingInParts | null, listed: ListedZone): Promise<FetchResult> {
@@ -337,7 +341,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       }
       // A listing stops at its part's bound, or at a page that fails in passing once this read
       // has one, and the next read, soon, asks for this page. A full listing's part is kept for
-      // the round's last part; an incremental listing's is applied now (no `round`), its cursor
+      // the round's last part; an incremental listing's is marked (`incremental`), its cursor
       // naming the sync token the listing began from, to read again if the page token is refused.
       const part = (continueAfterMs?: number): FetchResult => {
         const at: ListingInParts = { pageToken: pageToken!, pages: earlierPages + pages, entries: earlierEntries + changes.length + unreadable.length, idless };
@@ -365,7 +369,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       } catch (error) {
         // A limit (the errors guide: 403/429 rateLimitExceeded, back off), a 5xx (backendError) or
         // a timeout: passing failures. A read that has a page ends as a part (a full listing's
-        // kept, an incremental one's applied); one that has none fails (the cursor stays where it was).
+        // kept, an incremental one's series entries held); one that has none fails (the cursor stays where it was).
         const failure = error instanceof CalendarProviderError ? error.failure : null;
         if (pageToken !== undefined && pages > 0 && (failure?.kind === 'transient' || failure?.kind === 'rate_limited')) {
           warnings.push(`events.list page ${earlierPages + pages + 1} failed (${failure.message}); the listing goes on from it at the next read`);
