@@ -163,3 +163,14 @@ test('Google: an incremental listing longer than a part is read in parts (FetchR
   assert.deepEqual(again.incremental, { kept: true, resumed: false }, 'read again from its first page: what the listing held is dropped');
   assert.deepEqual([again.hasMore, again.changes.length, (JSON.parse(again.cursor!) as { incremental: { pageToken: string; pages: number } }).incremental], [true, 4, { pageToken: 'p3', pages: 2, entries: 4, idless: 0, syncToken: 'sync-old' }]);
 });
+
+test('Google: the last part of an incremental listing read in parts is never unchanged, even when its page is empty: it applies what the parts before it held', async () => {
+  const { provider } = listing([...PAGES.slice(0, 2), []]);
+  const first = await provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-old' }), CONTEXT);
+  assert.deepEqual([first.hasMore, first.incremental], [true, { kept: true, resumed: false }]);
+  const last = await provider.fetchChanges('primary', first.cursor, CONTEXT);
+  assert.deepEqual([last.changes.length, last.isUnchanged, last.incremental, JSON.parse(last.cursor!)], [0, false, { kept: false, resumed: true }, { syncToken: 'sync-new' }]);
+  // A listing read whole in one read with nothing in it is unchanged, and no part of one.
+  const whole = await listing([[]]).provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-old' }), CONTEXT);
+  assert.deepEqual([whole.isUnchanged, whole.incremental], [true, undefined]);
+});
