@@ -65,10 +65,19 @@ export async function readKeptRound(db: Db, calendarId: number): Promise<KeptRou
   }
 }
 
-/** The provider ids of the changes the calendar's round keeps (an incremental listing's held entries: a later entry of one of them is held too). */
+/**
+ * The provider ids of the changes the calendar's round keeps, and of the series their occurrences
+ * belong to (an incremental listing's held entries: a later entry of one of them, or of their
+ * master, is held too).
+ */
 export async function keptChangeIds(db: Db, calendarId: number): Promise<Set<string>> {
   const round = await readKeptRound(db, calendarId);
-  return new Set(round.changes.map(changeId));
+  const ids = new Set<string>();
+  for (const change of round.changes) {
+    ids.add(changeId(change));
+    if (change.type === 'upsert' && change.event.seriesProviderEventId !== null) ids.add(change.event.seriesProviderEventId);
+  }
+  return ids;
 }
 
 /** The provider id a change is about. */

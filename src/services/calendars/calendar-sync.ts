@@ -1372,13 +1372,15 @@ export class CalendarSync {
   /**
    * A part of an incremental listing that is not its last, divided: `now`, its single events (no
    * recurrence, no series), applied at once; `held`, its series entries (a master with a
-   * recurrence, an occurrence of a series, a master's deletion whose exceptions come in the same
-   * part), kept until the listing's last part and applied with it as one batch. Applied at once, a
+   * recurrence, an occurrence of a series, and the deletion or other entry of a master whose
+   * occurrences come in the same part), kept until the listing's last part and applied with it as one batch. Applied at once, a
    * series' exception whose master comes in a later part would be written without it (a
    * cancelled one dropped, a moved one stored on its own, each given a bot by the master later),
    * and a split's shortened old master would cancel the bots its new one carries on. An entry whose
-   * id an earlier part of the listing holds is held too, so that no older state of it is applied
-   * after a newer one. Read before the part's transaction (as readKeptRound is).
+   * id an earlier part of the listing holds (or the master of an occurrence it holds: a series
+   * deleted, or made a single event) is held too, so that no older state of it is applied after a
+   * newer one, nor a master after its occurrences. Read before the part's transaction (as
+   * readKeptRound is).
    */
   async #heldUntilLastPart(calendar: ConnectedCalendarRow, changes: readonly ProviderChange[], resumed: boolean): Promise<{ held: ProviderChange[]; now: ProviderChange[] }> {
     const heldIds = resumed ? await keptChangeIds(this.#o.database.db, calendar.id) : new Set<string>();
@@ -1387,7 +1389,7 @@ export class CalendarSync {
     const now: ProviderChange[] = [];
     for (const change of changes) {
       const id = changeId(change);
-      const isSeries = change.type === 'upsert' ? change.event.recurrence !== null || change.event.seriesProviderEventId !== null : series.has(id);
+      const isSeries = series.has(id) || (change.type === 'upsert' && (change.event.recurrence !== null || change.event.seriesProviderEventId !== null));
       if (isSeries || heldIds.has(id)) {
         heldIds.add(id);
         held.push(change);
