@@ -3132,6 +3132,31 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(states.map((b) => b.scheduled_join_time), [iso(s.first - LEAD_MS), iso(s.first + s.WEEK - LEAD_MS), iso(third + HOUR - LEAD_MS), iso(third + s.WEEK + HOUR - LEAD_MS)], 'the later two at the new series\' time');
   });
 
+  test('an occurrence of a series already stored, cancelled on page 1 of a Google incremental listing read in three parts, loses its bot at the sync that reads page 1, not at the last part', async () => {
+    const s = await seriesAcrossParts(true);
+    await s.sync();
+    assert.ok((await cursorOf(s.calendarId))?.syncToken, 'stored, with a sync token');
+    const before = await s.occurrences();
+    assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1, 1], 'one auto bot per occurrence');
+    // The occurrence cancelled first (page 1), then 80 other changes (pages 2 to 81): three parts of 40 pages.
+    env.google.cancelInstance(s.account.email, s.account.email, s.seriesId, s.first);
+    s.fillers(); s.fillers();
+    for (let i = 0; i < 2; i++) env.google.insertEvent(s.account.email, s.account.email, { summary: `More ${i}`, start: { dateTime: iso(s.first + 6 * s.WEEK + i * HOUR) }, end: { dateTime: iso(s.first + 6 * s.WEEK + i * HOUR + 30 * MIN) } });
+    env.google.pageSizeCap = 1;
+    try {
+      await s.sync();
+    } finally {
+      env.google.pageSizeCap = Infinity;
+    }
+    const cursor = await cursorOf(s.calendarId) as { syncToken?: string; incremental?: unknown } | null;
+    assert.ok(cursor?.incremental || cursor?.syncToken, 'part 1 of the listing read, or all of it');
+    const fillersNow = (await eventsOf(env, s.user.auth, s.calendarId, s.first, s.first + 7 * s.WEEK)).filter((e) => e.title?.startsWith('Filler'));
+    assert.ok(fillersNow.length >= 39, 'the later single events of part 1 are applied already');
+    // So is the cancellation before them, of an occurrence whose master is stored: nothing to wait for.
+    const after = await s.occurrences();
+    assert.deepEqual(after.map((o) => o.start_time), [iso(s.first + s.WEEK), iso(s.first + 2 * s.WEEK), iso(s.first + 3 * s.WEEK)], 'the cancelled occurrence is gone after the sync that read it');
+  });
+
   test('a "this and following" split met by a full listing (after a 410), the shortened old master in part 1 and the new master in part 2: the bots of the later occurrences follow the new series', async () => {
     const s = await seriesAcrossParts(false);
     await s.sync();

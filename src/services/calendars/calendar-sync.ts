@@ -1287,7 +1287,7 @@ export class CalendarSync {
       // the connection over writes neither). A part that begins the listing drops what a round
       // abandoned before it kept. A part of an incremental listing keeps its series entries only
       // (heldUntilLastPart) and applies its single events now.
-      const parted = read.round === undefined ? await this.#heldUntilLastPart(calendar, read.changes, round.resumed) : { held: read.changes, now: [] };
+      const parted = read.round === undefined ? await this.#heldUntilLastPart(connection.id, calendar, read.changes, round.resumed) : { held: read.changes, now: [] };
       const keep = async (trx: Transaction<Schema>) => {
         if (!round.resumed) await dropKeptParts(trx, calendar.id);
         // (An incremental part that holds nothing keeps no row: no round is under way for it.)
@@ -1379,23 +1379,46 @@ export class CalendarSync {
    * and a split's shortened old master would cancel the bots its new one carries on. An entry whose
    * id an earlier part of the listing holds (or the master of an occurrence it holds: a series
    * deleted, or made a single event) is held too, so that no older state of it is applied after a
-   * newer one, nor a master after its occurrences. Read before the part's transaction (as
-   * readKeptRound is).
+   * newer one, nor a master after its occurrences. An occurrence of a series already stored, whose
+   * master is neither held nor in the part, has its master to be written with: it is applied at
+   * once, as a listing read in one sync would (a week cancelled on the first page loses its bot
+   * then, not parts later). Read before the part's transaction (as readKeptRound is).
    */
-  async #heldUntilLastPart(calendar: ConnectedCalendarRow, changes: readonly ProviderChange[], resumed: boolean): Promise<{ held: ProviderChange[]; now: ProviderChange[] }> {
+  async #heldUntilLastPart(connectionId: string, calendar: ConnectedCalendarRow, changes: readonly ProviderChange[], resumed: boolean): Promise<{ held: ProviderChange[]; now: ProviderChange[] }> {
     const heldIds = resumed ? await keptChangeIds(this.#o.database.db, calendar.id) : new Set<string>();
     const series = new Set(changes.flatMap((change) => change.type === 'upsert' && change.event.seriesProviderEventId !== null ? [change.event.seriesProviderEventId] : []));
+    const inPart = new Set(changes.map(changeId));
+    const stored = await this.#storedSeriesMasters(connectionId, calendar, changes.flatMap((change) => {
+      const master = change.type === 'upsert' && change.event.recurrence === null ? change.event.seriesProviderEventId : null;
+      return master !== null && !heldIds.has(master) && !inPart.has(master) ? [master] : [];
+    }));
     const held: ProviderChange[] = [];
     const now: ProviderChange[] = [];
     for (const change of changes) {
       const id = changeId(change);
+      const master = change.type === 'upsert' ? change.event.seriesProviderEventId : null;
+      const hasStoredMaster = master !== null && change.type === 'upsert' && change.event.recurrence === null && stored.has(master);
       const isSeries = series.has(id) || (change.type === 'upsert' && (change.event.recurrence !== null || change.event.seriesProviderEventId !== null));
-      if (isSeries || heldIds.has(id)) {
+      if ((isSeries && !hasStoredMaster) || heldIds.has(id)) {
         heldIds.add(id);
         held.push(change);
       } else now.push(change);
     }
     return { held, now };
+  }
+
+  /** Of `masterIds` (provider ids of series masters), those stored for `calendar` as a live series. */
+  async #storedSeriesMasters(connectionId: string, calendar: ConnectedCalendarRow, masterIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const byStoredId = new Map([...new Set(masterIds)].map((id) => [storedEventId(calendar, id), id]));
+    const storedIds = [...byStoredId.keys()];
+    for (let i = 0; i < storedIds.length; i += 500) {
+      const rows = await this.#o.database.db.selectFrom('events').select('provider_event_id')
+        .where('calendar_id', '=', connectionId).where('provider_event_id', 'in', storedIds.slice(i, i + 500))
+        .where('is_deleted', '=', 0).where('recurrence', 'is not', null).execute();
+      for (const row of rows) found.add(byStoredId.get(row.provider_event_id!)!);
+    }
+    return found;
   }
 
   /**
