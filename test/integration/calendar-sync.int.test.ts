@@ -2961,6 +2961,27 @@ describe('Google Calendar specifics', () => {
   // ----- a series across the parts of a full listing ----------------------------------------------
 
   /**
+   * Reads the listing `sync` begins one entry a page, part after part a minute apart, until the
+   * calendar keeps a sync token; returns the number of parts. `midway` checks the cursor between parts.
+   */
+  async function readOneEntryAPage(calendarId: string, sync: () => Promise<void>, midway: (cursor: { syncToken?: string; incremental?: unknown } | null) => void = () => {}): Promise<number> {
+    env.google.pageSizeCap = 1;
+    try {
+      await sync();
+      for (let i = 0; i < 5; i++) {
+        const cursor = await cursorOf(calendarId) as { syncToken?: string; incremental?: unknown } | null;
+        if (cursor?.syncToken) return i + 1;
+        midway(cursor);
+        env.clock.advance(MIN);
+        await env.rc.calendarSync.runDue();
+      }
+      throw new Error('the listing never ended');
+    } finally {
+      env.google.pageSizeCap = Infinity;
+    }
+  }
+
+  /**
    * A user (auto-scheduling or not) with a Google calendar holding a weekly series of four from a
    * day ahead, and what the series tests below share: 39 single events listed before what follows
    * (the fake lists by last change), and a full listing (the sync token gone) of one entry a page,
@@ -2987,18 +3008,7 @@ describe('Google Calendar specifics', () => {
     };
     const roundInParts = async () => {
       env.google.expireSyncTokens();
-      env.google.pageSizeCap = 1;
-      try {
-        await sync();
-        for (let i = 0; i < 5; i++) {
-          if ((await cursorOf(calendarId))?.syncToken) return i + 1;
-          env.clock.advance(MIN);
-          await env.rc.calendarSync.runDue();
-        }
-        throw new Error('the round never ended');
-      } finally {
-        env.google.pageSizeCap = Infinity;
-      }
+      return await readOneEntryAPage(calendarId, sync);
     };
     return { WEEK, user, account, calendarId, first, seriesId, sync, occurrences, fillers, roundInParts };
   }
@@ -3055,22 +3065,7 @@ describe('Google Calendar specifics', () => {
       for (let i = 0; i < 39; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(first + 5 * WEEK + i * HOUR) }, end: { dateTime: iso(first + 5 * WEEK + i * HOUR + 30 * MIN) } });
     };
     /** The incremental listing read one entry a page, part after part, until it keeps a new sync token; returns the parts. */
-    const incrementalInParts = async () => {
-      env.google.pageSizeCap = 1;
-      try {
-        await sync();
-        for (let i = 0; i < 5; i++) {
-          const cursor = await cursorOf(calendarId) as { syncToken?: string; incremental?: unknown } | null;
-          if (cursor?.syncToken) return i + 1;
-          assert.ok(cursor?.incremental, 'an incremental listing read in parts (not a full round)');
-          env.clock.advance(MIN);
-          await env.rc.calendarSync.runDue();
-        }
-        throw new Error('the listing never ended');
-      } finally {
-        env.google.pageSizeCap = Infinity;
-      }
-    };
+    const incrementalInParts = () => readOneEntryAPage(calendarId, sync, (cursor) => assert.ok(cursor?.incremental, 'an incremental listing read in parts (not a full round)'));
     return { WEEK, user, account, calendarId, first, seriesId, sync, occurrences, fillers, incrementalInParts };
   }
 
