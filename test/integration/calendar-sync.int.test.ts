@@ -5944,7 +5944,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.ok(rules.length === 3 && rules.every((r) => /^RRULE:FREQ=WEEKLY;COUNT=12;BYDAY=\w\w;WKST=SU$/.test(r.series_rule ?? '')), JSON.stringify(rules));
   });
 
-  test('every calendar of the account is synced, calendars added later are discovered, deleted ones dropped; a list of ids limits it', async () => {
+  test('every calendar of the account is synced, calendars added later are discovered, deleted ones dropped; a list of ids limits it', async (t) => {
+    const env = await ownFullEnv(t);
     const user = await env.rc.newUser();
     const { account, calendarId, body } = await connectMicrosoft(env, user.auth);
     // Default calendar synced; Birthdays (read-only) not.
@@ -5979,7 +5980,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(chosen.body.calendars.map((c: { id: string }) => c.id), [other]);
   });
 
-  test('a meeting dragged to another calendar of the mailbox (a new id there, the same iCalUId) keeps its bot, whichever calendar the sync writes first', async () => {
+  test('a meeting dragged to another calendar of the mailbox (a new id there, the same iCalUId) keeps its bot, whichever calendar the sync writes first', async (t) => {
+    const env = await ownFullEnv(t);
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);
     const main = env.microsoft.defaultCalendarId(account.email);
@@ -6004,7 +6006,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     }
   });
 
-  test('GET /calendar/events?sync=true syncs a connection whose only failure is a colleague\'s calendar refusing its reader: its own calendar is read, the refused one left to its backoff', async () => {
+  test('GET /calendar/events?sync=true syncs a connection whose only failure is a colleague\'s calendar refusing its reader: its own calendar is read, the refused one left to its backoff', async (t) => {
+    const env = await ownFullEnv(t);
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
     const start = env.clock.now() + DAY;
@@ -6041,7 +6044,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     }
   });
 
-  test('a colleague\'s calendar named in calendar_ids but refused to the token (403 ErrorAccessDenied): the account keeps its access, its other calendars sync and get their subscriptions', async () => {
+  test('a colleague\'s calendar named in calendar_ids but refused to the token (403 ErrorAccessDenied): the account keeps its access, its other calendars sync and get their subscriptions', async (t) => {
+    const env = await ownFullEnv(t);
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
     const start = env.clock.now() + DAY;
@@ -6175,7 +6179,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
   });
 
-  test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async () => {
+  test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async (t) => {
+    const env = await ownFullEnv(t);
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
     const start = env.clock.now() + DAY;
