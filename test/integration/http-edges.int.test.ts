@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 
 /**
  * Sends a POST with `bytes` of body in 64 KiB pieces, a few milliseconds apart, on a raw socket, and
@@ -93,7 +93,9 @@ describe('HTTP edges', () => {
     }
   });
 
-  test('a request whose body trickles in is ended at the request time limit (30 s), with or without a key, and answered 408', async () => {
+  // Node's HTTP server ends the request; the database answers only the key's lookup, as in every
+  // other test of either engine, so the 30 s wait runs in the SQLite pass alone.
+  test('a request whose body trickles in is ended at the request time limit (30 s), with or without a key, and answered 408', { skip: TEST_ENGINE !== 'sqlite' ? 'Node\'s request timeout, the same whatever the engine: waited out in the SQLite pass' : false }, async () => {
     // Node reads the limit when the server is made, so the test waits the service's own 30 s.
     const trickle = (headers: string) => new Promise<{ response: string; closedAfterMs: number }>((resolve) => {
       const socket = connect(port, '127.0.0.1');
