@@ -7,6 +7,7 @@ import type {
 } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
 import { reasonPrefix } from '../domain/reason-codes.ts';
+import { parseOccurrenceKey } from '../domain/occurrence-key.ts';
 
 export type ConnectionUpdate = Updateable<CalendarConnectionsTable>;
 export type CalendarUpdate = Updateable<ConnectedCalendarsTable>;
@@ -553,22 +554,51 @@ export async function firstJoinOnConnection(db: Db, connection: { id: string; us
   return row?.first === null || row?.first === undefined ? null : Number(row.first);
 }
 
+/** A meeting of a calendar whose bot joins soon (eventsJoinedWithin). */
+export interface JoinedMeetingRow {
+  /** The stored provider id of what the bot joins: an event, an occurrence's own exception, or the master of a series whose occurrence it is. */
+  provider_event_id: string;
+  /** The times the bot has: the event's, the exception's, or the occurrence's (its link's). */
+  start_ms: number;
+  end_ms: number;
+  provider_series_id: string | null;
+  /** An occurrence of a series stored as its master (provider_event_id the master's): its original start; null otherwise. */
+  occurrence_start_ms: number | null;
+}
+
 /**
  * The events of one calendar of this connection whose bots (Scheduled, with a live link) join
- * within [fromMs, toMs]: their provider ids as stored, their times and their series' provider ids,
- * the soonest join first.
+ * within [fromMs, toMs], the soonest join first: each single event, and each occurrence of a
+ * series a bot is on (its link's occurrence key). An occurrence stored as its own exception
+ * comes as that row (its own provider id and times); one stored only as its series' master comes
+ * as the master with its original start (`occurrence_start_ms`) and the times its bot has.
  */
-export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<{ provider_event_id: string; start_ms: number; end_ms: number; provider_series_id: string | null }[]> {
+export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<JoinedMeetingRow[]> {
   // From the owner's live bots in the span (bots_user_live_join), not from every event of the connection.
   const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-    .select(['events.provider_event_id', 'events.start_ms', 'events.end_ms', 'events.provider_series_id']).select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first_join'))
+    .select(['events.id', 'events.provider_event_id', 'events.start_ms', 'events.end_ms', 'events.provider_series_id', 'events.recurrence', 'bot_events.occurrence_key'])
+    .select((eb) => [eb.fn.min<number>('bot_events.start_ms').as('link_start_ms'), eb.fn.min<number>('bot_events.end_ms').as('link_end_ms'), eb.fn.min<number>('bots.join_at_ms').as('first_join')])
     .where('bots.user_id', '=', connection.user_id).where('bots.is_live', '=', 1).where('bots.join_at_ms', '>=', fromMs).where('bots.join_at_ms', '<=', toMs).where('bots.status', '=', 'Scheduled')
     .where('events.calendar_id', '=', connection.id).where('events.provider_calendar_id', '=', providerCalendarId).where('events.is_deleted', '=', 0)
     .where('bot_events.is_live', '=', 1).where('events.provider_event_id', 'is not', null)
-    .groupBy(['events.provider_event_id', 'events.start_ms', 'events.end_ms', 'events.provider_series_id'])
+    .groupBy(['events.id', 'events.provider_event_id', 'events.start_ms', 'events.end_ms', 'events.provider_series_id', 'events.recurrence', 'bot_events.occurrence_key'])
     .orderBy('first_join').limit(limit)
     .execute();
-  return rows.map((r) => ({ provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), provider_series_id: r.provider_series_id }));
+  const occurrenceOf = (r: (typeof rows)[number]) => (r.occurrence_key === '' || r.recurrence === null ? null : parseOccurrenceKey(r.occurrence_key));
+  // The occurrences among them stored as exceptions of their own (one query for all).
+  const seriesIds = [...new Set(rows.filter((r) => occurrenceOf(r) !== null).map((r) => r.id))];
+  const exceptions = seriesIds.length === 0 ? [] : await db.selectFrom('events')
+    .select(['recurring_event_id', 'original_start_ms', 'provider_event_id', 'start_ms', 'end_ms', 'provider_series_id'])
+    .where('user_id', '=', connection.user_id).where('recurring_event_id', 'in', seriesIds).where('is_deleted', '=', 0).where('provider_event_id', 'is not', null)
+    .execute();
+  const exceptionOf = new Map(exceptions.map((e) => [`${e.recurring_event_id} ${Number(e.original_start_ms)}`, e]));
+  return rows.map((r) => {
+    const originalStartMs = occurrenceOf(r);
+    if (originalStartMs === null) return { provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), provider_series_id: r.provider_series_id, occurrence_start_ms: null };
+    const exception = exceptionOf.get(`${r.id} ${originalStartMs}`);
+    if (exception) return { provider_event_id: exception.provider_event_id!, start_ms: Number(exception.start_ms), end_ms: Number(exception.end_ms), provider_series_id: exception.provider_series_id, occurrence_start_ms: null };
+    return { provider_event_id: r.provider_event_id!, start_ms: Number(r.link_start_ms), end_ms: Number(r.link_end_ms), provider_series_id: r.provider_series_id, occurrence_start_ms: originalStartMs };
+  });
 }
 
 /**

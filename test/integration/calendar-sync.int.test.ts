@@ -2901,6 +2901,163 @@ describe('Google Calendar specifics', () => {
     }
   });
 
+  /**
+   * A user with a weekly series of four whose second occurrence starts in 6 minutes (its bot, booked
+   * on that occurrence, joins 3 minutes from now), and 120 fillers listed one a page, its sync
+   * token gone: a full listing of four parts whose first part is read and kept. With
+   * `asException`, that occurrence was moved a minute later before the round, so it is stored as
+   * an exception of its own. Parts come a minute apart.
+   */
+  const occurrenceBesideRound = async (t: { after: (fn: () => void) => void }, options: { asException?: boolean } = {}) => {
+    const WEEK = 7 * DAY;
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const original = env.clock.now() + 6 * MIN;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Weekly', location: meetingUrl(),
+      start: { dateTime: iso(original - WEEK), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(original - WEEK + 30 * MIN), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+    });
+    const start = options.asException ? original + MIN : original;
+    if (options.asException) env.google.patchInstance(account.email, account.email, seriesId, original, { start: { dateTime: iso(start), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(start + 30 * MIN), timeZone: 'Europe/Berlin' } });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const weekly = async () => (await eventsOf(env, user.auth, calendarId, original - 2 * WEEK, original + 3 * WEEK)).filter((e) => e.title === 'Weekly');
+    const [occurrence] = (await weekly()).filter((e) => Date.parse(e.start_time) === start);
+    assert.ok(occurrence, 'the occurrence is stored');
+    const botId = await schedule(env, user.auth, occurrence.id, 'round-occurrence');
+    assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start - LEAD_MS));
+    for (let i = 0; i < 120; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(original + DAY + i * HOUR) }, end: { dateTime: iso(original + DAY + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+      env.google.failEventLookups = null;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.deepEqual(await keptOf(calendarId), [40], 'the first part kept');
+    return { user, account, calendarId, seriesId, original, start, botId, weekly };
+  };
+  /** The events.instances requests of the account's primary calendar, from `from` on. */
+  const instanceLookups = (email: string, from = 0) => env.google.requests.slice(from).filter((r) => r.method === 'GET' && r.path.startsWith(`/calendar/v3/calendars/${encodeURIComponent(email)}/events/`) && r.path.endsWith('/instances'));
+
+  for (const asException of [false, true]) test(`a Google round read in parts looks up a booked occurrence of a weekly series ${asException ? 'stored as its own exception (moved before), with events.get of its id' : 'stored as its master, with events.instances by its original start'}: cancelled at Google, its bot is cancelled before it joins, the round still under way`, async (t) => {
+    const s = await occurrenceBesideRound(t, { asException });
+    env.google.cancelInstance(s.account.email, s.account.email, s.seriesId, s.original);
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const looked = instanceLookups(s.account.email, requestsBefore);
+    if (asException) assert.equal(looked.length, 0, 'its own id looked up, not its series');
+    else assert.deepEqual(looked.map((r) => [r.status, r.query.get('originalStart'), r.query.get('showDeleted')]), [[200, new Date(s.original).toISOString(), 'true']], 'the occurrence looked up by its original start');
+    assert.equal((await bot(env, s.user.auth, s.botId)).status, 'Cancelled', 'cancelled before its join time, not launched into a cancelled meeting');
+    assert.deepEqual(await linkEndCause(s.botId), ['calendar_cancelled']);
+    assert.equal((await keptOf(s.calendarId)).length, 2, 'the round is still under way (its second part kept)');
+    // The round's last part: the cancellation the lookup found is not undone.
+    for (let i = 0; i < 3 && (await keptOf(s.calendarId)).length > 0; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await keptOf(s.calendarId), [], 'the round applied');
+    assert.equal((await bot(env, s.user.auth, s.botId)).status, 'Cancelled');
+    assert.ok(!(await s.weekly()).some((e) => Date.parse(e.start_time) === s.start), 'the cancelled occurrence is not listed');
+  });
+
+  test('a Google round read in parts looks up a booked occurrence of a weekly series with events.instances: moved at Google, its bot follows the new time before the old join time, the round still under way', async (t) => {
+    const s = await occurrenceBesideRound(t);
+    env.google.patchInstance(s.account.email, s.account.email, s.seriesId, s.original, { start: { dateTime: iso(s.original + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(s.original + HOUR + 30 * MIN), timeZone: 'Europe/Berlin' } });
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok(env.clock.now() < s.original - LEAD_MS, 'before the old join time');
+    const moved = await bot(env, s.user.auth, s.botId);
+    assert.deepEqual([moved.status, moved.scheduled_join_time], ['Scheduled', iso(s.original + HOUR - LEAD_MS)], 'the bot follows the move');
+    assert.equal((await keptOf(s.calendarId)).length, 2, 'the round is still under way');
+    const times = (await s.weekly()).map((e) => e.start_time);
+    assert.ok(times.includes(iso(s.original + HOUR)) && !times.includes(iso(s.original)), `the occurrence at its new time only: ${JSON.stringify(times)}`);
+    for (let i = 0; i < 3 && (await keptOf(s.calendarId)).length > 0; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await keptOf(s.calendarId), [], 'the round applied');
+    assert.equal((await bot(env, s.user.auth, s.botId)).scheduled_join_time, iso(s.original + HOUR - LEAD_MS));
+  });
+
+  test('a Google round read in parts looks up a booked occurrence left untouched at Google with events.instances: its bot is kept at its time, and nothing is written for it', async (t) => {
+    const s = await occurrenceBesideRound(t);
+    const rowsBefore = (await s.weekly()).map((e) => [e.id, e.start_time]);
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(instanceLookups(s.account.email, requestsBefore).map((r) => r.status), [200], 'the occurrence looked up, and answered');
+    const kept = await bot(env, s.user.auth, s.botId);
+    assert.deepEqual([kept.status, kept.scheduled_join_time], ['Scheduled', iso(s.start - LEAD_MS)]);
+    assert.deepEqual(await keptOf(s.calendarId), [40, 40], 'the second part kept, no change found by the lookup');
+    assert.deepEqual((await s.weekly()).map((e) => [e.id, e.start_time]), rowsBefore, 'no exception written');
+  });
+
+  for (const failure of [{ status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 300 }, { status: 500, reason: 'backendError' }]) test(`an events.instances lookup of a Google round answered ${failure.status} ${failure.reason} leaves the booked occurrence as stored: its bot kept, the part kept${failure.status === 429 ? ', the Retry-After the wait before the next read' : '; the next read, its lookup answered, cancels it'}`, async (t) => {
+    const s = await occurrenceBesideRound(t);
+    env.google.cancelInstance(s.account.email, s.account.email, s.seriesId, s.original);
+    env.google.failEventLookups = { ...failure, ids: [s.seriesId] };
+    const requestsBefore = env.google.requests.length;
+    env.clock.advance(MIN);
+    const readAt = env.clock.now();
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(instanceLookups(s.account.email, requestsBefore).map((r) => r.status), [failure.status], 'looked up, and refused');
+    assert.equal((await bot(env, s.user.auth, s.botId)).status, 'Scheduled', 'a failed lookup is not "cancelled"');
+    assert.equal((await keptOf(s.calendarId)).length, 2, 'the second part kept');
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['retry_not_before', 'next_sync_at', 'consecutive_failures', 'last_error']).where('id', '=', s.calendarId).executeTakeFirstOrThrow();
+    assert.deepEqual([row.consecutive_failures, row.last_error], [0, null], 'no failure');
+    if (failure.retryAfterSeconds !== undefined) {
+      assert.equal(Number(row.retry_not_before), readAt + failure.retryAfterSeconds * 1000, 'nothing calls Google before the Retry-After ends');
+      assert.ok(Number(row.next_sync_at) >= readAt + failure.retryAfterSeconds * 1000);
+    }
+    env.google.failEventLookups = null;
+    // A 500: the next read, a minute on, looks it up again. A 429: nothing is asked of Google within its Retry-After.
+    env.clock.advance(Math.max(MIN, (failure.retryAfterSeconds ?? 0) * 1000 - MIN));
+    if (failure.retryAfterSeconds === undefined) {
+      await env.rc.calendarSync.runDue();
+      assert.equal((await bot(env, s.user.auth, s.botId)).status, 'Cancelled', 'the next read, its lookup answered, finds it cancelled');
+    } else {
+      const requestsInWait = env.google.requests.length;
+      await env.rc.calendarSync.runDue();
+      const ofCalendar = env.google.requests.slice(requestsInWait).filter((r) => r.path.startsWith(`/calendar/v3/calendars/${encodeURIComponent(s.account.email)}/`));
+      assert.deepEqual(ofCalendar, [], 'no call within the wait');
+      assert.equal((await bot(env, s.user.auth, s.botId)).status, 'Scheduled');
+    }
+  });
+
+  test('the fake Google answers events.instances by originalStart: the occurrence as the rule has it, a moved one, a cancelled one only with showDeleted, none for a time that is no occurrence; 404 for a series it does not have, 410 for a deleted one', async () => {
+    const fake = new FakeGoogleCalendar({ now: () => env.clock.now(), deliver: async () => ({ status: 200, body: '', headers: {} }) });
+    const base = await fake.start();
+    try {
+      const made = fake.createAccount();
+      const start = Date.parse('2026-12-01T10:00:00Z');
+      const zoned = (ms: number) => ({ dateTime: iso(ms), timeZone: 'Europe/Berlin' });
+      const seriesId = fake.insertEvent(made.email, made.email, { summary: 'Weekly', start: zoned(start), end: zoned(start + 30 * MIN), recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'] });
+      const movedId = fake.patchInstance(made.email, made.email, seriesId, start + 7 * DAY, { start: zoned(start + 7 * DAY + HOUR), end: zoned(start + 7 * DAY + HOUR + 30 * MIN) });
+      const cancelledId = fake.cancelInstance(made.email, made.email, seriesId, start + 14 * DAY);
+      const token = await fetch(`${base}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: made.clientId, client_secret: made.clientSecret, refresh_token: made.refreshToken }) });
+      const { access_token: accessToken } = await token.json() as { access_token: string };
+      const instances = async (id: string, originalStartMs: number, showDeleted = true) => {
+        const answer = await fetch(`${base}/calendar/v3/calendars/${encodeURIComponent(made.email)}/events/${encodeURIComponent(id)}/instances?${new URLSearchParams({ originalStart: iso(originalStartMs), ...(showDeleted ? { showDeleted: 'true' } : {}) })}`, { headers: { authorization: `Bearer ${accessToken}` } });
+        return { status: answer.status, items: answer.status === 200 ? ((await answer.json()) as { items: GoogleEvent[] }).items : null };
+      };
+      const plain = await instances(seriesId, start + 21 * DAY);
+      assert.deepEqual(plain.items?.map((e) => [e.recurringEventId, e.originalStartTime?.dateTime, e.start?.dateTime, e.status]), [[seriesId, iso(start + 21 * DAY), iso(start + 21 * DAY), 'confirmed']]);
+      const moved = await instances(seriesId, start + 7 * DAY);
+      assert.deepEqual(moved.items?.map((e) => [e.id, e.start?.dateTime]), [[movedId, iso(start + 7 * DAY + HOUR)]]);
+      const cancelled = await instances(seriesId, start + 14 * DAY);
+      assert.deepEqual(cancelled.items?.map((e) => [e.id, e.status, e.recurringEventId]), [[cancelledId, 'cancelled', seriesId]]);
+      assert.deepEqual((await instances(seriesId, start + 14 * DAY, false)).items, [], 'a cancelled instance only with showDeleted');
+      assert.deepEqual((await instances(seriesId, start + DAY)).items, [], 'no occurrence that day');
+      assert.equal((await instances('unknownseries', start)).status, 404);
+      fake.deleteEvent(made.email, made.email, seriesId);
+      assert.equal((await instances(seriesId, start + 21 * DAY)).status, 410);
+    } finally {
+      await fake.stop();
+    }
+  });
+
   test('a Google calendar with no round under way is never looked up one meeting at a time: its sync token misses no deletion', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

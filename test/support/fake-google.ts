@@ -3,7 +3,8 @@
 // events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
 // fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
 // events.get (a deleted event answered cancelled, one no longer kept 404, an occurrence by its
-// instance id), calendars.get (refused, with eventsOnlyScopes, as to a token without its scopes),
+// instance id), events.instances by originalStart (one occurrence, cancelled ones with
+// showDeleted), calendars.get (refused, with eventsOnlyScopes, as to a token without its scopes),
 // cancelled instances that keep only their identity, "this and following events" splitting a
 // series into `<id>_R<time>` (or, with opaqueInstanceIds, ids of no known shape), events.watch,
 // channels.stop, and push notifications with the X-Goog-* headers. Tests drive it to create,
@@ -186,13 +187,15 @@ export class FakeGoogleCalendar {
    */
   readonly failIncrementalPages = new Map<number, { status: number; reason: string; retryAfterSeconds?: number; times: number }>();
   /**
-   * While set, events.get is answered with this failure (see #getEvent): for every event, or only
-   * for those in `ids`; a Retry-After of `retryAfterSeconds` when given.
+   * While set, events.get and events.instances are answered with this failure (see #getEvent,
+   * #listInstances): for every event, or only for those in `ids` (a series by its master's id); a
+   * Retry-After of `retryAfterSeconds` when given.
    */
   failEventLookups: { status: number; reason: string; retryAfterSeconds?: number; ids?: readonly string[] } | null = null;
   /**
-   * Run once, at the next events.get, before it is answered: a test's change made between the
-   * pages a read lists and its lookups (the calendar deleted or unshared meanwhile).
+   * Run once, at the next events.get or events.instances, before it is answered: a test's change
+   * made between the pages a read lists and its lookups (the calendar deleted or unshared
+   * meanwhile).
    */
   beforeNextEventLookup: (() => void) | null = null;
   /**
@@ -555,6 +558,8 @@ export class FakeGoogleCalendar {
       void this.#watch(account, decodeURIComponent(watch[1]!), body, send);
       return;
     }
+    const instances = /^\/calendars\/([^/]+)\/events\/([^/]+)\/instances$/.exec(path);
+    if (req.method === 'GET' && instances) return this.#listInstances(account, decodeURIComponent(instances[1]!), decodeURIComponent(instances[2]!), url.searchParams, send);
     const one = /^\/calendars\/([^/]+)\/events\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && one) return this.#getEvent(account, decodeURIComponent(one[1]!), decodeURIComponent(one[2]!), send);
     const calendarGet = /^\/calendars\/([^/]+)$/.exec(path);
@@ -720,10 +725,15 @@ export class FakeGoogleCalendar {
     const match = /^(.+)_(\d{8}T\d{6}Z)$/.exec(eventId);
     if (this.opaqueInstanceIds || !match) return undefined;
     const master = calendar.events.get(match[1]!)?.event;
-    const rule = master?.recurrence?.find((line) => line.startsWith('RRULE:'));
-    if (!master || master.status === 'cancelled' || !rule || !master.start?.dateTime || !master.end?.dateTime) return undefined;
     const b = match[2]!;
     const originalMs = Date.parse(`${b.slice(0, 4)}-${b.slice(4, 6)}-${b.slice(6, 8)}T${b.slice(9, 11)}:${b.slice(11, 13)}:${b.slice(13, 15)}Z`);
+    return master ? this.#ruleOccurrence(calendar, master, originalMs, eventId) : undefined;
+  }
+
+  /** The occurrence of a live series at `originalMs` as its rule has it, as the instance `id`; undefined for a time that is no occurrence of the rule. */
+  #ruleOccurrence(calendar: Calendar, master: StoredEvent['event'], originalMs: number, id: string): StoredEvent['event'] | undefined {
+    const rule = master.recurrence?.find((line) => line.startsWith('RRULE:'));
+    if (master.status === 'cancelled' || !rule || !master.start?.dateTime || !master.end?.dateTime) return undefined;
     const zone = master.start.timeZone ?? calendar.timeZone;
     const dtstart = Temporal.Instant.fromEpochMilliseconds(Date.parse(master.start.dateTime)).toZonedDateTimeISO(zone);
     const occurrences = new RRuleTemporal({ rruleString: rule, dtstart, includeDtstart: true }).between(new Date(originalMs - 1), new Date(originalMs + 1), true);
@@ -731,9 +741,60 @@ export class FakeGoogleCalendar {
     const at = (ms: number) => ({ dateTime: new Date(ms).toISOString(), timeZone: zone });
     const { recurrence: _rule, ...rest } = master;
     return {
-      ...rest, id: eventId, recurringEventId: master.id, originalStartTime: at(originalMs),
+      ...rest, id, recurringEventId: master.id, originalStartTime: at(originalMs),
       start: at(originalMs), end: at(originalMs + Date.parse(master.end.dateTime) - Date.parse(master.start.dateTime)),
     };
+  }
+
+  /**
+   * events.instances (developers.google.com/workspace/calendar/api/v3/reference/events/instances),
+   * asked for one instance by `originalStart` ("The original start time of the instance in the
+   * result"): an events list (`kind` calendar#events, the calendar's `timeZone`, `items[]`)
+   * holding that instance: the exception the series has for it (moved or otherwise changed, or
+   * cancelled: cancelled ones only with showDeleted=true, "Whether to include deleted events (with
+   * status equals "cancelled") in the result"; a cancelled instance carries only its id,
+   * recurringEventId and originalStartTime, events resource, `status`), else the occurrence as the
+   * rule has it, an instance with its own id, recurringEventId and originalStartTime (recurring
+   * events guide, developers.google.com/workspace/calendar/api/guides/recurringevents: the
+   * instances events.instances lists are events of their own). Google documents no answer for an
+   * originalStart that is no occurrence of the series; the fake answers the list without items.
+   * A series the calendar no longer has at all answers 404 notFound, one deleted (its master a
+   * cancelled tombstone) 410 deleted: the errors guide
+   * (developers.google.com/workspace/calendar/api/guides/errors) gives 404 for an event not
+   * found and 410 Gone for a resource already deleted, and Google answers an event already
+   * deleted 410 "Resource has been deleted" (phw198/OutlookGoogleCalendarSync issue 1038). A
+   * calendar the account no longer has answers 404 notFound, as its listing does.
+   * failEventLookups (its `ids` naming the series) and beforeNextEventLookup act on it as on
+   * events.get: errors guide, 403/429 rateLimitExceeded and 500/503 backendError may answer any
+   * request. Not Google's behaviour: without originalStart the fake refuses (400) rather than
+   * list every instance, which Rollcall never asks for.
+   */
+  #listInstances(account: Account, calendarId: string, seriesId: string, query: URLSearchParams, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
+    const before = this.beforeNextEventLookup;
+    this.beforeNextEventLookup = null;
+    before?.();
+    const failure = this.failEventLookups;
+    if (failure && (failure.ids === undefined || failure.ids.includes(seriesId))) {
+      return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+    }
+    const calendar = account.calendars.get(calendarId);
+    const master = calendar?.events.get(seriesId)?.event;
+    if (!calendar || !master) return send(404, googleError(404, 'notFound', 'Not Found'));
+    if (master.status === 'cancelled') return send(410, googleError(410, 'deleted', 'Resource has been deleted'));
+    const originalStart = query.get('originalStart');
+    const originalMs = originalStart === null ? NaN : Date.parse(originalStart);
+    if (!Number.isFinite(originalMs)) return send(400, googleError(400, 'invalid', 'this fake answers events.instances for one originalStart only'));
+    let instance: StoredEvent['event'] | undefined;
+    for (const { event } of calendar.events.values()) {
+      const original = event.originalStartTime?.dateTime;
+      if (event.recurringEventId === seriesId && original !== undefined && Date.parse(original) === originalMs) instance = event;
+    }
+    if (instance?.status === 'cancelled' && query.get('showDeleted') !== 'true') instance = undefined;
+    else if (instance === undefined) instance = this.#ruleOccurrence(calendar, master, originalMs, this.opaqueInstanceIds ? opaqueIdOf(seriesId, originalMs) : `${seriesId}_${basicUtc(originalMs)}`);
+    send(200, {
+      kind: 'calendar#events', etag: `"${this.#seq}"`, summary: calendar.summary, description: '', updated: new Date(this.#now()).toISOString(),
+      timeZone: calendar.timeZone, accessRole: calendar.accessRole, defaultReminders: [], items: instance ? [instance] : [],
+    });
   }
 
   /**
@@ -852,6 +913,12 @@ function googleError(code: number, reason: string, message: string) {
 function eventId(): string {
   const alphabet = '0123456789abcdefghijklmnopqrstuv';
   return [...randomBytes(26)].map((b) => alphabet[b % 32]).join('');
+}
+
+/** An instance id of no known shape (opaqueInstanceIds) for an occurrence no exception names: the same for the same occurrence. */
+function opaqueIdOf(seriesId: string, originalStartMs: number): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  return [...createHash('sha256').update(`${seriesId}\n${originalStartMs}`).digest()].slice(0, 26).map((b) => alphabet[b % 32]).join('');
 }
 
 function basicUtc(ms: number): string {

@@ -253,6 +253,13 @@ export interface MeetingToConfirm {
   endMs: number;
   /** Its series' provider id, when it is an instance of one: a read that looks up masters looks this series' up first. */
   seriesId?: string | null;
+  /**
+   * One occurrence of a series stored as its master, not as an exception of its own: its original
+   * start (the occurrence key's instant). `providerEventId` is then the master's id, and `startMs`
+   * and `endMs` the occurrence's times as its bot has them; the read looks up that occurrence
+   * (Google: events.instances by its original start), not the series. Absent or null otherwise.
+   */
+  occurrenceStartMs?: number | null;
 }
 
 export interface FetchResult {

@@ -39,7 +39,10 @@
 //   meetings whose bots join soon (FetchContext.confirm) are settled at each read of the round:
 //   by the part's entry, or with events.get, which answers a deleted event with status
 //   "cancelled" (events resource) and one no longer kept with 404 (a deletion once events.list of
-//   the calendar, maxResults=1, finds it: Google answers 404 for a calendar gone too). What changes them is applied
+//   the calendar, maxResults=1, finds it: Google answers 404 for a calendar gone too); an
+//   occurrence of a series stored as its master with events.instances of the master by its
+//   original start (originalStart, showDeleted), which answers that instance, cancelled or moved
+//   or as the rule has it, under Google's own id. What changes them is applied
 //   at once (FetchResult.confirmedChanges); a lookup that fails leaves its meeting as stored and
 //   never costs the part, a limit's Retry-After becoming its wait; see #withConfirmed.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
@@ -435,82 +438,108 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * under a limit's Retry-After) can span many minutes: until then a meeting deleted, cancelled or
    * moved at the source keeps its bot, which could launch into it. So at each read of a round, the
    * meetings whose bots join soon (`meetings`) are settled one by one:
-   * - one this read lists is settled by its entry;
-   * - any other is looked up with events.get (#lookUpEvents). A deleted event is answered as an
-   *   event with status "cancelled": "The get method always returns them" (events resource,
-   *   `status`, developers.google.com/workspace/calendar/api/v3/reference/events; googleapis/
+   * - one this read lists is settled by its entry; an occurrence of a series stored as its master
+   *   (MeetingToConfirm.occurrenceStartMs) by its instance's entry (its series and original start),
+   *   or by its master's when that is gone or cancelled;
+   * - any other single event, or occurrence stored as an exception of its own, is looked up with
+   *   events.get (#lookUpEvent). A deleted event is answered as an event with status "cancelled":
+   *   "The get method always returns them" (events resource, `status`,
+   *   developers.google.com/workspace/calendar/api/v3/reference/events; googleapis/
    *   google-api-java-client issue 1535, a get after a delete that succeeds), a single event
    *   carrying perhaps only its id, an occurrence of a series its id, recurringEventId and
    *   originalStartTime. Such entries "will eventually disappear": then a 404 notFound (errors
    *   guide, developers.google.com/workspace/calendar/api/guides/errors, "404: Not found"), or the
    *   410 the guide gives for a resource already deleted; both are read as gone, a 404 only once
-   *   the calendar itself is found still there (#calendarStillThere).
+   *   the calendar itself is found still there (#calendarStillThere);
+   * - any other occurrence of a series is looked up with events.instances of its master, by its
+   *   original start (#lookUpOccurrence): the occurrence as its own instance, cancelled or moved
+   *   or as the rule has it, its id Google's own (instance ids are opaque: none is made up here).
    * The lookups never cost the part: a lookup that fails (a limit, a 5xx, a timeout, another
    * refusal, an answer that cannot be read) leaves its meeting as stored, "not answered", and the
    * answers the others got are used. A limit's Retry-After becomes the part's wait
    * (continueAfterMs: the next read, and any call to Google for the connection, wait it out), and
    * a listing that stopped at a limit looks nothing up.
-   * A meeting found gone or cancelled is named removed (a cancelled occurrence of a series, as
-   * the cancelled instance listings bring); one at other times than stored (moved) comes as the
-   * change that brings it up to date, its bot following as after any move, unless it is a series'
-   * master, left to the round (written alone, its exceptions kept in parts would be overridden);
-   * one at its stored times is named in `confirmedPresent`. In a part that is not the last, what
-   * changes them is `confirmedChanges` (applied at once) and the lookups' changes go after the
-   * part's own in `changes` (kept, in the order read); in the last part they are appended to the
-   * batch, which ends with them.
+   * What an answer says of its meeting is confirmedVerdict's: gone (named removed: an occurrence
+   * whose master is gone, as the master), cancelled (a cancelled occurrence comes as the cancelled
+   * instance listings bring), at other times than stored (moved: the change that brings it up to
+   * date, its bot following as after any move, unless it is a series' master, left to the round:
+   * written alone, its exceptions kept in parts would be overridden), or at its stored times
+   * (named in `confirmedPresent`). In a part that is not the last, what changes them is
+   * `confirmedChanges` (applied at once) and the lookups' changes go after the part's own in
+   * `changes` (kept, in the order read); in the last part they are appended to the batch, which
+   * ends with them.
    */
   async #withConfirmed(calendarId: string, result: FetchResult, meetings: readonly MeetingToConfirm[], zone: string | null): Promise<FetchResult> {
     const listedChanges = new Map<string, ProviderChange>();
-    for (const change of result.changes) listedChanges.set(change.type === 'removed' ? change.providerEventId : change.event.providerEventId, change);
+    const listedInstances = new Map<string, ProviderChange>();
+    for (const change of result.changes) {
+      listedChanges.set(changeIdOf(change), change);
+      if (change.type === 'upsert' && change.event.seriesProviderEventId !== null && change.event.originalStartMs !== null) listedInstances.set(occurrenceKeyOf(change.event.seriesProviderEventId, change.event.originalStartMs), change);
+    }
+    const listedFor = (meeting: MeetingToConfirm): ProviderChange | undefined => {
+      if (meeting.occurrenceStartMs === undefined || meeting.occurrenceStartMs === null) return listedChanges.get(meeting.providerEventId);
+      const instance = listedInstances.get(meetingKeyOf(meeting));
+      if (instance !== undefined) return instance;
+      // The master listed live says nothing of one occurrence (its exceptions are entries of their own).
+      const master = listedChanges.get(meeting.providerEventId);
+      return master !== undefined && (master.type === 'removed' || master.event.status === 'cancelled') ? master : undefined;
+    };
     const unreadable = new Set(result.unreadable ?? []);
     const isKeptPart = result.round?.kept === true;
     // A listing that stopped at a limit (continueAfterMs) asks nothing more of Google in this read.
-    const toLookUp = result.continueAfterMs !== undefined ? [] : meetings.filter((m) => !listedChanges.has(m.providerEventId) && !unreadable.has(m.providerEventId));
-    const looked = await this.#lookUpEvents(calendarId, toLookUp.map((m) => m.providerEventId), zone);
-    const confirmedChanges: ProviderChange[] = [];
-    const fromLookups: ProviderChange[] = [];
-    const goneOnLookup: string[] = [];
-    const present: string[] = [];
+    const toLookUp = result.continueAfterMs !== undefined ? [] : meetings.filter((m) => listedFor(m) === undefined && !unreadable.has(m.providerEventId));
+    const lookups = new Map<string, GoogleLookup>();
+    for (const m of toLookUp) {
+      lookups.set(meetingKeyOf(m), m.occurrenceStartMs === undefined || m.occurrenceStartMs === null ? { kind: 'event', id: m.providerEventId } : { kind: 'occurrence', seriesId: m.providerEventId, originalStartMs: m.occurrenceStartMs });
+    }
+    const looked = await this.#lookUpEvents(calendarId, [...lookups.values()], zone);
+    const confirmedChanges = new Map<string, ProviderChange>();
+    const fromLookups = new Map<string, ProviderChange>();
+    const goneOnLookup = new Set<string>();
+    const present = new Set<string>();
     for (const meeting of meetings) {
-      const isListed = listedChanges.has(meeting.providerEventId);
+      const listed = listedFor(meeting);
       // Listed in a part that is applied now (the last) needs nothing more.
-      if (isListed && !isKeptPart) continue;
-      const change = isListed ? listedChanges.get(meeting.providerEventId) : looked.answers.get(meeting.providerEventId);
+      if (listed !== undefined && !isKeptPart) continue;
+      const change = listed ?? looked.answers.get(meetingKeyOf(meeting));
       if (change === undefined) continue;
-      const isGone = change.type === 'removed';
-      const isChanged = isGone || change.event.status === 'cancelled' || (change.event.recurrence === null && (change.event.startMs !== meeting.startMs || change.event.endMs !== meeting.endMs));
-      if (!isChanged) {
-        present.push(meeting.providerEventId);
+      const verdict = confirmedVerdict(change, meeting);
+      if (verdict === 'present') {
+        present.add(meeting.providerEventId);
         continue;
       }
-      if (isGone) goneOnLookup.push(meeting.providerEventId);
-      confirmedChanges.push(change);
-      if (!isListed) fromLookups.push(change);
+      const id = changeIdOf(change);
+      if (verdict === 'gone') goneOnLookup.add(id);
+      confirmedChanges.set(id, change);
+      if (listed === undefined) fromLookups.set(id, change);
     }
     const warnings = [...(result.warnings ?? []), ...looked.warnings];
     return {
       ...result,
-      ...(fromLookups.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...fromLookups] }),
-      ...(isKeptPart && confirmedChanges.length > 0 ? { confirmedChanges } : {}),
-      ...(goneOnLookup.length === 0 ? {} : { goneOnLookup }),
-      ...(present.length === 0 ? {} : { confirmedPresent: present }),
+      ...(fromLookups.size === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...fromLookups.values()] }),
+      ...(isKeptPart && confirmedChanges.size > 0 ? { confirmedChanges: [...confirmedChanges.values()] } : {}),
+      ...(goneOnLookup.size === 0 ? {} : { goneOnLookup: [...goneOnLookup] }),
+      ...(present.size === 0 ? {} : { confirmedPresent: [...present] }),
       ...(looked.limitWaitMs === undefined ? {} : { continueAfterMs: Math.max(result.continueAfterMs ?? 0, looked.limitWaitMs) }),
       ...(warnings.length === 0 ? {} : { warnings }),
     };
   }
 
   /**
-   * events.get of each id, PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach): `answers`, by id, the
-   * change each answer brings (see #lookUpEvent); an id without one is not answered, left as
-   * stored. A failed lookup costs only its own answer: after a limit (403/429 rateLimitExceeded)
-   * no further lookup is sent, its Retry-After (`limitWaitMs`) the wait before the next read; after
-   * a 5xx or a timeout the others go on. Ids answered 404 are gone only once the calendar answers
-   * (#calendarStillThere): Google answers notFound for a calendar the user can no longer reach as
-   * for an event, and a calendar gone fails the read as its listing's 404 would. Any other refusal
-   * of that check (a 403 of any reason, a 401, a limit, a 5xx, a timeout) leaves the 404s not
-   * answered: the listing has just been read, so it says nothing of the access to the calendar.
+   * Each lookup, PROVIDER_LOOKUPS_AT_ONCE at a time (lookUpEach): an event by its id (events.get,
+   * #lookUpEvent) or an occurrence by its series and original start (events.instances,
+   * #lookUpOccurrence). `answers`, by the meeting's key (meetingKeyOf), the change each answer
+   * brings; a lookup without one is not answered, left as stored. A failed lookup costs only its
+   * own answer: after a limit (403/429 rateLimitExceeded) no further lookup is sent, its
+   * Retry-After (`limitWaitMs`) the wait before the next read; after a 5xx or a timeout the others
+   * go on. Events (or an occurrence's master) answered 404 are gone only once the calendar
+   * answers (#calendarStillThere): Google answers notFound for a calendar the user can no longer
+   * reach as for an event, and a calendar gone fails the read as its listing's 404 would. Any
+   * other refusal of that check (a 403 of any reason, a 401, a limit, a 5xx, a timeout) leaves the
+   * 404s not answered: the listing has just been read, so it says nothing of the access to the
+   * calendar.
    */
-  async #lookUpEvents(calendarId: string, ids: readonly string[], zone: string | null): Promise<{ answers: Map<string, ProviderChange>; limitWaitMs?: number; warnings: string[] }> {
+  async #lookUpEvents(calendarId: string, lookups: readonly GoogleLookup[], zone: string | null): Promise<{ answers: Map<string, ProviderChange>; limitWaitMs?: number; warnings: string[] }> {
     const answers = new Map<string, ProviderChange>();
     const warnings: string[] = [];
     let limitWaitMs: number | undefined;
@@ -518,22 +547,23 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (failure.kind === 'rate_limited') limitWaitMs = Math.max(limitWaitMs ?? 0, failure.retryAfterMs);
       warnings.push(`${what} failed (${failure.message}); not answered, left as stored until a later read`);
     };
-    const notFound: string[] = [];
-    await lookUpEach(ids, async (id) => {
+    const notFound: GoogleLookup[] = [];
+    await lookUpEach(lookups, async (lookup) => {
       if (limitWaitMs !== undefined) return;
       try {
-        const answer = await this.#lookUpEvent(calendarId, id, zone);
-        if (answer === 'not_found') notFound.push(id);
-        else if (answer !== undefined) answers.set(id, answer);
+        const answer = lookup.kind === 'event' ? await this.#lookUpEvent(calendarId, lookup.id, zone) : await this.#lookUpOccurrence(calendarId, lookup.seriesId, lookup.originalStartMs, zone, warnings);
+        if (answer === 'not_found') notFound.push(lookup);
+        else if (answer !== undefined) answers.set(lookupKeyOf(lookup), answer);
       } catch (error) {
         if (!(error instanceof CalendarProviderError)) throw error;
-        notAnswered(error.failure, `events.get of ${id}`);
+        notAnswered(error.failure, lookup.kind === 'event' ? `events.get of ${lookup.id}` : `events.instances of ${lookup.seriesId} at ${new Date(lookup.originalStartMs).toISOString()}`);
       }
     });
     if (notFound.length > 0 && limitWaitMs === undefined) {
       try {
         await this.#calendarStillThere(calendarId);
-        for (const id of notFound) answers.set(id, { type: 'removed', providerEventId: id });
+        // An occurrence whose series Google no longer has goes as its master does.
+        for (const lookup of notFound) answers.set(lookupKeyOf(lookup), { type: 'removed', providerEventId: lookup.kind === 'event' ? lookup.id : lookup.seriesId });
       } catch (error) {
         // The calendar's own 404 fails the read as its listing's would; not known to be there
         // otherwise, the 404s are not answered.
@@ -585,6 +615,48 @@ export class GoogleCalendarProvider implements CalendarProvider {
     }
     if (googleItemProblem(item) !== null || (item as GoogleEvent).id !== eventId) return undefined;
     return toChange(item as GoogleEvent, zone);
+  }
+
+  /**
+   * One occurrence of a series, by its original start: events.instances of the master asking for
+   * that instance (GET /calendars/{calendarId}/events/{eventId}/instances?originalStart=...
+   * &showDeleted=true; developers.google.com/workspace/calendar/api/v3/reference/events/instances:
+   * `originalStart`, "The original start time of the instance in the result"; `showDeleted`,
+   * "Whether to include deleted events (with status equals "cancelled") in the result"). The
+   * answer is an events list (`items[]`, the calendar's `timeZone`); the instance in it is the
+   * one whose recurringEventId is the series and whose originalStartTime is that start, read as a
+   * listed entry is (toChange): a cancelled occurrence as the cancelled instance a listing brings
+   * (only its id, recurringEventId and originalStartTime are sure: events resource, `status`), a
+   * moved one with its times, one as the rule has it at them. Its id is the one Google gives.
+   * The series gone: 410 (errors guide, "410: Gone") is removed, a 404 'not_found' (see
+   * #lookUpEvents), the master's id. An answer without that instance (an empty list, or a first
+   * page without it and a nextPageToken: Google documents neither the answer to a time that is no
+   * occurrence nor how it pages this one) is not answered, left as stored, with a warning: the
+   * round's last part brings the series as it is. A limit, a 5xx or a timeout is thrown; any other
+   * refusal, or an answer that cannot be read, is not answered.
+   */
+  async #lookUpOccurrence(calendarId: string, seriesId: string, originalStartMs: number, zone: string | null, warnings: string[]): Promise<ProviderChange | 'not_found' | undefined> {
+    throwIfLookupsStopped();
+    const originalStart = new Date(originalStartMs).toISOString();
+    let page: unknown;
+    try {
+      page = await this.#json<unknown>('GET', `/calendars/${encodeURIComponent(calendarId)}/events/${encodeURIComponent(seriesId)}/instances`, { originalStart, showDeleted: 'true' });
+    } catch (error) {
+      if (error instanceof ListingGone) return { type: 'removed', providerEventId: seriesId };
+      if (!(error instanceof CalendarProviderError)) throw error;
+      if (error.failure.kind === 'not_found') return 'not_found';
+      if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
+      return undefined;
+    }
+    if (!isRecord(page) || !Array.isArray(page.items)) return undefined;
+    const answerZone = typeof page.timeZone === 'string' ? page.timeZone : zone;
+    const instance = (page.items as unknown[]).find((item) => googleItemProblem(item) === null && (item as GoogleEvent).recurringEventId === seriesId
+      && googleTimeMs((item as GoogleEvent).originalStartTime, answerZone) === originalStartMs);
+    if (instance === undefined) {
+      warnings.push(`events.instances of ${seriesId} answered no occurrence at ${originalStart}${typeof page.nextPageToken === 'string' ? ' on its first page' : ''}; not answered, left as stored until a later read`);
+      return undefined;
+    }
+    return toChange(instance as GoogleEvent, answerZone);
   }
 
   async #openChannel(request: PushRequest): Promise<PushChannel> {
@@ -801,6 +873,39 @@ function googleTimeMs(value: GoogleDate | undefined, fallbackZone: string | null
     }
   }
   return null;
+}
+
+/** What a look before a join asks Google: one event by its id (events.get), or one occurrence of a series by its original start (events.instances). */
+type GoogleLookup = { kind: 'event'; id: string } | { kind: 'occurrence'; seriesId: string; originalStartMs: number };
+
+function changeIdOf(change: ProviderChange): string {
+  return change.type === 'removed' ? change.providerEventId : change.event.providerEventId;
+}
+
+function occurrenceKeyOf(seriesId: string, originalStartMs: number): string {
+  return `${seriesId} ${originalStartMs}`;
+}
+
+/** A meeting to confirm's key: its id, or for an occurrence stored as its master, the master's id and its original start. */
+function meetingKeyOf(meeting: MeetingToConfirm): string {
+  return meeting.occurrenceStartMs === undefined || meeting.occurrenceStartMs === null ? meeting.providerEventId : occurrenceKeyOf(meeting.providerEventId, meeting.occurrenceStartMs);
+}
+
+function lookupKeyOf(lookup: GoogleLookup): string {
+  return lookup.kind === 'event' ? lookup.id : occurrenceKeyOf(lookup.seriesId, lookup.originalStartMs);
+}
+
+/**
+ * What Google's answer about a meeting whose bot joins soon (an entry a part lists, or a
+ * lookup's) says of it: 'gone' (removed), 'changed' (cancelled, or at other times than `meeting`
+ * has: an occurrence as its instance, a single event, an exception), or 'present'. A series'
+ * master is 'changed' only when cancelled: its times are its first occurrence's, not the meeting's.
+ */
+export function confirmedVerdict(change: ProviderChange, meeting: Pick<MeetingToConfirm, 'startMs' | 'endMs'>): 'gone' | 'changed' | 'present' {
+  if (change.type === 'removed') return 'gone';
+  if (change.event.status === 'cancelled') return 'changed';
+  if (change.event.recurrence !== null) return 'present';
+  return change.event.startMs !== meeting.startMs || change.event.endMs !== meeting.endMs ? 'changed' : 'present';
 }
 
 export function toChange(listed: GoogleEvent, calendarZone: string | null): ProviderChange {

@@ -9,7 +9,7 @@
 // (GeneralTask/task-manager pull request 2160; receptron/mulmoclaude pull request 2737).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GoogleCalendarProvider } from './google-calendar-provider.ts';
+import { confirmedVerdict, GoogleCalendarProvider } from './google-calendar-provider.ts';
 import type { MeetingToConfirm, ProviderChange } from './calendar-provider.ts';
 import { CalendarProviderError } from './calendar-provider.ts';
 import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
@@ -40,6 +40,12 @@ function google(pages: unknown[][], events: Record<string, Answer>, check: Answe
   const send: HttpSend = async (request): Promise<HttpResponse> => {
     requests.push(request);
     const url = new URL(request.url);
+    // events.instances of a series by originalStart: answered from `events` under `<series>@<originalStart>`.
+    const instances = /\/events\/([^/]+)\/instances$/.exec(url.pathname);
+    if (instances) {
+      const answer = events[`${decodeURIComponent(instances[1]!)}@${url.searchParams.get('originalStart')}`] ?? { status: 404, body: error(404, 'notFound') };
+      return { status: answer.status, headers: answer.headers ?? {}, body: JSON.stringify(answer.body) };
+    }
     const one = /\/events\/([^/]+)$/.exec(url.pathname);
     if (one) {
       const answer = events[decodeURIComponent(one[1]!)] ?? { status: 404, body: error(404, 'notFound') };
@@ -57,7 +63,7 @@ function google(pages: unknown[][], events: Record<string, Answer>, check: Answe
     return { status: 200, headers: {}, body: JSON.stringify({ timeZone: 'UTC', items: pages[index], ...(isLast ? { nextSyncToken: 'sync-new' } : { nextPageToken: `p${index + 2}` }) }) };
   };
   const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens, send, timeoutMs: 1000, now: () => NOW, pagesPerPart: 2 });
-  return { provider, checks: () => requests.filter((r) => isCheck(new URL(r.url))).length, calendarGets: () => requests.filter((r) => /\/calendars\/[^/]+$/.test(new URL(r.url).pathname)).length, gets: () => requests.filter((r) => /\/events\/[^/]+$/.test(new URL(r.url).pathname)).map((r) => decodeURIComponent(new URL(r.url).pathname.split('/').at(-1)!)) };
+  return { provider, instanceLookups: () => requests.filter((r) => new URL(r.url).pathname.endsWith('/instances')).map((r) => `${decodeURIComponent(new URL(r.url).pathname.split('/').at(-2)!)}@${new URL(r.url).searchParams.get('originalStart')} showDeleted=${new URL(r.url).searchParams.get('showDeleted')}`), checks: () => requests.filter((r) => isCheck(new URL(r.url))).length, calendarGets: () => requests.filter((r) => /\/calendars\/[^/]+$/.test(new URL(r.url).pathname)).length, gets: () => requests.filter((r) => /\/events\/[^/]+$/.test(new URL(r.url).pathname)).map((r) => decodeURIComponent(new URL(r.url).pathname.split('/').at(-1)!)) };
 }
 
 const meeting = (providerEventId: string, startMs = SOON): MeetingToConfirm => ({ providerEventId, startMs, endMs: startMs + HOUR });
@@ -181,4 +187,77 @@ test('Google: a token whose scopes read events and the calendar list but not cal
     .then((r) => ({ hasMore: r.hasMore, goneOnLookup: r.goneOnLookup }), (e: unknown) => ({ failed: e instanceof CalendarProviderError ? e.failure.kind : String(e) }));
   assert.deepEqual(part, { hasMore: true, goneOnLookup: ['gone'] }, 'the part kept, the meeting found gone');
   assert.deepEqual([narrow.checks(), narrow.calendarGets()], [1, 0]);
+});
+
+/** A weekly series' occurrence, as events.instances answers it (developers.google.com/workspace/calendar/api/v3/reference/events/instances: an events list; the instance with recurringEventId and originalStartTime, events resource). */
+const instanceOf = (seriesId: string, originalStartMs: number, fields: Record<string, unknown> = {}) => ({ id: `inst-${originalStartMs}`, status: 'confirmed', summary: 'Weekly', recurringEventId: seriesId, originalStartTime: at(originalStartMs), start: at(originalStartMs), end: at(originalStartMs + HOUR), ...fields });
+const listOf = (...items: unknown[]) => ({ status: 200, body: { kind: 'calendar#events', timeZone: 'UTC', items } });
+const occurrence = (seriesId: string, originalStartMs = SOON): MeetingToConfirm => ({ providerEventId: seriesId, startMs: originalStartMs, endMs: originalStartMs + HOUR, occurrenceStartMs: originalStartMs });
+const ISO_SOON = new Date(SOON).toISOString();
+
+test('Google: an occurrence of a series stored as its master is looked up with events.instances by its original start (showDeleted): cancelled, moved, present, its series gone (410; 404 once the calendar answers), an answer without it or refused left as stored', async () => {
+  const { provider, instanceLookups, gets, checks } = google(FOUR_PAGES, {
+    [`cancelled@${ISO_SOON}`]: listOf({ id: 'inst-c', status: 'cancelled', recurringEventId: 'cancelled', originalStartTime: at(SOON) }),
+    [`moved@${ISO_SOON}`]: listOf(instanceOf('moved', SOON, { id: 'inst-m', start: at(SOON + HOUR), end: at(SOON + 2 * HOUR) })),
+    [`present@${ISO_SOON}`]: listOf(instanceOf('present', SOON)),
+    [`deleted@${ISO_SOON}`]: { status: 410, body: error(410, 'deleted') },
+    [`empty@${ISO_SOON}`]: listOf(),
+    [`paged@${ISO_SOON}`]: { status: 200, body: { kind: 'calendar#events', timeZone: 'UTC', items: [], nextPageToken: 'more' } },
+    [`other@${ISO_SOON}`]: listOf(instanceOf('other', SOON + 7 * 24 * HOUR)),
+    [`refused@${ISO_SOON}`]: { status: 403, body: error(403, 'forbidden') },
+  });
+  const confirm = ['cancelled', 'moved', 'present', 'deleted', 'purged', 'empty', 'paged', 'other', 'refused'].map((id) => occurrence(id));
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual(instanceLookups().sort(), confirm.map((m) => `${m.providerEventId}@${ISO_SOON} showDeleted=true`).sort(), 'each looked up once, by its original start');
+  assert.deepEqual(gets(), [], 'no events.get: an instance id is never made up');
+  assert.equal(checks(), 1, 'the 404 checked against the calendar');
+  assert.deepEqual(part.confirmedChanges?.map((c) => [idOf(c), c.type, c.type === 'upsert' ? [c.event.status, c.event.seriesProviderEventId, c.event.originalStartMs, c.event.startMs] : null]), [
+    ['inst-c', 'upsert', ['cancelled', 'cancelled', SOON, SOON]],
+    ['inst-m', 'upsert', ['confirmed', 'moved', SOON, SOON + HOUR]],
+    ['deleted', 'removed', null],
+    ['purged', 'removed', null],
+  ], 'the cancelled instance as a listing brings it; the moved one with its times; a series gone as its master');
+  assert.deepEqual(part.goneOnLookup, ['deleted', 'purged']);
+  assert.deepEqual(part.confirmedPresent, ['present']);
+  assert.ok(['empty', 'paged', 'other'].every((id) => part.warnings?.some((w) => w.includes(`events.instances of ${id} answered no occurrence`))), 'an answer without the instance is logged, not answered');
+  assert.deepEqual(part.changes.map(idOf), ['filler-2', 'filler-3', 'inst-c', 'inst-m', 'deleted', 'purged'], 'kept after the part\'s own entries');
+});
+
+test('Google: an occurrence whose instance (or whose master, gone or cancelled) the part lists is settled by that entry, not looked up; its master listed live settles nothing of it', async () => {
+  const { provider, instanceLookups } = google([[live('filler-1')], [{ id: 'inst-a', status: 'cancelled', recurringEventId: 'a', originalStartTime: at(SOON) }, { id: 'b', status: 'cancelled' }], [{ ...live('c', SOON - 7 * 24 * HOUR), recurrence: ['RRULE:FREQ=WEEKLY'] }], [live('filler-4')]], {
+    [`c@${ISO_SOON}`]: listOf(instanceOf('c', SOON)),
+  });
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [occurrence('a'), occurrence('b'), occurrence('c')] });
+  assert.deepEqual(instanceLookups(), [`c@${ISO_SOON} showDeleted=true`]);
+  assert.deepEqual(part.confirmedChanges?.map((c) => [idOf(c), c.type]), [['inst-a', 'upsert'], ['b', 'removed']]);
+  assert.deepEqual(part.confirmedPresent, ['c']);
+});
+
+test('Google: an events.instances lookup answered 429 leaves its occurrence as stored, and its Retry-After is the part\'s wait; a 500 costs that occurrence only', async () => {
+  const limited = google(FOUR_PAGES, {
+    [`a@${ISO_SOON}`]: { status: 429, body: error(429, 'rateLimitExceeded'), headers: { 'retry-after': '300' } },
+    [`b@${ISO_SOON}`]: listOf({ id: 'inst-b', status: 'cancelled', recurringEventId: 'b', originalStartTime: at(SOON) }),
+  });
+  const part = await limited.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [occurrence('a'), occurrence('b')] });
+  assert.deepEqual([part.hasMore, part.round, part.continueAfterMs], [true, { kept: true, resumed: true }, 300_000], 'the part kept, its wait the Retry-After');
+  assert.ok(!part.changes.some((c) => idOf(c) === 'a'), 'not answered: left as stored');
+  assert.ok(part.warnings?.some((w) => w.includes(`events.instances of a at ${ISO_SOON} failed`)));
+  const flaky = google(FOUR_PAGES, {
+    [`a@${ISO_SOON}`]: { status: 500, body: error(500, 'backendError') },
+    [`b@${ISO_SOON}`]: listOf({ id: 'inst-b', status: 'cancelled', recurringEventId: 'b', originalStartTime: at(SOON) }),
+  });
+  const again = await flaky.provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [occurrence('a'), occurrence('b')] });
+  assert.deepEqual([again.hasMore, again.continueAfterMs, again.confirmedChanges?.map(idOf)], [true, undefined, ['inst-b']]);
+});
+
+test('confirmedVerdict: removed is gone; cancelled is changed; other times than the meeting\'s are changed; a series master only when cancelled', () => {
+  const meetingTimes = { startMs: SOON, endMs: SOON + HOUR };
+  const upsert = (fields: Record<string, unknown>): ProviderChange => ({ type: 'upsert', event: { providerEventId: 'x', title: null, description: null, location: null, startMs: SOON, endMs: SOON + HOUR, timeZone: null, isAllDay: false, conferenceUrl: null, recurrence: null, seriesProviderEventId: null, originalStartMs: null, status: 'confirmed', isDeclined: false, raw: {}, ...fields } });
+  assert.equal(confirmedVerdict({ type: 'removed', providerEventId: 'x' }, meetingTimes), 'gone');
+  assert.equal(confirmedVerdict(upsert({ status: 'cancelled' }), meetingTimes), 'changed');
+  assert.equal(confirmedVerdict(upsert({}), meetingTimes), 'present');
+  assert.equal(confirmedVerdict(upsert({ startMs: SOON + HOUR, endMs: SOON + 2 * HOUR }), meetingTimes), 'changed');
+  assert.equal(confirmedVerdict(upsert({ endMs: SOON + 2 * HOUR }), meetingTimes), 'changed');
+  assert.equal(confirmedVerdict(upsert({ startMs: SOON - 7 * 24 * HOUR, recurrence: ['RRULE:FREQ=WEEKLY'] }), meetingTimes), 'present');
+  assert.equal(confirmedVerdict(upsert({ recurrence: ['RRULE:FREQ=WEEKLY'], status: 'cancelled' }), meetingTimes), 'changed');
 });

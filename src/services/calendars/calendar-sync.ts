@@ -1031,12 +1031,19 @@ export class CalendarSync {
     return canMissDeletions(connection) || (await calendarsWithRoundUnderway(this.#o.database.db, connection.id)).size > 0;
   }
 
-  /** The meetings of this calendar whose bots join before the next look (the longest lead, and a review's minute on). */
+  /**
+   * The meetings of this calendar whose bots join before the next look (the longest lead, and a
+   * review's minute on): each single event, and each occurrence of a series (by its original
+   * start, when stored only as its series' master) a bot is on.
+   */
   async #meetingsToConfirm(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, nowMs: number): Promise<MeetingToConfirm[]> {
     const aheadMs = Math.max(...this.#o.lastLookLeadsMs) + LOOK_REVIEW_INTERVAL_MS;
     const prefix = calendar.provider_calendar_id === '' ? '' : `${calendar.provider_calendar_id}/`;
     const rows = await connections.eventsJoinedWithin(this.#o.database.db, connection, calendar.provider_calendar_id, nowMs, nowMs + aheadMs, MEETINGS_CONFIRMED_PER_READ);
-    return rows.filter((r) => r.provider_event_id.startsWith(prefix)).map((r) => ({ providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms, seriesId: r.provider_series_id }));
+    return rows.filter((r) => r.provider_event_id.startsWith(prefix)).map((r) => ({
+      providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms, seriesId: r.provider_series_id,
+      ...(r.occurrence_start_ms === null ? {} : { occurrenceStartMs: r.occurrence_start_ms }),
+    }));
   }
 
   /**
