@@ -585,11 +585,14 @@ export async function eventsJoinedWithin(db: Db, connection: { id: string; user_
     .orderBy('first_join').limit(limit)
     .execute();
   const occurrenceOf = (r: (typeof rows)[number]) => (r.occurrence_key === '' || r.recurrence === null ? null : parseOccurrenceKey(r.occurrence_key));
-  // The occurrences among them stored as exceptions of their own (one query for all).
-  const seriesIds = [...new Set(rows.filter((r) => occurrenceOf(r) !== null).map((r) => r.id))];
-  const exceptions = seriesIds.length === 0 ? [] : await db.selectFrom('events')
+  // The occurrences among them stored as exceptions of their own (one query for all), by their
+  // series (events_one_override_per_occurrence; `user_id || ''` keeps SQLite's planner off the
+  // user's index, as findOverrides does).
+  const occurrences = rows.filter((r) => occurrenceOf(r) !== null);
+  const exceptions = occurrences.length === 0 ? [] : await db.selectFrom('events')
     .select(['recurring_event_id', 'original_start_ms', 'provider_event_id', 'start_ms', 'end_ms', 'provider_series_id'])
-    .where('user_id', '=', connection.user_id).where('recurring_event_id', 'in', seriesIds).where('is_deleted', '=', 0).where('provider_event_id', 'is not', null)
+    .where(sql<string>`user_id || ''`, '=', connection.user_id).where('recurring_event_id', 'in', [...new Set(occurrences.map((r) => r.id))])
+    .where('original_start_ms', 'in', [...new Set(occurrences.map((r) => occurrenceOf(r)!))]).where('is_deleted', '=', 0).where('provider_event_id', 'is not', null)
     .execute();
   const exceptionOf = new Map(exceptions.map((e) => [`${e.recurring_event_id} ${Number(e.original_start_ms)}`, e]));
   return rows.map((r) => {
