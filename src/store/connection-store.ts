@@ -564,14 +564,21 @@ export interface JoinedMeetingRow {
   provider_series_id: string | null;
   /** An occurrence of a series stored as its master (provider_event_id the master's): its original start; null otherwise. */
   occurrence_start_ms: number | null;
+  /**
+   * An occurrence stored as an exception of its own (provider_event_id the exception's): its
+   * series' master (its stored provider id) and its original start, so that the series being
+   * deleted settles it too; null otherwise.
+   */
+  exception_of: { series_provider_event_id: string; original_start_ms: number } | null;
 }
 
 /**
  * The events of one calendar of this connection whose bots (Scheduled, with a live link) join
  * within [fromMs, toMs], the soonest join first: each single event, and each occurrence of a
  * series a bot is on (its link's occurrence key). An occurrence stored as its own exception
- * comes as that row (its own provider id and times); one stored only as its series' master comes
- * as the master with its original start (`occurrence_start_ms`) and the times its bot has.
+ * comes as that row (its own provider id and times), with its series' master and original start
+ * (`exception_of`); one stored only as its series' master comes as the master with its original
+ * start (`occurrence_start_ms`) and the times its bot has.
  */
 export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<JoinedMeetingRow[]> {
   // From the owner's live bots in the span (bots_user_live_join), not from every event of the connection.
@@ -597,10 +604,15 @@ export async function eventsJoinedWithin(db: Db, connection: { id: string; user_
   const exceptionOf = new Map(exceptions.map((e) => [`${e.recurring_event_id} ${Number(e.original_start_ms)}`, e]));
   return rows.map((r) => {
     const originalStartMs = occurrenceOf(r);
-    if (originalStartMs === null) return { provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), provider_series_id: r.provider_series_id, occurrence_start_ms: null };
+    if (originalStartMs === null) return { provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), provider_series_id: r.provider_series_id, occurrence_start_ms: null, exception_of: null };
     const exception = exceptionOf.get(`${r.id} ${originalStartMs}`);
-    if (exception) return { provider_event_id: exception.provider_event_id!, start_ms: Number(exception.start_ms), end_ms: Number(exception.end_ms), provider_series_id: exception.provider_series_id, occurrence_start_ms: null };
-    return { provider_event_id: r.provider_event_id!, start_ms: Number(r.link_start_ms), end_ms: Number(r.link_end_ms), provider_series_id: r.provider_series_id, occurrence_start_ms: originalStartMs };
+    if (exception) {
+      return {
+        provider_event_id: exception.provider_event_id!, start_ms: Number(exception.start_ms), end_ms: Number(exception.end_ms), provider_series_id: exception.provider_series_id, occurrence_start_ms: null,
+        exception_of: { series_provider_event_id: r.provider_event_id!, original_start_ms: originalStartMs },
+      };
+    }
+    return { provider_event_id: r.provider_event_id!, start_ms: Number(r.link_start_ms), end_ms: Number(r.link_end_ms), provider_series_id: r.provider_series_id, occurrence_start_ms: originalStartMs, exception_of: null };
   });
 }
 

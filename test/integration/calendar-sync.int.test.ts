@@ -2940,7 +2940,7 @@ describe('Google Calendar specifics', () => {
   /** The events.instances requests of the account's primary calendar, from `from` on. */
   const instanceLookups = (email: string, from = 0) => env.google.requests.slice(from).filter((r) => r.method === 'GET' && r.path.startsWith(`/calendar/v3/calendars/${encodeURIComponent(email)}/events/`) && r.path.endsWith('/instances'));
 
-  for (const asException of [false, true]) test(`a Google round read in parts looks up a booked occurrence of a weekly series ${asException ? 'stored as its own exception (moved before), with events.get of its id' : 'stored as its master, with events.instances by its original start'}: cancelled at Google, its bot is cancelled before it joins, the round still under way`, async (t) => {
+  for (const asException of [false, true]) test(`a Google round read in parts looks up a booked occurrence of a weekly series ${asException ? 'stored as its own exception (moved before), with events.get of its id and of its series' : 'stored as its master, with events.instances by its original start'}: cancelled at Google, its bot is cancelled before it joins, the round still under way`, async (t) => {
     const s = await occurrenceBesideRound(t, { asException });
     env.google.cancelInstance(s.account.email, s.account.email, s.seriesId, s.original);
     const requestsBefore = env.google.requests.length;
@@ -3056,6 +3056,45 @@ describe('Google Calendar specifics', () => {
     } finally {
       await fake.stop();
     }
+  });
+
+  /** The provider id of the exception Google keeps for the booked occurrence (occurrenceBesideRound with asException). */
+  const exceptionIdOf = async (s: { original: number }) => {
+    const rows = await env.rc.database.db.selectFrom('events').select(['provider_event_id', 'original_start_ms']).where('original_start_ms', 'is not', null).execute();
+    return rows.find((r) => Number(r.original_start_ms) === s.original)!.provider_event_id!.split('/').pop()!;
+  };
+
+  for (const ending of ['deleted (its master a cancelled tombstone)', 'no longer kept, with its exception (404)'] as const) test(`a Google round read in parts looks up a booked occurrence stored as its own exception with its series: the whole series ${ending} at Google, its bot is cancelled before it joins`, async (t) => {
+    const s = await occurrenceBesideRound(t, { asException: true });
+    if (ending.startsWith('deleted')) env.google.deleteEvent(s.account.email, s.account.email, s.seriesId);
+    else {
+      env.google.forgetEvent(s.account.email, s.account.email, await exceptionIdOf(s));
+      env.google.forgetEvent(s.account.email, s.account.email, s.seriesId);
+    }
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok(env.clock.now() < s.original - LEAD_MS, 'before the join time');
+    const after = await bot(env, s.user.auth, s.botId);
+    assert.equal(after.status, 'Cancelled', `the series is gone: cancelled, not launched nor sent back to the rule's time (got ${after.status} at ${after.scheduled_join_time})`);
+    assert.deepEqual(await linkEndCause(s.botId), ['calendar_cancelled']);
+    assert.equal((await keptOf(s.calendarId)).length, 2, 'the round is still under way');
+  });
+
+  test('a Google round read in parts looks up a booked occurrence stored as its own exception: the exception no longer kept at Google (404) while its series lives, its bot is cancelled, never sent back to the rule\'s time', async (t) => {
+    // An exception id of no known shape: asked for by it, the fake answers no occurrence of the rule.
+    env.google.opaqueInstanceIds = true;
+    t.after(() => {
+      env.google.opaqueInstanceIds = false;
+    });
+    const s = await occurrenceBesideRound(t, { asException: true });
+    env.google.forgetEvent(s.account.email, s.account.email, await exceptionIdOf(s));
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    const after = await bot(env, s.user.auth, s.botId);
+    assert.equal(after.status, 'Cancelled', `cancelled (got ${after.status} at ${after.scheduled_join_time}; the rule's join ${iso(s.original - LEAD_MS)})`);
+    assert.deepEqual(await linkEndCause(s.botId), ['calendar_cancelled']);
+    assert.ok(!(await s.weekly()).some((e) => Date.parse(e.start_time) === s.original || Date.parse(e.start_time) === s.start), 'the occurrence is listed neither at its time nor at the rule\'s');
+    assert.equal((await keptOf(s.calendarId)).length, 2, 'the round is still under way');
   });
 
   test('a Google calendar with no round under way is never looked up one meeting at a time: its sync token misses no deletion', async () => {

@@ -260,7 +260,21 @@ export interface MeetingToConfirm {
    * (Google: events.instances by its original start), not the series. Absent or null otherwise.
    */
   occurrenceStartMs?: number | null;
+  /**
+   * One occurrence of a series stored as an exception of its own: its original start.
+   * `providerEventId` is then the exception's id and `seriesId` its series' (the master's id): the
+   * read settles it by the series too, a series deleted or cancelled cancelling it. Absent or null
+   * otherwise.
+   */
+  exceptionOriginalStartMs?: number | null;
 }
+
+/**
+ * Meetings looked up one by one in one calendar read, at most, and the requests a read sends for
+ * them (FetchContext.confirm): a Google occurrence stored as an exception of its own costs two,
+ * itself and its series.
+ */
+export const MEETINGS_CONFIRMED_PER_READ = 20;
 
 export interface FetchResult {
   /**

@@ -52,7 +52,7 @@
 //   see isWebhookAddressRefusal): that refusal is read before a 401 is taken for a stale token.
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, lookUpEach, PushNotSupported, RoundGivenUp, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, lookUpEach, PushNotSupported, RoundGivenUp, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, MEETINGS_CONFIRMED_PER_READ, textOrNull, throwIfLookupsStopped, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderFailure, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -440,9 +440,17 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * meetings whose bots join soon (`meetings`) are settled one by one:
    * - one this read lists is settled by its entry; an occurrence of a series stored as its master
    *   (MeetingToConfirm.occurrenceStartMs) by its instance's entry (its series and original start),
-   *   or by its master's when that is gone or cancelled;
+   *   or by its master's when that is gone or cancelled; one stored as an exception of its own
+   *   (MeetingToConfirm.exceptionOriginalStartMs) by its series' entry when that is gone or
+   *   cancelled, else by its own;
    * - any other single event, or occurrence stored as an exception of its own, is looked up with
-   *   events.get (#lookUpEvent). A deleted event is answered as an event with status "cancelled":
+   *   events.get (#lookUpEvent), an exception with its series' master too (one lookup for all the
+   *   exceptions of a series): the series gone or cancelled settles it as gone with its series;
+   *   the exception gone (404 once the calendar answers, or 410) while its series lives is the
+   *   occurrence cancelled, as a listing brings a cancelled exception, never the occurrence back
+   *   at the rule's time (a live series keeps its cancelled exceptions, events resource,
+   *   `status`: "Clients should store these events for the lifetime of the parent recurring
+   *   event"); at its stored times it is present only once its series is answered live. A deleted event is answered as an event with status "cancelled":
    *   "The get method always returns them" (events resource, `status`,
    *   developers.google.com/workspace/calendar/api/v3/reference/events; googleapis/
    *   google-api-java-client issue 1535, a get after a delete that succeeds), a single event
@@ -454,6 +462,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * - any other occurrence of a series is looked up with events.instances of its master, by its
    *   original start (#lookUpOccurrence): the occurrence as its own instance, cancelled or moved
    *   or as the rule has it, its id Google's own (instance ids are opaque: none is made up here).
+   * At most MEETINGS_CONFIRMED_PER_READ requests a read, the soonest joins first: the meetings
+   * past them are left as stored, with a warning, until the next read.
    * The lookups never cost the part: a lookup that fails (a limit, a 5xx, a timeout, another
    * refusal, an answer that cannot be read) leaves its meeting as stored, "not answered", and the
    * answers the others got are used. A limit's Retry-After becomes the part's wait
@@ -477,22 +487,51 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (change.type === 'upsert' && change.event.seriesProviderEventId !== null && change.event.originalStartMs !== null) listedInstances.set(occurrenceKeyOf(change.event.seriesProviderEventId, change.event.originalStartMs), change);
     }
     const listedFor = (meeting: MeetingToConfirm): ProviderChange | undefined => {
-      if (meeting.occurrenceStartMs === undefined || meeting.occurrenceStartMs === null) return listedChanges.get(meeting.providerEventId);
+      if (meeting.occurrenceStartMs === undefined || meeting.occurrenceStartMs === null) {
+        // An instance (an exception stored as its own row) goes with its series listed deleted or cancelled, whatever its own entry says.
+        return (meeting.seriesId ? seriesEnded(listedChanges.get(meeting.seriesId)) : undefined) ?? listedChanges.get(meeting.providerEventId);
+      }
       const instance = listedInstances.get(meetingKeyOf(meeting));
       if (instance !== undefined) return instance;
       // The master listed live says nothing of one occurrence (its exceptions are entries of their own).
-      const master = listedChanges.get(meeting.providerEventId);
-      return master !== undefined && (master.type === 'removed' || master.event.status === 'cancelled') ? master : undefined;
+      return seriesEnded(listedChanges.get(meeting.providerEventId));
     };
     const unreadable = new Set(result.unreadable ?? []);
     const isKeptPart = result.round?.kept === true;
     // A listing that stopped at a limit (continueAfterMs) asks nothing more of Google in this read.
     const toLookUp = result.continueAfterMs !== undefined ? [] : meetings.filter((m) => listedFor(m) === undefined && !unreadable.has(m.providerEventId));
+    // What each meeting asks, the soonest join first, within MEETINGS_CONFIRMED_PER_READ requests a
+    // read: an exception and its series cost two (a series asked for once for all its exceptions).
     const lookups = new Map<string, GoogleLookup>();
-    for (const m of toLookUp) {
-      lookups.set(meetingKeyOf(m), m.occurrenceStartMs === undefined || m.occurrenceStartMs === null ? { kind: 'event', id: m.providerEventId } : { kind: 'occurrence', seriesId: m.providerEventId, originalStartMs: m.occurrenceStartMs });
+    const budgetWarnings: string[] = [];
+    for (const [index, m] of toLookUp.entries()) {
+      const wanted: GoogleLookup[] = m.occurrenceStartMs !== undefined && m.occurrenceStartMs !== null
+        ? [{ kind: 'occurrence', seriesId: m.providerEventId, originalStartMs: m.occurrenceStartMs }]
+        : [{ kind: 'event', id: m.providerEventId }, ...(exceptionSeriesOf(m) === null ? [] : [{ kind: 'event', id: exceptionSeriesOf(m)! } as const])];
+      const fresh = wanted.filter((lookup) => !lookups.has(lookupKeyOf(lookup)));
+      if (lookups.size + fresh.length > MEETINGS_CONFIRMED_PER_READ) {
+        budgetWarnings.push(`${toLookUp.length - index} meeting(s) whose bots join soon not looked up in this read (at most ${MEETINGS_CONFIRMED_PER_READ} lookups a read); left as stored until a later read`);
+        break;
+      }
+      for (const lookup of fresh) lookups.set(lookupKeyOf(lookup), lookup);
     }
     const looked = await this.#lookUpEvents(calendarId, [...lookups.values()], zone);
+    // An exception's answer: its series ended (deleted, gone, cancelled) settles it; else its own,
+    // an exception Google no longer has (404 once the calendar answers, 410) read as the occurrence
+    // cancelled: a live series keeps its cancelled exceptions (events resource, `status`), so one
+    // gone is no occurrence at the rule's time either. At its stored times, it is present only
+    // once its series is answered live.
+    const answerFor = (meeting: MeetingToConfirm): ProviderChange | undefined => {
+      const seriesId = exceptionSeriesOf(meeting);
+      if (seriesId === null) return looked.answers.get(meetingKeyOf(meeting));
+      const series = looked.answers.get(seriesId);
+      const ended = seriesEnded(series);
+      if (ended !== undefined) return ended;
+      const own = looked.answers.get(meeting.providerEventId);
+      if (own === undefined) return undefined;
+      if (own.type === 'removed') return cancelledInstanceOf(meeting.providerEventId, seriesId, meeting.exceptionOriginalStartMs!, zone);
+      return series === undefined && confirmedVerdict(own, meeting) === 'present' ? undefined : own;
+    };
     const confirmedChanges = new Map<string, ProviderChange>();
     const fromLookups = new Map<string, ProviderChange>();
     const goneOnLookup = new Set<string>();
@@ -501,7 +540,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       const listed = listedFor(meeting);
       // Listed in a part that is applied now (the last) needs nothing more.
       if (listed !== undefined && !isKeptPart) continue;
-      const change = listed ?? looked.answers.get(meetingKeyOf(meeting));
+      const change = listed ?? answerFor(meeting);
       if (change === undefined) continue;
       const verdict = confirmedVerdict(change, meeting);
       if (verdict === 'present') {
@@ -513,7 +552,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       confirmedChanges.set(id, change);
       if (listed === undefined) fromLookups.set(id, change);
     }
-    const warnings = [...(result.warnings ?? []), ...looked.warnings];
+    const warnings = [...(result.warnings ?? []), ...budgetWarnings, ...looked.warnings];
     return {
       ...result,
       ...(fromLookups.size === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...fromLookups.values()] }),
@@ -884,6 +923,21 @@ function changeIdOf(change: ProviderChange): string {
 
 function occurrenceKeyOf(seriesId: string, originalStartMs: number): string {
   return `${seriesId} ${originalStartMs}`;
+}
+
+/** An entry that ends a series: removed, or its master cancelled (what a listing or events.get brings of a series deleted). */
+function seriesEnded(change: ProviderChange | undefined): ProviderChange | undefined {
+  return change !== undefined && (change.type === 'removed' || change.event.status === 'cancelled') ? change : undefined;
+}
+
+/** The series of a meeting that is an occurrence stored as an exception of its own (MeetingToConfirm.exceptionOriginalStartMs); null for any other. */
+function exceptionSeriesOf(meeting: MeetingToConfirm): string | null {
+  return meeting.exceptionOriginalStartMs === undefined || meeting.exceptionOriginalStartMs === null || !meeting.seriesId ? null : meeting.seriesId;
+}
+
+/** The occurrence `exceptionId` of a live series cancelled, as a listing brings a cancelled exception (only its id, recurringEventId and originalStartTime: events resource, `status`). */
+function cancelledInstanceOf(exceptionId: string, seriesId: string, originalStartMs: number, zone: string | null): ProviderChange {
+  return toChange({ id: exceptionId, status: 'cancelled', recurringEventId: seriesId, originalStartTime: { dateTime: new Date(originalStartMs).toISOString() } }, zone);
 }
 
 /** A meeting to confirm's key: its id, or for an occurrence stored as its master, the master's id and its original start. */

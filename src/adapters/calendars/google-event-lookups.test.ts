@@ -250,6 +250,66 @@ test('Google: an events.instances lookup answered 429 leaves its occurrence as s
   assert.deepEqual([again.hasMore, again.continueAfterMs, again.confirmedChanges?.map(idOf)], [true, undefined, ['inst-b']]);
 });
 
+/** An occurrence stored as an exception of its own (`id`), of series `seriesId`, originally at `originalStartMs`, stored at `startMs`. */
+const exceptionMeeting = (id: string, seriesId: string, originalStartMs = SOON - 10 * MIN, startMs = SOON): MeetingToConfirm => ({ providerEventId: id, startMs, endMs: startMs + HOUR, seriesId, exceptionOriginalStartMs: originalStartMs });
+const exceptionOf = (id: string, seriesId: string, originalStartMs = SOON - 10 * MIN, startMs = SOON) => ({ ...live(id, startMs), recurringEventId: seriesId, originalStartTime: at(originalStartMs) });
+const master = (id: string) => ({ ...live(id, SOON - 7 * 24 * HOUR - 10 * MIN), recurrence: ['RRULE:FREQ=WEEKLY'] });
+
+test('Google: an occurrence stored as its own exception is looked up with events.get of its id and of its series (once for all its exceptions): its series deleted or gone cancels it, the exception gone while its series lives is the occurrence cancelled (never back to the rule\'s time), present only once its series answers live', async () => {
+  const { provider, gets, checks } = google(FOUR_PAGES, {
+    'S1': { status: 200, body: { id: 'S1', status: 'cancelled' } },
+    'e1': { status: 200, body: exceptionOf('e1', 'S1') },
+    'S2': { status: 410, body: error(410, 'deleted') },
+    'S3': { status: 200, body: master('S3') },
+    'e4': { status: 410, body: error(410, 'deleted') },
+    'e5': { status: 200, body: exceptionOf('e5', 'S3', SOON + 50 * MIN) },
+    'S6': { status: 500, body: error(500, 'backendError') },
+    'e6': { status: 200, body: exceptionOf('e6', 'S6') },
+    'e7': { status: 200, body: exceptionOf('e7', 'S6', SOON - 10 * MIN, SOON + HOUR) },
+  });
+  const confirm = [exceptionMeeting('e1', 'S1'), exceptionMeeting('e2', 'S2'), exceptionMeeting('e3', 'S3'), exceptionMeeting('e4', 'S3', SOON + 20 * MIN), exceptionMeeting('e5', 'S3', SOON + 50 * MIN), exceptionMeeting('e6', 'S6'), exceptionMeeting('e7', 'S6')];
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual(gets().sort(), ['S1', 'S2', 'S3', 'S6', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7'], 'each exception and each series once');
+  assert.equal(checks(), 1, 'the 404s (e2, e3) checked against the calendar once');
+  assert.deepEqual(part.confirmedChanges?.map((c) => [idOf(c), c.type, c.type === 'upsert' ? [c.event.status, c.event.seriesProviderEventId, c.event.originalStartMs, c.event.startMs] : null]), [
+    ['S1', 'removed', null],
+    ['S2', 'removed', null],
+    ['e3', 'upsert', ['cancelled', 'S3', SOON - 10 * MIN, SOON - 10 * MIN]],
+    ['e4', 'upsert', ['cancelled', 'S3', SOON + 20 * MIN, SOON + 20 * MIN]],
+    ['e7', 'upsert', ['confirmed', 'S6', SOON - 10 * MIN, SOON + HOUR]],
+  ], 'a series ended as its master; an exception gone of a live series as its occurrence cancelled; a moved one with its times');
+  assert.deepEqual(part.goneOnLookup, ['S1', 'S2']);
+  assert.deepEqual(part.confirmedPresent, ['e5'], 'present once its series answers live; e6, its series not answered, left as stored');
+});
+
+test('Google: an occurrence stored as its own exception whose series the kept part lists deleted or cancelled is settled by that entry, nothing looked up; its series listed live settles nothing of it', async () => {
+  const { provider, gets } = google([[live('filler-1')], [{ id: 'S', status: 'cancelled' }, master('T')], [live('filler-3')], [live('filler-4')]], {
+    'exc': { status: 200, body: exceptionOf('exc', 'S') },
+    'other': { status: 200, body: exceptionOf('other', 'T') },
+    'T': { status: 200, body: master('T') },
+  });
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [exceptionMeeting('exc', 'S'), exceptionMeeting('other', 'T')] });
+  assert.deepEqual(part.confirmedChanges?.map((c) => [idOf(c), c.type]), [['S', 'removed']], 'the series listed deleted settles its booked occurrence');
+  assert.deepEqual(gets().sort(), ['T', 'other'], 'the exception of the live series looked up, with its series');
+  assert.deepEqual(part.confirmedPresent, ['other']);
+});
+
+test('Google: the lookups of one read stay within 20 requests, an exception and its series costing two: the meetings past them, the latest joins, are left as stored with a warning', async () => {
+  const events: Record<string, Answer> = {};
+  const confirm: MeetingToConfirm[] = [];
+  for (let i = 0; i < 11; i++) {
+    events[`S${i}`] = { status: 200, body: master(`S${i}`) };
+    events[`e${i}`] = { status: 200, body: exceptionOf(`e${i}`, `S${i}`) };
+    confirm.push(exceptionMeeting(`e${i}`, `S${i}`));
+  }
+  const { provider, gets } = google(FOUR_PAGES, events);
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.equal(gets().length, 20);
+  assert.ok(!gets().includes('e10') && !gets().includes('S10'), 'the last meeting not looked up');
+  assert.equal(part.confirmedPresent?.length, 10);
+  assert.ok(part.warnings?.some((w) => w.includes('1 meeting(s) whose bots join soon not looked up in this read')));
+});
+
 test('confirmedVerdict: removed is gone; cancelled is changed; other times than the meeting\'s are changed; a series master only when cancelled', () => {
   const meetingTimes = { startMs: SOON, endMs: SOON + HOUR };
   const upsert = (fields: Record<string, unknown>): ProviderChange => ({ type: 'upsert', event: { providerEventId: 'x', title: null, description: null, location: null, startMs: SOON, endMs: SOON + HOUR, timeZone: null, isAllDay: false, conferenceUrl: null, recurrence: null, seriesProviderEventId: null, originalStartMs: null, status: 'confirmed', isDeclined: false, raw: {}, ...fields } });

@@ -43,7 +43,7 @@ import { isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../d
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import { missedIdsAfter, parseMissedIds } from '../../domain/missed-ids.ts';
 import {
-  CalendarProviderError, NotFoundYet, PushNotSupported, RoundGivenUp, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
+  CalendarProviderError, MEETINGS_CONFIRMED_PER_READ, NotFoundYet, PushNotSupported, RoundGivenUp, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderChange, type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -81,8 +81,6 @@ const DAY_MS = 86_400_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
 const LOOK_REVIEW_INTERVAL_MS = 60_000;
 
-/** Meetings looked up one by one in one calendar read, at most (#meetingsToConfirm). */
-const MEETINGS_CONFIRMED_PER_READ = 20;
 
 const PROVIDERS_THAT_CAN_MISS_DELETIONS = (Object.keys(CAPABILITIES_BY_KIND) as (keyof typeof CAPABILITIES_BY_KIND)[]).filter((kind) => CAPABILITIES_BY_KIND[kind].canMissDeletions);
 
@@ -1041,8 +1039,11 @@ export class CalendarSync {
     const prefix = calendar.provider_calendar_id === '' ? '' : `${calendar.provider_calendar_id}/`;
     const rows = await connections.eventsJoinedWithin(this.#o.database.db, connection, calendar.provider_calendar_id, nowMs, nowMs + aheadMs, MEETINGS_CONFIRMED_PER_READ);
     return rows.filter((r) => r.provider_event_id.startsWith(prefix)).map((r) => ({
-      providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms, seriesId: r.provider_series_id,
+      providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms,
+      // An exception's series: the provider's own series id when it gives one (Outlook), else its master's id.
+      seriesId: r.provider_series_id ?? (r.exception_of !== null && r.exception_of.series_provider_event_id.startsWith(prefix) ? r.exception_of.series_provider_event_id.slice(prefix.length) : null),
       ...(r.occurrence_start_ms === null ? {} : { occurrenceStartMs: r.occurrence_start_ms }),
+      ...(r.exception_of === null ? {} : { exceptionOriginalStartMs: r.exception_of.original_start_ms }),
     }));
   }
 
