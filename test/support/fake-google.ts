@@ -759,11 +759,12 @@ export class FakeGoogleCalendar {
    * instances events.instances lists are events of their own). Google documents no answer for an
    * originalStart that is no occurrence of the series; the fake answers the list without items.
    * A series the calendar no longer has at all answers 404 notFound, one deleted (its master a
-   * cancelled tombstone) 410 deleted: the errors guide
+   * cancelled tombstone) 410 deleted. The 410 is an assumption: no source shows what
+   * events.instances answers for a deleted series; the errors guide
    * (developers.google.com/workspace/calendar/api/guides/errors) gives 404 for an event not
-   * found and 410 Gone for a resource already deleted, and Google answers an event already
-   * deleted 410 "Resource has been deleted" (phw198/OutlookGoogleCalendarSync issue 1038). A
-   * calendar the account no longer has answers 404 notFound, as its listing does.
+   * found and 410 Gone for a resource already deleted, and Rollcall reads 404, 410 and a
+   * cancelled master alike. A calendar the account no longer has answers 404 notFound, as its
+   * listing does.
    * failEventLookups (its `ids` naming the series) and beforeNextEventLookup act on it as on
    * events.get: errors guide, 403/429 rateLimitExceeded and 500/503 backendError may answer any
    * request. Not Google's behaviour: without originalStart the fake refuses (400) rather than

@@ -668,7 +668,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
    * (only its id, recurringEventId and originalStartTime are sure: events resource, `status`), a
    * moved one with its times, one as the rule has it at them. Its id is the one Google gives.
    * The series gone: 410 (errors guide, "410: Gone") is removed, a 404 'not_found' (see
-   * #lookUpEvents), the master's id. An answer without that instance (an empty list, or a first
+   * #lookUpEvents), the master's id (Google documents neither answer for a deleted series: both
+   * are taken as the series gone). An answer without that instance (an empty list, or a first
    * page without it and a nextPageToken: Google documents neither the answer to a time that is no
    * occurrence nor how it pages this one) is not answered, left as stored, with a warning: the
    * round's last part brings the series as it is. A limit, a 5xx or a timeout is thrown; any other
