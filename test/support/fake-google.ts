@@ -383,8 +383,14 @@ export class FakeGoogleCalendar {
    * recurringEventId of the later instances). Both changes reach the next incremental sync.
    * With opaqueInstanceIds the new master's id and iCalUID are of no known shape. Supports the
    * COUNT rules the tests make. Returns the new master's id.
+   * What becomes of the old series' exceptions at or after the split point Google's reference
+   * does not say. By default they are left as they are; with `cancelOldExceptions` they are
+   * answered cancelled (only their id, recurringEventId and originalStartTime, as a cancelled
+   * exception: events resource, `status`), as instances past a rule's new UNTIL were found listed
+   * with status "cancelled" under showDeleted (Stack Overflow question 79674021, "Cancelling all
+   * Recurring Events past a certain date").
    */
-  splitSeries(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent> = {}): string {
+  splitSeries(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent> = {}, options: { cancelOldExceptions?: boolean } = {}): string {
     const calendar = this.#calendar(email, calendarId);
     const series = calendar.events.get(seriesId)!.event;
     const rule = (series.recurrence ?? []).find((line) => line.startsWith('RRULE:'))!;
@@ -395,6 +401,13 @@ export class FakeGoogleCalendar {
     const until = basicUtc(originalStartMs - 1000) ;
     const oldRule = rule.replace(/;?COUNT=\d+/, '') + `;UNTIL=${until}`;
     this.#store(email, calendarId, { ...series, recurrence: [oldRule, ...(series.recurrence ?? []).filter((l) => l !== rule)], sequence: Number(series.sequence ?? 0) + 1 });
+    if (options.cancelOldExceptions) {
+      for (const { event } of [...calendar.events.values()]) {
+        const original = event.originalStartTime?.dateTime;
+        if (event.recurringEventId !== seriesId || original === undefined || Date.parse(original) < originalStartMs || event.status === 'cancelled') continue;
+        this.#store(email, calendarId, { kind: 'calendar#event', id: event.id, status: 'cancelled', recurringEventId: seriesId, originalStartTime: event.originalStartTime });
+      }
+    }
     const id = this.opaqueInstanceIds ? eventId() : `${seriesId}_R${basic.replace(/Z$/, '')}`;
     const duration = Date.parse(series.end!.dateTime!) - firstMs;
     this.#store(email, calendarId, {

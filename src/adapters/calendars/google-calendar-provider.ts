@@ -59,6 +59,7 @@ import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isRefusalStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { ianaZoneOf } from './time-zone-names.ts';
 import { conferenceLinkToFollow } from '../../domain/meeting-url.ts';
+import { compileSeries } from '../../domain/recurrence.ts';
 
 export const GOOGLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'sync_token',
@@ -486,18 +487,29 @@ export class GoogleCalendarProvider implements CalendarProvider {
       listedChanges.set(changeIdOf(change), change);
       if (change.type === 'upsert' && change.event.seriesProviderEventId !== null && change.event.originalStartMs !== null) listedInstances.set(occurrenceKeyOf(change.event.seriesProviderEventId, change.event.originalStartMs), change);
     }
-    const listedFor = (meeting: MeetingToConfirm): ProviderChange | undefined => {
+    const unreadable = new Set(result.unreadable ?? []);
+    const isKeptPart = result.round?.kept === true;
+    // AS_STORED: left as stored for this read, neither settled nor looked up.
+    const listedFor = (meeting: MeetingToConfirm): ProviderChange | typeof AS_STORED | undefined => {
       if (meeting.occurrenceStartMs === undefined || meeting.occurrenceStartMs === null) {
         // An instance (an exception stored as its own row) goes with its series listed deleted or cancelled, whatever its own entry says.
-        return (meeting.seriesId ? seriesEnded(listedChanges.get(meeting.seriesId)) : undefined) ?? listedChanges.get(meeting.providerEventId);
+        const ended = meeting.seriesId ? seriesEnded(listedChanges.get(meeting.seriesId)) : undefined;
+        if (ended !== undefined) return ended;
+        const own = listedChanges.get(meeting.providerEventId);
+        const seriesId = exceptionSeriesOf(meeting);
+        // An exception listed gone or cancelled in a kept part is its occurrence cancelled only if
+        // its series still has that occurrence (seriesStillHas): by the series' entry when the
+        // part lists it, else by both looked up. The last part is applied whole by the round.
+        if (own === undefined || seriesId === null || !isKeptPart || seriesEnded(own) === undefined) return own;
+        const series = listedChanges.get(seriesId);
+        if (series === undefined) return undefined;
+        return seriesStillHas(series, meeting.exceptionOriginalStartMs!) ? own : AS_STORED;
       }
       const instance = listedInstances.get(meetingKeyOf(meeting));
       if (instance !== undefined) return instance;
       // The master listed live says nothing of one occurrence (its exceptions are entries of their own).
       return seriesEnded(listedChanges.get(meeting.providerEventId));
     };
-    const unreadable = new Set(result.unreadable ?? []);
-    const isKeptPart = result.round?.kept === true;
     // A listing that stopped at a limit (continueAfterMs) asks nothing more of Google in this read.
     const toLookUp = result.continueAfterMs !== undefined ? [] : meetings.filter((m) => listedFor(m) === undefined && !unreadable.has(m.providerEventId));
     // What each meeting asks, the soonest join first, within MEETINGS_CONFIRMED_PER_READ requests a
@@ -519,8 +531,11 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // An exception's answer: its series ended (deleted, gone, cancelled) settles it; else its own,
     // an exception Google no longer has (404 once the calendar answers, 410) read as the occurrence
     // cancelled: a live series keeps its cancelled exceptions (events resource, `status`), so one
-    // gone is no occurrence at the rule's time either. At its stored times, it is present only
-    // once its series is answered live.
+    // gone is no occurrence at the rule's time either. An exception gone or cancelled is that only
+    // while its series, answered live in this read, still has the occurrence: a series split
+    // ("this and following") or retimed ends or moves its rule before its exceptions, and the
+    // occurrence then lives on in the new series, which the round brings (seriesStillHas); it is
+    // left as stored. At its stored times, it is present only once its series is answered live.
     const answerFor = (meeting: MeetingToConfirm): ProviderChange | undefined => {
       const seriesId = exceptionSeriesOf(meeting);
       if (seriesId === null) return looked.answers.get(meetingKeyOf(meeting));
@@ -529,7 +544,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (ended !== undefined) return ended;
       const own = looked.answers.get(meeting.providerEventId);
       if (own === undefined) return undefined;
-      if (own.type === 'removed') return cancelledInstanceOf(meeting.providerEventId, seriesId, meeting.exceptionOriginalStartMs!, zone);
+      if (seriesEnded(own) !== undefined) {
+        if (!seriesStillHas(series, meeting.exceptionOriginalStartMs!)) return undefined;
+        return own.type === 'removed' ? cancelledInstanceOf(meeting.providerEventId, seriesId, meeting.exceptionOriginalStartMs!, zone) : own;
+      }
       return series === undefined && confirmedVerdict(own, meeting) === 'present' ? undefined : own;
     };
     const confirmedChanges = new Map<string, ProviderChange>();
@@ -538,6 +556,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const present = new Set<string>();
     for (const meeting of meetings) {
       const listed = listedFor(meeting);
+      if (listed === AS_STORED) continue;
       // Listed in a part that is applied now (the last) needs nothing more.
       if (listed !== undefined && !isKeptPart) continue;
       const change = listed ?? answerFor(meeting);
@@ -929,6 +948,27 @@ function occurrenceKeyOf(seriesId: string, originalStartMs: number): string {
 /** An entry that ends a series: removed, or its master cancelled (what a listing or events.get brings of a series deleted). */
 function seriesEnded(change: ProviderChange | undefined): ProviderChange | undefined {
   return change !== undefined && (change.type === 'removed' || change.event.status === 'cancelled') ? change : undefined;
+}
+
+/** What listedFor (#withConfirmed) answers for a meeting left as stored in this read: neither settled by the part nor looked up. */
+const AS_STORED = Symbol('as stored');
+
+/**
+ * Whether a series' master, as Google answers it (live, with its rule), still has an occurrence
+ * whose original start is `originalStartMs`, its rule expanded there (recurrence.ts). False for a
+ * master not answered, ended or without a rule, for a rule that cannot be read, and for one that
+ * no longer lands there: an UNTIL or COUNT that ends before it (a series split "this and
+ * following" ends its old rule before the edited occurrence: series-cut.ts) or a rule retimed.
+ */
+function seriesStillHas(series: ProviderChange | undefined, originalStartMs: number): boolean {
+  if (series === undefined || seriesEnded(series) !== undefined || series.type !== 'upsert' || series.event.recurrence === null) return false;
+  const { startMs, endMs, timeZone, recurrence } = series.event;
+  try {
+    return compileSeries({ startMs, endMs, timeZone: timeZone ?? 'UTC', recurrence }).find(originalStartMs) !== null;
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
 }
 
 /** The series of a meeting that is an occurrence stored as an exception of its own (MeetingToConfirm.exceptionOriginalStartMs); null for any other. */

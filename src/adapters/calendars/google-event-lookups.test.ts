@@ -253,7 +253,10 @@ test('Google: an events.instances lookup answered 429 leaves its occurrence as s
 /** An occurrence stored as an exception of its own (`id`), of series `seriesId`, originally at `originalStartMs`, stored at `startMs`. */
 const exceptionMeeting = (id: string, seriesId: string, originalStartMs = SOON - 10 * MIN, startMs = SOON): MeetingToConfirm => ({ providerEventId: id, startMs, endMs: startMs + HOUR, seriesId, exceptionOriginalStartMs: originalStartMs });
 const exceptionOf = (id: string, seriesId: string, originalStartMs = SOON - 10 * MIN, startMs = SOON) => ({ ...live(id, startMs), recurringEventId: seriesId, originalStartTime: at(originalStartMs) });
-const master = (id: string) => ({ ...live(id, SOON - 7 * 24 * HOUR - 10 * MIN), recurrence: ['RRULE:FREQ=WEEKLY'] });
+const WEEK = 7 * 24 * HOUR;
+/** A weekly series whose occurrences fall at SOON - 10 min, a week apart (the exceptions' original starts). */
+const master = (id: string, recurrence = ['RRULE:FREQ=WEEKLY']) => ({ ...live(id, SOON - WEEK - 10 * MIN), recurrence });
+const basicUtc = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 
 test('Google: an occurrence stored as its own exception is looked up with events.get of its id and of its series (once for all its exceptions): its series deleted or gone cancels it, the exception gone while its series lives is the occurrence cancelled (never back to the rule\'s time), present only once its series answers live', async () => {
   const { provider, gets, checks } = google(FOUR_PAGES, {
@@ -267,7 +270,7 @@ test('Google: an occurrence stored as its own exception is looked up with events
     'e6': { status: 200, body: exceptionOf('e6', 'S6') },
     'e7': { status: 200, body: exceptionOf('e7', 'S6', SOON - 10 * MIN, SOON + HOUR) },
   });
-  const confirm = [exceptionMeeting('e1', 'S1'), exceptionMeeting('e2', 'S2'), exceptionMeeting('e3', 'S3'), exceptionMeeting('e4', 'S3', SOON + 20 * MIN), exceptionMeeting('e5', 'S3', SOON + 50 * MIN), exceptionMeeting('e6', 'S6'), exceptionMeeting('e7', 'S6')];
+  const confirm = [exceptionMeeting('e1', 'S1'), exceptionMeeting('e2', 'S2'), exceptionMeeting('e3', 'S3'), exceptionMeeting('e4', 'S3', SOON - 10 * MIN + WEEK), exceptionMeeting('e5', 'S3', SOON + 50 * MIN), exceptionMeeting('e6', 'S6'), exceptionMeeting('e7', 'S6')];
   const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
   assert.deepEqual(gets().sort(), ['S1', 'S2', 'S3', 'S6', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7'], 'each exception and each series once');
   assert.equal(checks(), 1, 'the 404s (e2, e3) checked against the calendar once');
@@ -275,7 +278,7 @@ test('Google: an occurrence stored as its own exception is looked up with events
     ['S1', 'removed', null],
     ['S2', 'removed', null],
     ['e3', 'upsert', ['cancelled', 'S3', SOON - 10 * MIN, SOON - 10 * MIN]],
-    ['e4', 'upsert', ['cancelled', 'S3', SOON + 20 * MIN, SOON + 20 * MIN]],
+    ['e4', 'upsert', ['cancelled', 'S3', SOON - 10 * MIN + WEEK, SOON - 10 * MIN + WEEK]],
     ['e7', 'upsert', ['confirmed', 'S6', SOON - 10 * MIN, SOON + HOUR]],
   ], 'a series ended as its master; an exception gone of a live series as its occurrence cancelled; a moved one with its times');
   assert.deepEqual(part.goneOnLookup, ['S1', 'S2']);
@@ -320,4 +323,41 @@ test('confirmedVerdict: removed is gone; cancelled is changed; other times than 
   assert.equal(confirmedVerdict(upsert({ endMs: SOON + 2 * HOUR }), meetingTimes), 'changed');
   assert.equal(confirmedVerdict(upsert({ startMs: SOON - 7 * 24 * HOUR, recurrence: ['RRULE:FREQ=WEEKLY'] }), meetingTimes), 'present');
   assert.equal(confirmedVerdict(upsert({ recurrence: ['RRULE:FREQ=WEEKLY'], status: 'cancelled' }), meetingTimes), 'changed');
+});
+
+test('Google: an exception gone or cancelled is its occurrence cancelled only while its series, answered live in the same read, still has that original start: a series split ("this and following") or retimed leaves it as stored', async () => {
+  // A split ends the old rule with an UNTIL before the edited occurrence (series-cut.ts); a COUNT
+  // that ends before it, or a rule moved to other times, no longer lands on it either.
+  const split = master('S', [`RRULE:FREQ=WEEKLY;UNTIL=${basicUtc(SOON - 10 * MIN - 1000)}`]);
+  const counted = master('C', ['RRULE:FREQ=WEEKLY;COUNT=1']);
+  const retimed = { ...live('R', SOON - WEEK - 40 * MIN), recurrence: ['RRULE:FREQ=WEEKLY'] };
+  const { provider, gets } = google(FOUR_PAGES, {
+    'S': { status: 200, body: split },
+    'e1': { status: 200, body: { id: 'e1', status: 'cancelled', recurringEventId: 'S', originalStartTime: at(SOON - 10 * MIN) } },
+    'e2': { status: 410, body: error(410, 'deleted') },
+    'C': { status: 200, body: counted },
+    'e3': { status: 410, body: error(410, 'deleted') },
+    'R': { status: 200, body: retimed },
+    'e4': { status: 200, body: { id: 'e4', status: 'cancelled', recurringEventId: 'R', originalStartTime: at(SOON - 10 * MIN) } },
+    'L': { status: 200, body: master('L') },
+    'e5': { status: 200, body: { id: 'e5', status: 'cancelled', recurringEventId: 'L', originalStartTime: at(SOON - 10 * MIN) } },
+    'e6': { status: 410, body: error(410, 'deleted') },
+  });
+  const confirm = [exceptionMeeting('e1', 'S'), exceptionMeeting('e2', 'S', SOON - 10 * MIN + WEEK), exceptionMeeting('e3', 'C'), exceptionMeeting('e4', 'R'), exceptionMeeting('e5', 'L'), exceptionMeeting('e6', 'L', SOON - 10 * MIN + WEEK)];
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.deepEqual(gets().sort(), ['C', 'L', 'R', 'S', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
+  assert.deepEqual(part.confirmedChanges?.map((c) => [idOf(c), c.type === 'upsert' ? c.event.status : c.type]), [['e5', 'cancelled'], ['e6', 'cancelled']], 'only the exceptions of the series that still has their occurrences');
+  assert.equal(part.confirmedPresent, undefined);
+});
+
+test('Google: an exception the kept part lists cancelled is its occurrence cancelled only while its series still has it: by the series the part lists, else by both looked up', async () => {
+  const cancelledOf = (id: string, seriesId: string) => ({ id, status: 'cancelled', recurringEventId: seriesId, originalStartTime: at(SOON - 10 * MIN) });
+  const cut = master('S', [`RRULE:FREQ=WEEKLY;UNTIL=${basicUtc(SOON - 10 * MIN - 1000)}`]);
+  const { provider, gets } = google([[live('filler-1')], [cut, cancelledOf('e1', 'S'), cancelledOf('e2', 'T'), master('L'), cancelledOf('e3', 'L')], [live('filler-3')], [live('filler-4')]], {
+    'T': { status: 200, body: master('T', [`RRULE:FREQ=WEEKLY;UNTIL=${basicUtc(SOON - 10 * MIN - 1000)}`]) },
+    'e2': { status: 200, body: cancelledOf('e2', 'T') },
+  });
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm: [exceptionMeeting('e1', 'S'), exceptionMeeting('e2', 'T'), exceptionMeeting('e3', 'L')] });
+  assert.deepEqual(gets().sort(), ['T', 'e2'], 'the exception whose series the part does not list looked up with it');
+  assert.deepEqual(part.confirmedChanges?.map((c) => idOf(c)), ['e3'], 'only the one whose series still has it');
 });
