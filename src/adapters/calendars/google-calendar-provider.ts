@@ -516,17 +516,20 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // read: an exception and its series cost two (a series asked for once for all its exceptions).
     const lookups = new Map<string, GoogleLookup>();
     const budgetWarnings: string[] = [];
-    for (const [index, m] of toLookUp.entries()) {
+    let notLookedUp = 0;
+    for (const m of toLookUp) {
       const wanted: GoogleLookup[] = m.occurrenceStartMs !== undefined && m.occurrenceStartMs !== null
         ? [{ kind: 'occurrence', seriesId: m.providerEventId, originalStartMs: m.occurrenceStartMs }]
         : [{ kind: 'event', id: m.providerEventId }, ...(exceptionSeriesOf(m) === null ? [] : [{ kind: 'event', id: exceptionSeriesOf(m)! } as const])];
       const fresh = wanted.filter((lookup) => !lookups.has(lookupKeyOf(lookup)));
+      // One that does not fit is passed over; a later one that still fits (one request) is asked.
       if (lookups.size + fresh.length > MEETINGS_CONFIRMED_PER_READ) {
-        budgetWarnings.push(`${toLookUp.length - index} meeting(s) whose bots join soon not looked up in this read (at most ${MEETINGS_CONFIRMED_PER_READ} lookups a read); left as stored until a later read`);
-        break;
+        notLookedUp++;
+        continue;
       }
       for (const lookup of fresh) lookups.set(lookupKeyOf(lookup), lookup);
     }
+    if (notLookedUp > 0) budgetWarnings.push(`${notLookedUp} meeting(s) whose bots join soon not looked up in this read (at most ${MEETINGS_CONFIRMED_PER_READ} lookups a read); left as stored until a later read`);
     const looked = await this.#lookUpEvents(calendarId, [...lookups.values()], zone);
     // An exception's answer: its series ended (deleted, gone, cancelled) settles it; else its own,
     // an exception Google no longer has (404 once the calendar answers, 410) read as the occurrence

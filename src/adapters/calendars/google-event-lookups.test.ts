@@ -361,3 +361,22 @@ test('Google: an exception the kept part lists cancelled is its occurrence cance
   assert.deepEqual(gets().sort(), ['T', 'e2'], 'the exception whose series the part does not list looked up with it');
   assert.deepEqual(part.confirmedChanges?.map((c) => idOf(c)), ['e3'], 'only the one whose series still has it');
 });
+
+test('Google: the lookups\' budget passes over a meeting that does not fit (an exception and its series, two requests with one left) and still asks a later one that fits', async () => {
+  const events: Record<string, Answer> = {};
+  const confirm: MeetingToConfirm[] = [];
+  for (let i = 0; i < 9; i++) {
+    events[`S${i}`] = { status: 200, body: master(`S${i}`) };
+    events[`e${i}`] = { status: 200, body: exceptionOf(`e${i}`, `S${i}`) };
+    confirm.push(exceptionMeeting(`e${i}`, `S${i}`));
+  }
+  events['a'] = { status: 200, body: live('a') };
+  events['b'] = { status: 200, body: live('b') };
+  confirm.push(meeting('a'), exceptionMeeting('x', 'SX'), meeting('b'));
+  const { provider, gets } = google(FOUR_PAGES, events);
+  const part = await provider.fetchChanges('primary', resumedCursor, { nowMs: NOW, horizonMs: 30 * 24 * HOUR, confirm });
+  assert.equal(gets().length, 20);
+  assert.ok(gets().includes('b') && !gets().includes('x') && !gets().includes('SX'));
+  assert.ok(part.confirmedPresent?.includes('b'));
+  assert.ok(part.warnings?.some((w) => w.includes('1 meeting(s) whose bots join soon not looked up in this read')));
+});
