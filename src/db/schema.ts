@@ -360,6 +360,12 @@ export interface ConnectedCalendarsTable {
    * (migration 042).
    */
   push_refused_at: number | null;
+  /**
+   * When a sync last left this calendar unread, having stopped at a limit another calendar of the
+   * account met without failing; read first by the next sync, and null once a sync reaches it
+   * (migration 058).
+   */
+  left_unread_at: number | null;
 }
 
 /**

@@ -32,6 +32,26 @@ test('whichever calendars keep failing and whichever failed before, the one that
   }
 });
 
+test('calendars a sync left unread at a limit come first, those left longest first; the others keep their order', () => {
+  const left = (id: string, at: number, read_failures = 0) => ({ id, read_failures, left_unread_at: at });
+  const list = [calendar('a'), left('b', 200), calendar('x', 2), left('c', 100), left('y', 200, 1), { ...calendar('d'), left_unread_at: null }];
+  assert.deepEqual(ids(readingOrder(list, 0)), ['c', 'b', 'y', 'a', 'd', 'x']);
+  // Among those left at the same time, the order they would otherwise have (failed ones after), rotation included.
+  assert.deepEqual(ids(readingOrder(list, 1)), ['c', 'b', 'y', 'd', 'a', 'x']);
+});
+
+test('a sync that always meets a limit at the first calendar it reads, leaving the rest: every calendar is read within as many syncs as there are', () => {
+  let list: { id: string; read_failures: number; left_unread_at: number | null }[] = ['a', 'b', 'c', 'd'].map((id) => ({ id, read_failures: 0, left_unread_at: null }));
+  const firsts: string[] = [];
+  for (let sync = 1; sync <= 4; sync++) {
+    const [first] = readingOrder(list, 0);
+    firsts.push(first!.id);
+    // The first read meets the limit: it loses its mark, the others keep theirs or are marked now.
+    list = list.map((c) => (c.id === first!.id ? { ...c, left_unread_at: null } : { ...c, left_unread_at: c.left_unread_at ?? sync }));
+  }
+  assert.deepEqual(firsts, ['a', 'b', 'c', 'd']);
+});
+
 test('a calendar a meeting arrives in is written before the calendar it leaves; the rest keep their order', () => {
   const set = (...keys: string[]) => new Set(keys);
   // The meeting at t1 leaves calendar 0 for calendar 2; calendar 1 has changes of its own.

@@ -10,7 +10,18 @@
  * whichever ones keep failing: every calendar comes first within (others + 1) x (failed on their
  * own, at least 1) failed syncs in a row.
  */
-export function readingOrder<C extends { read_failures: number }>(calendars: readonly C[], failedSyncs: number): C[] {
+export function readingOrder<C extends { read_failures: number; left_unread_at?: number | null }>(calendars: readonly C[], failedSyncs: number): C[] {
+  const order = byFailures(calendars, failedSyncs);
+  // A sync that meets a limit without failing reads no further calendar (calendar-sync.ts): those
+  // it left unread go first, those left longest first (the others in the order above), so that a
+  // calendar whose reads keep meeting limits does not keep the rest unread. A sync reads one
+  // calendar at least, and clears its mark: each is first within as many syncs as the account
+  // has calendars.
+  const left = order.filter((c) => c.left_unread_at != null).sort((a, b) => a.left_unread_at! - b.left_unread_at!);
+  return [...left, ...order.filter((c) => c.left_unread_at == null)];
+}
+
+function byFailures<C extends { read_failures: number }>(calendars: readonly C[], failedSyncs: number): C[] {
   const failedOnTheirOwn = calendars.filter((c) => c.read_failures > 0);
   const others = calendars.filter((c) => c.read_failures === 0);
   const round = others.length + 1;

@@ -2319,6 +2319,62 @@ describe('Google Calendar specifics', () => {
     assert.ok((await cursorOf(calendarId))?.syncToken, 'the last page\'s sync token is kept');
   });
 
+  test('a part of a round that ends at a 429 ends the sync: the account\'s other calendars are not asked for during the Retry-After, are neither failed nor refused, and are read first at the next sync, after the wait', async (t) => {
+    const env = await ownFullEnv(t);
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
+    assert.equal(ids.length, 3);
+    const start = env.clock.now() + DAY;
+    for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    // Each calendar listed whole again, two events a page: the first calendar read meets a 429
+    // on its page 2 (a Retry-After of 10 minutes), which ends its read as a part of a round.
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 2;
+    env.google.failListingPages.set(2, { status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 600 });
+    /** The requests about each calendar (its events, its channels) from `from` on, by calendar. */
+    const askedFor = (from: number) => new Map(ids.map((id) => [id, env.google.requests.slice(from).filter((r) => r.path.startsWith(`/calendar/v3/calendars/${encodeURIComponent(id)}/`))]));
+    const before = env.google.requests.length;
+    const part = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(part.status, 200, JSON.stringify(part.body));
+    assert.equal(part.body.synced, true, 'a sync that met a limit without failing worked');
+    const asked = askedFor(before);
+    const limited = ids.filter((id) => asked.get(id)!.some((r) => r.status === 429));
+    assert.equal(limited.length, 1, JSON.stringify([...asked].map(([id, rs]) => [id, rs.map((r) => r.status)])));
+    const left = ids.filter((id) => id !== limited[0]);
+    for (const id of left) assert.deepEqual(asked.get(id)!.map((r) => `${r.method} ${r.status}`), [], `${id} not asked for in the sync that met the limit`);
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['status', 'last_error', 'consecutive_failures', 'failing_since', 'retry_not_before', 'next_sync_at']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.deepEqual([row.status, row.last_error, row.consecutive_failures, row.failing_since], ['active', null, 0, null], 'not recorded as failed');
+    assert.ok(Number(row.retry_not_before) >= env.clock.now() + 600_000 - 1000, 'the Retry-After is kept');
+    const calendarsRow = async () => env.rc.database.db.selectFrom('connected_calendars').select(['provider_calendar_id', 'read_failures', 'read_error', 'next_read_at', 'access_refused_at', 'left_unread_at']).where('connection_id', '=', calendarId).execute();
+    for (const c of (await calendarsRow()).filter((c) => left.includes(c.provider_calendar_id))) {
+      assert.deepEqual([c.read_failures, c.read_error, c.next_read_at, c.access_refused_at], [0, null, null, null], `${c.provider_calendar_id} neither failed nor refused`);
+      assert.notEqual(c.left_unread_at, null, `${c.provider_calendar_id} marked as left for the next sync`);
+    }
+    // During the wait, nothing is asked of Google.
+    env.clock.advance(5 * MIN);
+    const during = env.google.requests.length;
+    await env.rc.calendarSync.runDue();
+    assert.equal(env.google.requests.length, during, 'nothing asked during the Retry-After');
+    // After it: the calendars left are read first, then the round of the one that met the limit goes on.
+    env.clock.advance(6 * MIN);
+    const after = env.google.requests.length;
+    await env.rc.calendarSync.runDue();
+    const order = env.google.requests.slice(after).flatMap((r) => ids.filter((id) => r.path.startsWith(`/calendar/v3/calendars/${encodeURIComponent(id)}/events`)).slice(0, 1));
+    const firstAsked = [...new Set(order)];
+    assert.deepEqual(firstAsked, [...left, limited[0]].slice(0, firstAsked.length), `the calendars left go first: ${JSON.stringify(firstAsked)}`);
+    assert.deepEqual(new Set(firstAsked), new Set(ids), 'every calendar read at the next sync');
+    const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + DAY)).map((e) => e.title).sort();
+    assert.deepEqual(titles, ids.flatMap((id) => [0, 1, 2].map((i) => `Call ${i} on ${id}`)).sort());
+    for (const c of await calendarsRow()) assert.equal(c.left_unread_at, null, `${c.provider_calendar_id} no longer marked once read`);
+    const afterRow = await env.rc.database.db.selectFrom('calendar_connections').select(['status', 'last_error', 'consecutive_failures']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.deepEqual([afterRow.status, afterRow.last_error, afterRow.consecutive_failures], ['active', null, 0]);
+  });
+
   test('a full listing longer than a part (40 pages) is read in parts a minute apart, every event stored at the last part; the sync token is kept only after the last part, and changes made during the round come at the next sync', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

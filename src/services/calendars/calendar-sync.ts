@@ -13,7 +13,10 @@
 //   which does not hold back the report of a failing run: the connection is looked at when it
 //   is due, without calling the provider (runDue). Nothing calls the provider during the wait,
 //   and nothing during it counts as a failed attempt: a push is kept for the wait's end
-//   (#lookDuringWait), a sync asked for is put off to it (SyncDeferred).
+//   (#lookDuringWait), a sync asked for is put off to it (SyncDeferred). A limit a read meets
+//   without failing (a part of a round that ended at one) waits the same way, and ends the sync:
+//   the account's calendars not read yet are left, unfailed, for the next sync, which reads them
+//   first (#readCalendars, readingOrder).
 // - transient, not_found, permanent: retried with capped backoff; last_error says why. A run
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
@@ -794,6 +797,15 @@ export class CalendarSync {
    * failure. A failure that is one calendar's own (deleted, shared without the rights to read it,
    * too large) leaves the account's others to read; an outage, a limit or a lost token stops
    * them all (thrown).
+   *
+   * A read that meets a limit without failing (a part of a round that ended at one, lookups that
+   * met one: limitWaitMs) ends the reads too, what was read written as usual: the provider's
+   * quotas are the account's, not the calendar's (Google's per project and per user,
+   * developers.google.com/workspace/calendar/api/guides/quota; Graph's per app and mailbox,
+   * learn.microsoft.com/graph/throttling-limits#outlook-service-limits), so the next calendar's
+   * read would meet the limit again, and fail the sync. The calendars left are neither failed
+   * nor refused: they are marked (left_unread_at), read first by the next sync, which comes after
+   * the Retry-After (readingOrder).
    */
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
@@ -840,13 +852,18 @@ export class CalendarSync {
     };
     // Calendars whose round read in parts is under way: their stored events wait for its last part.
     const inRound = await calendarsWithRoundUnderway(database.db, connection.id);
+    /** The calendars this sync asked the provider for; those it came to and held back are in `reads` alone. */
+    const reached = new Set<number>();
     for (const calendar of inOrder) {
+      // A read met a limit without failing: no further calendar is read in this sync.
+      if (reads.some((r) => r.outcome === 'read' && r.limitWaitMs !== undefined)) break;
       const now = clock.now();
       const held = readHeld ? null : heldCalendarFailure(calendar, now);
       if (held) {
         reads.push({ calendar, outcome: 'held', failure: held });
         continue;
       }
+      reached.add(calendar.id);
       const storedId = (id: string) => storedEventId(calendar, id);
       try {
         const confirm = provider.capabilities.canMissDeletions || inRound.has(calendar.id) ? await this.#meetingsToConfirm(connection, calendar, now) : [];
@@ -904,7 +921,31 @@ export class CalendarSync {
     } catch (error) {
       await stop(error, { write: false });
     }
+    await this.#markLeftUnread(connection, hold, inOrder, reached, reads);
     return reads;
+  }
+
+  /**
+   * After a sync that met a limit without failing and read no further calendar: the calendars it
+   * did not come to are marked left unread (since now, unless marked already: the longest left
+   * go first), and those it asked the provider for lose their mark (one held back by its own
+   * backoff keeps what it had).
+   */
+  async #markLeftUnread(connection: CalendarConnectionRow, hold: SyncHold, calendars: readonly ConnectedCalendarRow[], reached: ReadonlySet<number>, reads: readonly CalendarRead[]): Promise<void> {
+    const now = this.#o.clock.now();
+    const cameTo = new Set(reads.map((r) => r.calendar.id));
+    const left = calendars.filter((c) => !cameTo.has(c.id));
+    const newlyLeft = left.filter((c) => c.left_unread_at === null);
+    const reachedAgain = calendars.filter((c) => reached.has(c.id) && c.left_unread_at !== null);
+    if (newlyLeft.length === 0 && reachedAgain.length === 0) return;
+    await this.#writeIfStillHeld(hold, async (trx) => {
+      for (const calendar of newlyLeft) await connections.updateCalendar(trx, calendar.id, { left_unread_at: now });
+      for (const calendar of reachedAgain) await connections.updateCalendar(trx, calendar.id, { left_unread_at: null });
+    });
+    if (left.length === 0) return;
+    const limitWaitMs = Math.max(...reads.map((r) => (r.outcome === 'read' ? r.limitWaitMs ?? 0 : 0)));
+    this.#o.logger.info({ calendarId: connection.id, provider: connection.provider, calendarsRead: reached.size, calendarsLeft: left.length, retryAfterMs: limitWaitMs },
+      `calendar sync met a provider limit; ${left.length} calendar${left.length === 1 ? '' : 's'} left for the next sync, after the wait`);
   }
 
   /**
@@ -1216,7 +1257,7 @@ export class CalendarSync {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
             push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, push_refused_at: null, created_at: now,
-            recent_series: null, missed_ids: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null,
+            recent_series: null, missed_ids: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null, left_unread_at: null,
           });
         }
       }
