@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyedSlots, SlotWaitEnded } from './keyed-slots.ts';
+import { KeyedSlots, SlotWaitEnded, SlotWaitTimedOut } from './keyed-slots.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,7 +40,7 @@ test('KeyedSlots: a key holds nothing once idle, whether its work ended, failed 
   const slots = new KeyedSlots(1);
   const held = slots.run('a', () => tick(10));
   const stop = new AbortController();
-  const dropped = slots.run('a', async () => {}, stop.signal);
+  const dropped = slots.run('a', async () => {}, { signal: stop.signal });
   const failed = slots.run('b', async () => { throw new Error('boom'); });
   assert.equal(slots.keysInUse, 2);
   await assert.rejects(failed, /boom/);
@@ -59,7 +59,7 @@ test('KeyedSlots: a failing piece of work frees its slot; a wait whose signal is
   const failed = slots.run('a', async () => { await tick(10); throw new Error('boom'); });
   const stop = new AbortController();
   let isStarted = false;
-  const dropped = slots.run('a', async () => { isStarted = true; }, stop.signal);
+  const dropped = slots.run('a', async () => { isStarted = true; }, { signal: stop.signal });
   const next = slots.run('a', async () => 'next');
   stop.abort();
   await assert.rejects(dropped, SlotWaitEnded);
@@ -68,6 +68,98 @@ test('KeyedSlots: a failing piece of work frees its slot; a wait whose signal is
   assert.equal(isStarted, false);
   assert.equal(slots.running('a'), 0);
   // Aborted before it asks: never waits, never starts.
-  await assert.rejects(slots.run('a', async () => { isStarted = true; }, stop.signal), SlotWaitEnded);
+  await assert.rejects(slots.run('a', async () => { isStarted = true; }, { signal: stop.signal }), SlotWaitEnded);
   assert.equal(isStarted, false);
+});
+
+/** A piece of work that runs until `release` is called. */
+const held = () => {
+  let release!: () => void;
+  const done = new Promise<void>((resolve) => { release = resolve; });
+  return { work: () => done, release: () => release() };
+};
+
+test('KeyedSlots: a wait bounded by maxWaitMs ends with SlotWaitTimedOut once the bound is over, its work never started, the slots held as they were', async () => {
+  const slots = new KeyedSlots(1);
+  const holder = held();
+  const running = slots.run('a', holder.work);
+  let isStarted = false;
+  const started = performance.now();
+  const bounded = slots.run('a', async () => { isStarted = true; }, { maxWaitMs: 30 });
+  assert.equal(slots.waiting('a'), 1);
+  const error = await bounded.then(() => null, (e: unknown) => e);
+  const waitedMs = performance.now() - started;
+  assert.ok(error instanceof SlotWaitTimedOut, String(error));
+  assert.equal(error.waitedMs, 30);
+  assert.ok(waitedMs >= 25 && waitedMs < 1000, `ended after ${Math.round(waitedMs)} ms`);
+  assert.deepEqual([isStarted, slots.running('a'), slots.waiting('a')], [false, 1, 0], 'left the queue; the holder keeps its slot');
+  holder.release();
+  await running;
+  assert.equal(slots.keysInUse, 0);
+  // A slot free at once: no wait, whatever the bound.
+  assert.equal(await slots.run('a', async () => 'at once', { maxWaitMs: 0 }), 'at once');
+  await assert.rejects(slots.run('a', async () => {}, { maxWaitMs: -1 }), RangeError);
+});
+
+test('KeyedSlots: a wait whose slot comes within its bound is not ended by the bound later, however long its work runs', async () => {
+  const slots = new KeyedSlots(1);
+  const holder = held();
+  const running = slots.run('a', holder.work);
+  const waiter = slots.run('a', () => tick(60).then(() => 'done'), { maxWaitMs: 20 });
+  await tick(5);
+  holder.release();
+  await running;
+  assert.equal(await waiter, 'done');
+  assert.equal(slots.keysInUse, 0);
+});
+
+test('KeyedSlots: an aborted wait leaves the queue at once, before any slot is freed', async () => {
+  const slots = new KeyedSlots(1);
+  const holder = held();
+  const running = slots.run('a', holder.work);
+  const stop = new AbortController();
+  const dropped = slots.run('a', async () => {}, { signal: stop.signal, maxWaitMs: 10_000 });
+  const next = slots.run('a', async () => 'next');
+  assert.equal(slots.waiting('a'), 2);
+  stop.abort();
+  assert.equal(slots.waiting('a'), 1, 'gone from the queue as the signal was aborted');
+  await assert.rejects(dropped, SlotWaitEnded);
+  holder.release();
+  await running;
+  assert.equal(await next, 'next');
+  assert.equal(slots.keysInUse, 0, 'no timer or entry left behind');
+});
+
+test('KeyedSlots: a slot freed after a waiter timed out goes to the next waiter; none is lost, none given to the waiter that left', async () => {
+  const slots = new KeyedSlots(2);
+  const holders = [held(), held()];
+  const runs = holders.map((h) => slots.run('a', h.work));
+  const started: string[] = [];
+  const work = (name: string) => async () => {
+    started.push(name);
+    await tick(5);
+    return name;
+  };
+  const timedOut = slots.run('a', work('timed out'), { maxWaitMs: 20 });
+  const second = slots.run('a', work('second'), { maxWaitMs: 5000 });
+  const third = slots.run('a', work('third'));
+  await assert.rejects(timedOut, SlotWaitTimedOut);
+  assert.deepEqual([slots.running('a'), slots.waiting('a')], [2, 2]);
+  holders[0]!.release();
+  assert.equal(await second, 'second');
+  holders[1]!.release();
+  assert.equal(await third, 'third');
+  await Promise.all(runs);
+  assert.deepEqual(started, ['second', 'third']);
+  assert.deepEqual([slots.running('a'), slots.keysInUse], [0, 0]);
+  // Both slots are there still: two pieces of work run at once, as before.
+  let inFlight = 0;
+  let most = 0;
+  await Promise.all([0, 1, 2].map(() => slots.run('a', async () => {
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    await tick(10);
+    inFlight -= 1;
+  }, { maxWaitMs: 1000 })));
+  assert.equal(most, 2);
 });

@@ -7232,6 +7232,59 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
     for (const reader of readers) assert.equal((await connection(env, reader.user.auth, reader.connectionId)).last_error, null);
   });
 
+  test('syncs of one mailbox queued behind its hung lookups: a request waits for one of the mailbox\'s four slots no longer than its own timeout, so no sync takes longer than its requests one after another, each waiting and sent for at most a timeout, rather than one more timeout for each four requests ahead of it', async (t) => {
+    const TIMEOUT_MS = 600;
+    const env = await ownFullEnv(t, { CALENDAR_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) });
+    const first = await env.rc.newUser();
+    const { account, calendarId: firstId } = await connectMicrosoft(env, first.auth);
+    const readers = [{ user: first, connectionId: firstId }];
+    // Eleven users who connected the same account: eleven syncs of one mailbox, three lookups each.
+    for (let i = 1; i < 11; i++) {
+      const user = await env.rc.newUser();
+      const connected = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      readers.push({ user, connectionId: connected.body.calendar_id as string });
+    }
+    const start = env.clock.now() + DAY;
+    const ids = Array.from({ length: 3 }, (_, i) => env.microsoft.createEvent(account.email, { subject: `Hung ${i}`, startMs: start, endMs: start + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_hungbox${i}%40thread.v2/0` }));
+    const sync = (reader: (typeof readers)[number]) => env.rc.request('POST', `/api/v1/calendar/connections/${reader.connectionId}/sync`, { auth: reader.user.auth });
+    for (const reader of readers) {
+      assert.equal((await sync(reader)).status, 200);
+      for (const e of await eventsOf(env, reader.user.auth, reader.connectionId, start - HOUR, start + HOUR)) await schedule(env, reader.user.auth, e.id, `hungbox-${reader.connectionId}-${e.title}`);
+    }
+    // Before the join, each sync looks its three meetings up, and Graph answers none of those GETs
+    // (each hangs until Rollcall hangs up at its timeout): 33 lookups for the mailbox's 4 slots.
+    env.clock.set(start - LEAD_MS - 150_000);
+    for (const id of ids) env.microsoft.slowEventLookups.set(id, 60_000);
+    const hungUpBefore = env.microsoft.hungUpLookups.length;
+    const refused = env.microsoft.concurrency.refused;
+    env.microsoft.concurrency.most = 0;
+    const tookMs: number[] = [];
+    const answers = await Promise.all(readers.map(async (reader) => {
+      const started = performance.now();
+      const answer = await sync(reader);
+      tookMs.push(Math.round(performance.now() - started));
+      return answer;
+    }));
+    assert.deepEqual(answers.map((a) => a.status), readers.map(() => 200));
+    assert.ok(env.microsoft.hungUpLookups.length > hungUpBefore, 'lookups hung until their timeout');
+    // A sync's requests to the mailbox come one after another: its listing (answered at once when
+    // sent, but it may wait for a slot up to a timeout), then its lookups (a wait up to a timeout,
+    // and a timeout hung): three timeouts at most. Unbounded, the last syncs' lookups waited for
+    // one round of hung requests after another (each a timeout; a round lets about two syncs'
+    // lookups in) before they were even sent: six timeouts here.
+    assert.ok(Math.max(...tookMs) < 4 * TIMEOUT_MS, `every sync ended within three timeouts and some slack: ${tookMs.sort((a, b) => a - b).join(', ')} ms (timeout ${TIMEOUT_MS} ms)`);
+    const failures = await Promise.all(readers.map(async (reader) => (await connection(env, reader.user.auth, reader.connectionId)).last_error as string | null));
+    assert.ok(failures.every((f) => f !== null && f.startsWith('transient: ')), JSON.stringify(failures));
+    assert.ok(failures.some((f) => /waited \d+ ms for one of the mailbox's 4 request slots/.test(f!)), `some request gave up its wait for a slot: ${JSON.stringify(failures)}`);
+    assert.deepEqual([env.microsoft.concurrency.most <= 4, env.microsoft.concurrency.refused - refused], [true, 0], 'never past the mailbox\'s four');
+    // Graph answers again: every connection syncs at its next try.
+    env.microsoft.slowEventLookups.clear();
+    env.clock.advance(10 * MIN);
+    await env.rc.calendarSync.runDue();
+    for (const reader of readers) assert.equal((await connection(env, reader.user.auth, reader.connectionId)).last_error, null);
+  });
+
   test('the split checks of a new series look its possible old halves up three at a time, never more, each once', async (t) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

@@ -49,7 +49,7 @@ import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-ur
 import { ianaZoneOf } from './time-zone-names.ts';
 import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
 import { mapBounded } from '../../lib/bounded-parallel.ts';
-import { SlotWaitEnded } from '../../lib/keyed-slots.ts';
+import { SlotWaitEnded, SlotWaitTimedOut } from '../../lib/keyed-slots.ts';
 
 export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'delta_link',
@@ -71,8 +71,11 @@ export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
  */
 export const MAILBOX_REQUESTS_AT_ONCE = 4;
 
-/** Runs one Graph request in a slot of its mailbox (see MAILBOX_REQUESTS_AT_ONCE); `stop` ends a wait for one (SlotWaitEnded). */
-export type MailboxSlots = <R>(send: () => Promise<R>, stop: AbortSignal | undefined) => Promise<R>;
+/**
+ * Runs one Graph request in a slot of its mailbox (see MAILBOX_REQUESTS_AT_ONCE). `stop` ends a
+ * wait for one at once (SlotWaitEnded); a wait longer than `maxWaitMs` ends too (SlotWaitTimedOut).
+ */
+export type MailboxSlots = <R>(send: () => Promise<R>, wait: { stop: AbortSignal | undefined; maxWaitMs: number }) => Promise<R>;
 
 /** Delegated Calendars.Read and User.Read, plus offline_access so refresh tokens keep coming. */
 export const MICROSOFT_SCOPE = 'offline_access https://graph.microsoft.com/Calendars.Read https://graph.microsoft.com/User.Read';
@@ -1011,7 +1014,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     let token = await this.#tokens.get();
     for (let attempt = 1; ; attempt++) {
       // Sent once a slot of the mailbox is free (MAILBOX_REQUESTS_AT_ONCE); a lookup stopped while
-      // it waits sends nothing.
+      // it waits sends nothing, and leaves the queue at once. The wait has the request's own
+      // timeout for bound: behind other connections' requests to the mailbox (each up to that
+      // timeout, a hung one included), a request could otherwise wait several of them before it
+      // is even sent. One that waited so long fails as a timeout would (transient), having held
+      // no slot.
       const response = await sendForLookup((stop) => this.#slots(() => this.#send({
         method,
         url,
@@ -1019,8 +1026,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         timeoutMs: this.#timeoutMs,
         ...(stop ? { signal: stop } : {}),
-      }), stop).catch((error: unknown) => {
+      }), { stop, maxWaitMs: this.#timeoutMs }).catch((error: unknown) => {
         if (error instanceof SlotWaitEnded) throw new CalendarProviderError({ kind: 'transient', message: 'Graph: not sent, its lookup stopped while it waited for a free request of the mailbox' });
+        if (error instanceof SlotWaitTimedOut) {
+          throw new CalendarProviderError({ kind: 'transient', message: `Graph: not sent, it waited ${error.waitedMs} ms for one of the mailbox's ${MAILBOX_REQUESTS_AT_ONCE} request slots, all held by other requests to it` });
+        }
         throw error;
       }));
       if (isSuccess(response)) return response;

@@ -78,7 +78,7 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
   const slotsOf = (clientId: string, mailbox: string | undefined): MailboxSlots | undefined => {
     if (mailbox === undefined) return undefined;
     const key = `${clientId.toLowerCase()}\n${mailbox.toLowerCase()}`;
-    return (send, stop) => mailboxes.run(key, send, stop);
+    return (send, wait) => mailboxes.run(key, send, { signal: wait.stop, maxWaitMs: wait.maxWaitMs });
   };
 
   /** `source`, telling onClientRefused of a refusal of a stored connection's OAuth client (the error is thrown on as it was). */
