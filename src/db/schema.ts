@@ -363,7 +363,7 @@ export interface ConnectedCalendarsTable {
   /**
    * When a sync last left this calendar unread, having stopped at a limit another calendar of the
    * account met without failing; read first by the next sync, and null once a sync reaches it
-   * (migration 058).
+   * (migration 057).
    */
   left_unread_at: number | null;
 }

@@ -55,7 +55,7 @@ import { eventsAllDay } from './053-events-all-day.ts';
 import { goneWebhookUrlOwner } from './054-gone-webhook-url-owner.ts';
 import { urlHoldWithoutMessage } from './055-url-hold-without-message.ts';
 import { calendarRoundChanges } from './056-calendar-round-changes.ts';
-import { calendarLeftUnread } from './058-calendar-left-unread.ts';
+import { calendarLeftUnread } from './057-calendar-left-unread.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
 export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes, failingPending, meetingUrlGiven, botsEndedAt, liveBotIndexes, seriesEnd, endedJoinOrder, chainPassedOccurrences, pushDuringSync, retryAskedAt, sessionLastSeen, pushRefusedAt, retiredPushChannels, pendingPushChannels, calendarMissedIds, goneWebhookUrls, chainFloor, webhookUrlHolds, seriesZoneRules, botOrigin, instanceSlots, webhookLastAttempt, eventsAllDay, goneWebhookUrlOwner, urlHoldWithoutMessage, calendarRoundChanges, calendarLeftUnread];

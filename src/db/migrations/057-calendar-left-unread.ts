@@ -11,7 +11,7 @@ import type { Migration } from '../migrator.ts';
  * reaches the calendar.
  */
 export const calendarLeftUnread: Migration = {
-  version: 58,
+  version: 57,
   name: 'calendar-left-unread',
   async up(db: Kysely<any>) {
     await db.schema.alterTable('connected_calendars').addColumn('left_unread_at', 'bigint').execute();
