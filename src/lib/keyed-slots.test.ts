@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyedSlots, SlotWaitEnded, SlotWaitTimedOut } from './keyed-slots.ts';
+import { KeyedSlots, MAX_WAIT_MS, SlotWaitEnded, SlotWaitTimedOut } from './keyed-slots.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -162,4 +162,44 @@ test('KeyedSlots: a slot freed after a waiter timed out goes to the next waiter;
     inFlight -= 1;
   }, { maxWaitMs: 1000 })));
   assert.equal(most, 2);
+});
+
+for (const maxWaitMs of [Number.POSITIVE_INFINITY, 2 ** 31, 2 ** 40]) {
+  test(`KeyedSlots: a bound of ${maxWaitMs} ms, past the longest timer delay, does not end the wait at once`, async () => {
+    const slots = new KeyedSlots(1);
+    const holder = held();
+    const running = slots.run('a', holder.work);
+    let outcome = 'waiting';
+    const waiter = slots.run('a', async () => 'ran', { maxWaitMs }).then((v) => { outcome = v; }, (e: unknown) => { outcome = String(e); });
+    await tick(30);
+    assert.equal(outcome, 'waiting');
+    holder.release();
+    await running;
+    await waiter;
+    assert.equal(outcome, 'ran');
+    assert.equal(slots.keysInUse, 0);
+  });
+}
+
+test('KeyedSlots: a bound above 2^31 - 1 ms is clamped to it; Infinity is no bound; NaN and negative bounds are refused', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const slots = new KeyedSlots(1);
+  const holder = held();
+  const running = slots.run('a', holder.work);
+  const clamped = slots.run('a', async () => {}, { maxWaitMs: 2 ** 40 }).then(() => null, (e: unknown) => e);
+  const unbounded = slots.run('a', async () => 'ran', { maxWaitMs: Infinity });
+  mock.timers.tick(MAX_WAIT_MS - 1);
+  await Promise.resolve();
+  assert.equal(slots.waiting('a'), 2);
+  mock.timers.tick(1);
+  const error = await clamped;
+  assert.ok(error instanceof SlotWaitTimedOut, String(error));
+  assert.equal(error.waitedMs, MAX_WAIT_MS);
+  assert.equal(slots.waiting('a'), 1, 'the wait with no bound is still there');
+  holder.release();
+  await running;
+  assert.equal(await unbounded, 'ran');
+  await assert.rejects(slots.run('a', async () => {}, { maxWaitMs: Number.NaN }), RangeError);
+  await assert.rejects(slots.run('a', async () => {}, { maxWaitMs: -Infinity }), RangeError);
 });

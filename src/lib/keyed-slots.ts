@@ -25,12 +25,17 @@ export class SlotWaitTimedOut extends Error {
 /**
  * How a caller waits for a slot. `signal` aborted ends the wait at once (SlotWaitEnded);
  * `maxWaitMs`, the longest wait (SlotWaitTimedOut once it is over). Neither touches the work once
- * it has started.
+ * it has started. `maxWaitMs` undefined or Infinity: no bound. Above MAX_WAIT_MS (2^31 - 1, about
+ * 24.8 days, the longest delay a timer takes: a longer one fires at once) it is clamped to
+ * MAX_WAIT_MS. Negative or NaN: a RangeError.
  */
 export interface SlotWait {
   signal?: AbortSignal | undefined;
   maxWaitMs?: number | undefined;
 }
+
+/** The longest bound a wait takes (setTimeout's largest delay); a longer one is clamped to it. */
+export const MAX_WAIT_MS = 2 ** 31 - 1;
 
 interface Waiter {
   start: () => void;
@@ -77,7 +82,7 @@ export class KeyedSlots {
       this.#keys.set(key, entry);
     }
     if (entry.running < this.#limit) entry.running += 1;
-    else await this.#wait(entry, key, wait);
+    else await this.#wait(entry, key, wait.signal, wait.maxWaitMs === undefined || wait.maxWaitMs === Infinity ? undefined : Math.min(wait.maxWaitMs, MAX_WAIT_MS));
     try {
       return await work();
     } finally {
@@ -86,7 +91,7 @@ export class KeyedSlots {
   }
 
   /** Waits for a slot, which the releasing work hands over (running stays counted for it). */
-  #wait(entry: Entry, key: string, { signal, maxWaitMs }: SlotWait): Promise<void> {
+  #wait(entry: Entry, key: string, signal: AbortSignal | undefined, maxWaitMs: number | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       /** Leaves the queue without a slot (none was handed to this waiter: it would no longer be queued). */
