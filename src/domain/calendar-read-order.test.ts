@@ -52,6 +52,30 @@ test('a sync that always meets a limit at the first calendar it reads, leaving t
   assert.deepEqual(firsts, ['a', 'b', 'c', 'd']);
 });
 
+test('syncs that ask for one or two calendars each, all of whose marks go whatever came of it, the rest marked: each calendar left unread is asked for first within as many syncs as there are calendars', () => {
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  for (let seed = 0; seed < 200; seed++) {
+    let list: { id: string; read_failures: number; left_unread_at: number | null }[] = names.map((id, i) => ({ id, read_failures: (seed >> i) & 1, left_unread_at: null }));
+    /** The sync at which each marked calendar was left unread (its mark standing since). */
+    const leftSince = new Map<string, number>();
+    for (let sync = 1; sync <= 30; sync++) {
+      const order = readingOrder(list, (seed + sync) % 7);
+      // Two server errors stop a sync (two asked), a limit ends it (one asked): as the seed goes.
+      const asked = new Set(order.slice(0, ((seed * 31 + sync) % 3 === 0) ? 2 : 1).map((c) => c.id));
+      for (const id of asked) {
+        const since = leftSince.get(id);
+        if (since !== undefined) assert.ok(sync - since <= names.length, `${id} left at sync ${since}, asked for at ${sync}`);
+        leftSince.delete(id);
+      }
+      for (const [id, since] of leftSince) assert.ok(sync - since < names.length, `${id} left at sync ${since}, still not asked for at ${sync}`);
+      // A sync that met a limit marks those it did not ask for (a later mark than any standing).
+      const isLimit = (seed + sync) % 2 === 0;
+      list = list.map((c) => (asked.has(c.id) ? { ...c, left_unread_at: null } : isLimit && c.left_unread_at === null ? { ...c, left_unread_at: sync } : c));
+      for (const c of list) if (c.left_unread_at !== null && !leftSince.has(c.id)) leftSince.set(c.id, sync);
+    }
+  }
+});
+
 test('a calendar a meeting arrives in is written before the calendar it leaves; the rest keep their order', () => {
   const set = (...keys: string[]) => new Set(keys);
   // The meeting at t1 leaves calendar 0 for calendar 2; calendar 1 has changes of its own.

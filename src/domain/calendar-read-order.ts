@@ -14,9 +14,13 @@ export function readingOrder<C extends { read_failures: number; left_unread_at?:
   const order = byFailures(calendars, failedSyncs);
   // A sync that meets a limit without failing reads no further calendar (calendar-sync.ts): those
   // it left unread go first, those left longest first (the others in the order above), so that a
-  // calendar whose reads keep meeting limits does not keep the rest unread. A sync reads one
-  // calendar at least, and clears its mark: each is first within as many syncs as the account
-  // has calendars.
+  // calendar whose reads keep meeting limits does not keep the rest unread. A calendar loses its
+  // mark once a sync asks for it, whatever comes of it (a failure, an outage that stops the sync):
+  // a mark puts it first once, and marked calendars that keep failing do not keep the rotation
+  // above from a calendar that works. A sync that asks for any calendar asks for the first
+  // unmarked one of the longest marked, and new marks are later than those standing: each
+  // calendar left unread is asked for first within as many such syncs as the account has
+  // calendars.
   const left = order.filter((c) => c.left_unread_at != null).sort((a, b) => a.left_unread_at! - b.left_unread_at!);
   return [...left, ...order.filter((c) => c.left_unread_at == null)];
 }

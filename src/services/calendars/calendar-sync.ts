@@ -347,11 +347,17 @@ function failureOfCalendars(reads: readonly CalendarRead[]): ProviderFailure | n
  * sync counts it as failing without reading it); null when it is due, or did not fail.
  */
 export function heldCalendarFailure(calendar: Pick<ConnectedCalendarRow, 'read_error' | 'next_read_at'>, nowMs: number): ProviderFailure | null {
-  if (calendar.read_error === null || calendar.next_read_at === null || calendar.next_read_at <= nowMs) return null;
-  const separator = calendar.read_error.indexOf(': ');
-  const kind = calendar.read_error.slice(0, separator) as ProviderFailure['kind'];
+  if (calendar.next_read_at === null || calendar.next_read_at <= nowMs) return null;
+  return storedCalendarFailure(calendar.read_error, `read again at ${formatInstant(calendar.next_read_at)}`);
+}
+
+/** The failure of its own a calendar's last read recorded (read_error), `note` added; null when it has none. */
+function storedCalendarFailure(readError: string | null, note: string): ProviderFailure | null {
+  if (readError === null) return null;
+  const separator = readError.indexOf(': ');
+  const kind = readError.slice(0, separator) as ProviderFailure['kind'];
   if (separator < 0 || !CALENDAR_LEVEL_FAILURES.has(kind)) return null;
-  return { kind, message: `${calendar.read_error.slice(separator + 2)} (read again at ${formatInstant(calendar.next_read_at)})` } as ProviderFailure;
+  return { kind, message: `${readError.slice(separator + 2)} (${note})` } as ProviderFailure;
 }
 
 /** The connection was disconnected while it synced: nothing more of it is read. */
@@ -633,7 +639,10 @@ export class CalendarSync {
       for (const read of reads) if (read.outcome === 'read' && read.limitWaitMs !== undefined) limitWaitMs = Math.max(limitWaitMs ?? 0, read.limitWaitMs);
       isRoundUnfinished = reads.length > 0 && reads.every((r) => r.outcome === 'read' && r.isKeptPart === true);
       const failures = reads.filter((r) => r.outcome !== 'read');
-      await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
+      // After a limit met without failing, nothing more is asked of the provider in this sync
+      // (its Retry-After holds every call): channels to open, renew or stop wait for the next
+      // sync, which comes after the wait, before the renewal lead (a day) runs out.
+      if (limitWaitMs === null) await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       failure = failureOfCalendars(reads);
       isPartial = failures.length > 0 && failures.length < reads.length;
@@ -763,7 +772,7 @@ export class CalendarSync {
     }
     // Once the outcome is written and the connection let go (a disconnect waits for no stop): not
     // while the provider asks to wait, nor with access lost (the stops would fail as the reads did).
-    if (provider && !wasRevoked && failure?.kind !== 'rate_limited' && failure?.kind !== 'auth_revoked') await this.#stopRetiredChannels(connection, provider);
+    if (provider && !wasRevoked && failure?.kind !== 'rate_limited' && failure?.kind !== 'auth_revoked' && limitWaitMs === null) await this.#stopRetiredChannels(connection, provider);
     return this.#report(connection.id, totals, failure);
   }
 
@@ -803,9 +812,11 @@ export class CalendarSync {
    * quotas are the account's, not the calendar's (Google's per project and per user,
    * developers.google.com/workspace/calendar/api/guides/quota; Graph's per app and mailbox,
    * learn.microsoft.com/graph/throttling-limits#outlook-service-limits), so the next calendar's
-   * read would meet the limit again, and fail the sync. The calendars left are neither failed
-   * nor refused: they are marked (left_unread_at), read first by the next sync, which comes after
-   * the Retry-After (readingOrder).
+   * read would meet the limit again, and fail the sync. A calendar left whose last read failed
+   * on its own stands for that failure (held), as one held back by its backoff does; the others
+   * are neither failed nor refused: they are marked (left_unread_at), asked for first by the next
+   * sync, which comes after the Retry-After (readingOrder). A calendar asked for loses its mark,
+   * even in a sync that then stops (stop): a mark puts it first once.
    */
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
@@ -836,6 +847,8 @@ export class CalendarSync {
         totals.cancelled += counts.cancelled;
       }
     };
+    /** The calendars this sync asked the provider for; those it came to and held back are in `reads` alone. */
+    const reached = new Set<number>();
     const stop = async (error: unknown, options: { write: boolean } = { write: true }): Promise<never> => {
       try {
         if (options.write) await write();
@@ -848,19 +861,37 @@ export class CalendarSync {
       // The calendars read before the sync stopped were read: one refused before is no longer
       // (its bots would be cancelled at their join time though it reads), and its backoff ends.
       if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+      // Those asked for lose their mark whatever came of it (read, failed, or the outage that
+      // stops the sync): a calendar left unread at a limit is read first once, and no more, so
+      // that marked calendars failing sync after sync cannot keep the failure rotation
+      // (readingOrder) from the account's others. Not when a stop of this instance ended the
+      // requests: nothing was learnt of them.
+      if (!this.#o.requests.isInterrupted) {
+        try {
+          await this.#unmark(hold, inOrder.filter((c) => reached.has(c.id)));
+        } catch (markError) {
+          if (markError instanceof SyncSuperseded || markError instanceof ConnectionRemoved) throw markError;
+          this.#o.logger.error({ err: markError, calendarId: connection.id }, 'calendar sync could not clear the marks of the calendars it read before it stopped');
+        }
+      }
       throw error;
     };
     // Calendars whose round read in parts is under way: their stored events wait for its last part.
     const inRound = await calendarsWithRoundUnderway(database.db, connection.id);
-    /** The calendars this sync asked the provider for; those it came to and held back are in `reads` alone. */
-    const reached = new Set<number>();
     for (const calendar of inOrder) {
-      // A read met a limit without failing: no further calendar is read in this sync.
-      if (reads.some((r) => r.outcome === 'read' && r.limitWaitMs !== undefined)) break;
       const now = clock.now();
       const held = readHeld ? null : heldCalendarFailure(calendar, now);
       if (held) {
         reads.push({ calendar, outcome: 'held', failure: held });
+        continue;
+      }
+      // A read met a limit without failing: no further calendar is read in this sync. One whose
+      // last read failed on its own still stands for that failure, as one held back by its
+      // backoff does (the sync is no good one while it fails, and a run reported failing goes
+      // on); the others are left unread (#markLeftUnread).
+      if (reads.some((r) => r.outcome === 'read' && r.limitWaitMs !== undefined)) {
+        const standing = storedCalendarFailure(calendar.read_error, 'not read again in this sync: another calendar of the account met a provider limit');
+        if (standing) reads.push({ calendar, outcome: 'held', failure: standing });
         continue;
       }
       reached.add(calendar.id);
@@ -928,24 +959,35 @@ export class CalendarSync {
   /**
    * After a sync that met a limit without failing and read no further calendar: the calendars it
    * did not come to are marked left unread (since now, unless marked already: the longest left
-   * go first), and those it asked the provider for lose their mark (one held back by its own
-   * backoff keeps what it had).
+   * go first), and those it asked the provider for lose their mark. One held back by its own
+   * backoff, or standing for its last failure, is not left unread (its state stands): it keeps
+   * what it had.
    */
   async #markLeftUnread(connection: CalendarConnectionRow, hold: SyncHold, calendars: readonly ConnectedCalendarRow[], reached: ReadonlySet<number>, reads: readonly CalendarRead[]): Promise<void> {
-    const now = this.#o.clock.now();
     const cameTo = new Set(reads.map((r) => r.calendar.id));
     const left = calendars.filter((c) => !cameTo.has(c.id));
     const newlyLeft = left.filter((c) => c.left_unread_at === null);
     const reachedAgain = calendars.filter((c) => reached.has(c.id) && c.left_unread_at !== null);
     if (newlyLeft.length === 0 && reachedAgain.length === 0) return;
+    // Later than every mark standing, so that those left before go first, whatever the clock.
+    const at = Math.max(this.#o.clock.now(), ...calendars.map((c) => (c.left_unread_at ?? Number.NEGATIVE_INFINITY) + 1));
     await this.#writeIfStillHeld(hold, async (trx) => {
-      for (const calendar of newlyLeft) await connections.updateCalendar(trx, calendar.id, { left_unread_at: now });
+      for (const calendar of newlyLeft) await connections.updateCalendar(trx, calendar.id, { left_unread_at: at });
       for (const calendar of reachedAgain) await connections.updateCalendar(trx, calendar.id, { left_unread_at: null });
     });
     if (left.length === 0) return;
     const limitWaitMs = Math.max(...reads.map((r) => (r.outcome === 'read' ? r.limitWaitMs ?? 0 : 0)));
     this.#o.logger.info({ calendarId: connection.id, provider: connection.provider, calendarsRead: reached.size, calendarsLeft: left.length, retryAfterMs: limitWaitMs },
       `calendar sync met a provider limit; ${left.length} calendar${left.length === 1 ? '' : 's'} left for the next sync, after the wait`);
+  }
+
+  /** The calendars a sync asked the provider for lose their left-unread mark (#markLeftUnread). */
+  async #unmark(hold: SyncHold, reached: readonly ConnectedCalendarRow[]): Promise<void> {
+    const marked = reached.filter((c) => c.left_unread_at !== null);
+    if (marked.length === 0) return;
+    await this.#writeIfStillHeld(hold, async (trx) => {
+      for (const calendar of marked) await connections.updateCalendar(trx, calendar.id, { left_unread_at: null });
+    });
   }
 
   /**
