@@ -351,13 +351,19 @@ export function heldCalendarFailure(calendar: Pick<ConnectedCalendarRow, 'read_e
   return storedCalendarFailure(calendar.read_error, `read again at ${formatInstant(calendar.next_read_at)}`);
 }
 
-/** The failure of its own a calendar's last read recorded (read_error), `note` added; null when it has none. */
-function storedCalendarFailure(readError: string | null, note: string): ProviderFailure | null {
+/**
+ * The failure of its own a calendar's last read recorded (read_error), `note` added; null when it
+ * has none, or (unless `anyKind`) when it is no calendar-level failure (a server error is read
+ * again at each sync rather than held back).
+ */
+function storedCalendarFailure(readError: string | null, note: string, options: { anyKind?: boolean } = {}): ProviderFailure | null {
   if (readError === null) return null;
   const separator = readError.indexOf(': ');
   const kind = readError.slice(0, separator) as ProviderFailure['kind'];
-  if (separator < 0 || !CALENDAR_LEVEL_FAILURES.has(kind)) return null;
-  return { kind, message: `${readError.slice(separator + 2)} (${note})` } as ProviderFailure;
+  if (separator >= 0 && CALENDAR_LEVEL_FAILURES.has(kind)) return { kind, message: `${readError.slice(separator + 2)} (${note})` } as ProviderFailure;
+  if (!options.anyKind) return null;
+  // A server error or a timeout (or a text of no known kind): transient, as it was recorded.
+  return { kind: 'transient', message: `${separator >= 0 && kind === 'transient' ? readError.slice(separator + 2) : readError} (${note})` };
 }
 
 /** The connection was disconnected while it synced: nothing more of it is read. */
@@ -813,7 +819,8 @@ export class CalendarSync {
    * developers.google.com/workspace/calendar/api/guides/quota; Graph's per app and mailbox,
    * learn.microsoft.com/graph/throttling-limits#outlook-service-limits), so the next calendar's
    * read would meet the limit again, and fail the sync. A calendar left whose last read failed
-   * on its own stands for that failure (held), as one held back by its backoff does; the others
+   * on its own (any failure, a server error included) stands for that failure (held), as one
+   * held back by its backoff does; the others
    * are neither failed nor refused: they are marked (left_unread_at), asked for first by the next
    * sync, which comes after the Retry-After (readingOrder). A calendar asked for loses its mark,
    * even in a sync that then stops (stop): a mark puts it first once.
@@ -886,11 +893,12 @@ export class CalendarSync {
         continue;
       }
       // A read met a limit without failing: no further calendar is read in this sync. One whose
-      // last read failed on its own still stands for that failure, as one held back by its
-      // backoff does (the sync is no good one while it fails, and a run reported failing goes
-      // on); the others are left unread (#markLeftUnread).
+      // last read failed on its own, of any kind (a server error it alone answers included),
+      // still stands for that failure, as one held back by its backoff does (the sync is no good
+      // one while it fails, and a run reported failing goes on); the others are left unread
+      // (#markLeftUnread).
       if (reads.some((r) => r.outcome === 'read' && r.limitWaitMs !== undefined)) {
-        const standing = storedCalendarFailure(calendar.read_error, 'not read again in this sync: another calendar of the account met a provider limit');
+        const standing = storedCalendarFailure(calendar.read_error, 'not read again in this sync: another calendar of the account met a provider limit', { anyKind: true });
         if (standing) reads.push({ calendar, outcome: 'held', failure: standing });
         continue;
       }
