@@ -2468,6 +2468,48 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(titles, [0, 1, 2].map((i) => `Call ${i} on ${working[0]}`).sort(), 'the working calendar\'s round completed');
   });
 
+  test('a calendar left unread at a limit whose request a stop of this instance ends keeps its mark: nothing was learnt of it', async (t) => {
+    const env = await ownFullEnv(t);
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
+    const start = env.clock.now() + DAY;
+    for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    // The first calendar read meets a 429 at its page 2: the other two are left unread, marked.
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 2;
+    env.google.failListingPages.set(2, { status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 600 });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const marks = await env.rc.database.db.selectFrom('connected_calendars').select(['id', 'provider_calendar_id', 'left_unread_at']).where('connection_id', '=', calendarId).where('left_unread_at', 'is not', null).execute();
+    assert.equal(marks.length, 2, JSON.stringify(marks));
+    // The one marked earlier is asked for first and reads; the second's listing hangs.
+    const [first, second] = marks;
+    await env.rc.database.db.updateTable('connected_calendars').set({ left_unread_at: Number(second!.left_unread_at) - 1 }).where('id', '=', first!.id).execute();
+    env.google.failListingPages.clear();
+    env.google.pageSizeCap = Infinity;
+    env.clock.advance(11 * MIN);
+    let open!: () => void;
+    env.google.delayListingOf.set(second!.provider_calendar_id, new Promise<void>((resolve) => { open = resolve; }));
+    t.after(() => open());
+    const asked = env.google.requests.length;
+    // A sync asked for directly: the stop ends its requests after its grace and waits for it.
+    const run = env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    while (env.google.listingsDelayed === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await env.rc.calendarSync.stop();
+    await run.catch(() => {});
+    // The first was answered (requests are recorded as answered); the second's listing waited.
+    const listed = env.google.requests.slice(asked).filter((r) => r.path.endsWith('/events')).map((r) => decodeURIComponent(r.path));
+    assert.ok(listed.some((path) => path.includes(first!.provider_calendar_id)), JSON.stringify(listed));
+    assert.equal(env.google.listingsDelayed, 1);
+    const after = await env.rc.database.db.selectFrom('connected_calendars').select(['id', 'left_unread_at', 'read_error']).where('connection_id', '=', calendarId).execute();
+    assert.notEqual(after.find((c) => c.id === second!.id)!.left_unread_at, null, `the calendar whose request the stop ended keeps its mark: ${JSON.stringify(after)}`);
+    assert.equal(after.find((c) => c.id === second!.id)!.read_error, null, 'and no failure of its own');
+  });
+
   test('a sync that meets a limit asks Google nothing more: channels due for renewal are renewed, and those they replace stopped, at the next sync after the Retry-After', async (t) => {
     const env = await ownFullEnv(t);
     const user = await env.rc.newUser();

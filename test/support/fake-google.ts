@@ -113,7 +113,9 @@ export class FakeGoogleCalendar {
    * slow page, whose answer misses changes made while it was under way.
    */
   delayListing: Promise<void> | null = null;
-  /** events.list requests that waited for delayListing. */
+  /** As delayListing, for the events.list requests of one calendar only (by its id). */
+  readonly delayListingOf = new Map<string, Promise<void>>();
+  /** events.list requests that waited for delayListing or delayListingOf. */
   listingsDelayed = 0;
   readonly notifications: { channelId: string; state: string; status: number }[] = [];
   /** While set, every API and token request gets this answer. */
@@ -580,8 +582,9 @@ export class FakeGoogleCalendar {
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
     const failingStatus = list ? this.failingCalendars.get(decodeURIComponent(list[1]!)) : undefined;
     if (req.method === 'GET' && failingStatus !== undefined) return send(failingStatus, googleError(failingStatus, 'backendError', 'Backend Error'));
-    if (req.method === 'GET' && list && this.delayListing) {
-      const gate = this.delayListing;
+    const listingGate = list ? this.delayListingOf.get(decodeURIComponent(list[1]!)) ?? this.delayListing : null;
+    if (req.method === 'GET' && list && listingGate) {
+      const gate = listingGate;
       this.listingsDelayed += 1;
       return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, (...answer) => void gate.then(() => send(...answer)));
     }

@@ -823,7 +823,8 @@ export class CalendarSync {
    * held back by its backoff does; the others
    * are neither failed nor refused: they are marked (left_unread_at), asked for first by the next
    * sync, which comes after the Retry-After (readingOrder). A calendar asked for loses its mark,
-   * even in a sync that then stops (stop): a mark puts it first once.
+   * even in a sync that then stops (stop): a mark puts it first once. When a stop of this
+   * instance ended the sync's requests, every mark stays as it was.
    */
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
@@ -960,7 +961,9 @@ export class CalendarSync {
     } catch (error) {
       await stop(error, { write: false });
     }
-    await this.#markLeftUnread(connection, hold, inOrder, reached, reads);
+    // A stop of this instance ended requests of this sync (SyncInterrupted follows): nothing was
+    // learnt of the calendars whose requests it ended, which keep their marks, as in stop.
+    if (!this.#o.requests.isInterrupted) await this.#markLeftUnread(connection, hold, inOrder, reached, reads);
     return reads;
   }
 
