@@ -1060,9 +1060,13 @@ export class CalendarSync {
         });
       }
       // Still refusing and not due yet: a bot booked on its meetings since may need it sooner.
+      // One due already (next_read_at null: held only because a limit ended the sync before it)
+      // is read at the next sync whatever its bots ask.
       for (const calendar of isConnectionFailure ? [] : heldRefused) {
-        const lookAt = await this.#lastLookAt(trx, connection, calendar, calendar.next_read_at!, now);
-        if (lookAt < calendar.next_read_at!) await connections.updateCalendar(trx, calendar.id, { next_read_at: lookAt, updated_at: now });
+        const dueAt = calendar.next_read_at;
+        if (dueAt === null) continue;
+        const lookAt = await this.#lastLookAt(trx, connection, calendar, dueAt, now);
+        if (lookAt < dueAt) await connections.updateCalendar(trx, calendar.id, { next_read_at: lookAt, updated_at: now });
       }
       if (isConnectionFailure) for (const calendar of heldBack) await connections.updateCalendar(trx, calendar.id, { next_read_at: null, updated_at: now });
       if (refused.length > 0 || readAgain.length > 0) await noteCalendarAccessChanges(trx, this.#o.database.engine, connection, { refused, readAgain }, now);
