@@ -645,9 +645,10 @@ export class CalendarSync {
       for (const read of reads) if (read.outcome === 'read' && read.limitWaitMs !== undefined) limitWaitMs = Math.max(limitWaitMs ?? 0, read.limitWaitMs);
       isRoundUnfinished = reads.length > 0 && reads.every((r) => r.outcome === 'read' && r.isKeptPart === true);
       const failures = reads.filter((r) => r.outcome !== 'read');
-      // After a limit met without failing, nothing more is asked of the provider in this sync
-      // (its Retry-After holds every call): channels to open, renew or stop wait for the next
-      // sync, which comes after the wait, before the renewal lead (a day) runs out.
+      // After a limit met without failing, nothing more is asked of the provider in this sync once
+      // the read that met it is done (its Retry-After holds every call): channels to open, renew
+      // or stop wait for the next sync, which comes after the wait, before the renewal lead (a
+      // day) runs out.
       if (limitWaitMs === null) await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       failure = failureOfCalendars(reads);
