@@ -25,6 +25,7 @@ import { registerWebhookDeliveryRoutes } from './routes/webhook-delivery-routes.
 import { registerDashboard } from '../web/dashboard-plugin.ts';
 import { registerAdHocBotRoutes } from './routes/ad-hoc-bot-routes.ts';
 import { RouteMethods } from './route-methods.ts';
+import { closeConnectionsOnStop } from './stop-connections.ts';
 import { REQUEST_TIMEOUT_CHECK_MS, REQUEST_TIMEOUT_MS, answerClientError } from './client-errors.ts';
 import { boundFieldName, fieldAtByte, firstInvalidUtf8Byte } from './body-encoding.ts';
 
@@ -70,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   // Before any route, the documentation's included (see RouteMethods).
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  // A stop is not held by a connection that sent no request, or by one whose request it answered.
+  closeConnectionsOnStop(app);
   // Clients built for MeetStream often send one header set, Content-Type: application/json
   // included, with every request, also those that carry no body (a DELETE, a POST that takes
   // none). An empty body under that type is no body, as if none had been sent, not a JSON syntax

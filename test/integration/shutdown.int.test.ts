@@ -5,15 +5,17 @@
 // does not answer): it is ended after a grace and handed back for the next instance, and a
 // calendar sync pass claims no further connection.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { createRollcall } from '../../src/container.ts';
 import { noRuntime, type BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { CloseError } from '../../src/lib/close-in-order.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
+import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 
@@ -84,6 +86,101 @@ test(`a stop ends live status streams and their connections at once, a client th
   } finally {
     if (!isClosed) await rc.close();
   }
+});
+
+/**
+ * Runs `stop` (Rollcall's, or its HTTP server's) and fails if it takes longer than `limitMs`. A
+ * stop still held then is forced (every connection closed), so that a failing test ends rather
+ * than waiting with it.
+ */
+async function stopWithin(rc: TestRollcall, stop: () => Promise<void>, limitMs: number): Promise<void> {
+  const startedAt = performance.now();
+  const stopped = stop();
+  let timer: NodeJS.Timeout | undefined;
+  const isInTime = await Promise.race([stopped.then(() => true), new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), limitMs);
+  })]);
+  clearTimeout(timer);
+  if (!isInTime) {
+    rc.app.server.closeAllConnections();
+    await stopped;
+  }
+  assert.ok(isInTime, `the stop was still waiting for a connection after ${Math.round(performance.now() - startedAt)} ms`);
+}
+
+test(`a stop does not wait for a connection on which no request was sent (one a browser opens ahead of need) (${TEST_ENGINE})`, async () => {
+  const rc = await startTestRollcall();
+  await rc.app.listen({ port: 0, host: '127.0.0.1' });
+  const accepted = once(rc.app.server, 'connection');
+  const unused = connect((rc.app.server.address() as { port: number }).port, '127.0.0.1');
+  const closed = once(unused, 'close');
+  try {
+    await accepted;
+    await stopWithin(rc, () => rc.close(), 3000);
+    await closed;
+  } finally {
+    unused.destroy();
+  }
+});
+
+test(`a stop ends the connection of a request under way as it began, once that request is answered (${TEST_ENGINE})`, async () => {
+  // Every query answers 500 ms late while `isSlow`: the request is still under way as the stop begins.
+  let isSlow = false;
+  let slowed = 0;
+  const slowAnswers: KyselyPlugin = {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      if (isSlow) {
+        slowed++;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      return args.result;
+    },
+  };
+  const rc = await startTestRollcall({ plugins: [slowAnswers] });
+  try {
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    const user = await rc.newUser('late');
+    isSlow = true;
+    const answer = fetch(`http://127.0.0.1:${(rc.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`, { headers: { authorization: user.auth } })
+      .then(async (response) => ({ status: response.status, connection: response.headers.get('connection'), body: await response.json() }));
+    while (slowed === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The HTTP server's stop, the first of Rollcall's: the request is answered meanwhile. fetch
+    // keeps a connection whose answer offers it for as long as the answer says (72 s here).
+    await stopWithin(rc, () => rc.app.close(), 5000);
+    const { status, connection, body } = await answer;
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(connection, 'close');
+  } finally {
+    isSlow = false;
+    await rc.close();
+  }
+});
+
+test(`a stop does not wait for the connection fetch opens again after a live status stream it closed (${TEST_ENGINE})`, async () => {
+  const rc = await startTestRollcall();
+  await rc.app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(rc.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`;
+  const accepted: Socket[] = [];
+  rc.app.server.on('connection', (socket: Socket) => accepted.push(socket));
+  const user = await rc.newUser('reader');
+  // A page first: its answer offers to keep the connection 72 s, which fetch keeps to for that
+  // connection and for the next it opens to the same place.
+  assert.equal((await fetch(url, { headers: { authorization: user.auth } }).then(async (r) => { await r.arrayBuffer(); return r.status; })), 200);
+  const reader = new AbortController();
+  const stream = await fetch(url, { headers: { accept: 'text/event-stream', authorization: user.auth }, signal: reader.signal });
+  assert.equal(stream.status, 200);
+  const chunks = stream.body!.getReader();
+  assert.match(new TextDecoder().decode((await chunks.read()).value), /^retry: /);
+  reader.abort();
+  // undici, aborting a response it is still reading, opens a new connection and sends nothing on
+  // it (https://github.com/nodejs/undici/issues/5845).
+  for (const deadline = Date.now() + 3000; !accepted.some((socket) => !socket.destroyed && socket.bytesRead === 0);) {
+    assert.ok(Date.now() < deadline, 'fetch opened a connection it sent nothing on');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await stopWithin(rc, () => rc.close(), 3000);
+  assert.deepEqual(accepted.filter((socket) => !socket.destroyed).map((socket) => socket.remotePort), [], 'no connection left open');
 });
 
 test(`a stop ends webhook deliveries whose receiver does not answer after a grace, and hands them back without counting the attempt (${TEST_ENGINE})`, async () => {
