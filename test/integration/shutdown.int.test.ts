@@ -123,7 +123,7 @@ test(`a stop does not wait for a connection on which no request was sent (one a 
   }
 });
 
-test(`a stop ends the connection of a request under way as it began, once that request is answered (${TEST_ENGINE})`, async () => {
+test(`a stop answers a request under way as it began, and then does not wait for its connection (${TEST_ENGINE})`, async () => {
   // Every query answers 500 ms late while `isSlow`: the request is still under way as the stop begins.
   let isSlow = false;
   let slowed = 0;
@@ -143,21 +143,96 @@ test(`a stop ends the connection of a request under way as it began, once that r
     const user = await rc.newUser('late');
     isSlow = true;
     const answer = fetch(`http://127.0.0.1:${(rc.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`, { headers: { authorization: user.auth } })
-      .then(async (response) => ({ status: response.status, connection: response.headers.get('connection'), body: await response.json() }));
+      .then(async (response) => ({ status: response.status, body: await response.json() }));
     while (slowed === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     // The HTTP server's stop, the first of Rollcall's: the request is answered meanwhile. fetch
     // keeps a connection whose answer offers it for as long as the answer says (72 s here).
     await stopWithin(rc, () => rc.app.close(), 5000);
-    const { status, connection, body } = await answer;
+    const { status, body } = await answer;
     assert.equal(status, 200, JSON.stringify(body));
-    assert.equal(connection, 'close');
   } finally {
     isSlow = false;
     await rc.close();
   }
 });
 
-test(`a stop does not wait for the connection fetch opens again after a live status stream it closed (${TEST_ENGINE})`, async () => {
+test(`a stop answers every pipelined request it began processing before it closes their connection (${TEST_ENGINE})`, async () => {
+  // Every query answers 150 ms late while `isSlow`: both requests are under way as the stop begins.
+  let isSlow = false;
+  let slowed = 0;
+  const slowAnswers: KyselyPlugin = {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      if (isSlow) {
+        slowed++;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      return args.result;
+    },
+  };
+  const rc = await startTestRollcall({ plugins: [slowAnswers] });
+  try {
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    const user = await rc.newUser('pipeliner');
+    const secret = () => rc.database.db.selectFrom('users').select('webhook_secret').where('id', '=', user.userId).executeTakeFirstOrThrow().then((row) => row.webhook_secret);
+    assert.equal((await rc.request('GET', '/api/v1/webhooks/secret', { auth: user.auth })).status, 200);
+    const before = await secret();
+    isSlow = true;
+    const client = connect((rc.app.server.address() as { port: number }).port, '127.0.0.1');
+    let received = '';
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => { received += chunk; });
+    client.on('error', () => {});
+    const closed = once(client, 'close');
+    await once(client, 'connect');
+    // HTTP/1.1 pipelining: the second request is sent before the first is answered. Node hands
+    // both to the routes at once and queues the second answer behind the first.
+    client.write(
+      `GET /api/v1/bots/status-changes HTTP/1.1\r\nHost: x\r\nAuthorization: ${user.auth}\r\n\r\n`
+      + `POST /api/v1/webhooks/secret/rotate HTTP/1.1\r\nHost: x\r\nAuthorization: ${user.auth}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    while (slowed < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await stopWithin(rc, () => rc.app.close(), 5000);
+    await closed;
+    isSlow = false;
+    // The rotation was done: the client must have its answer, the new secret.
+    assert.notEqual(await secret(), before);
+    const answers = received.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+    assert.deepEqual(answers, ['HTTP/1.1 200', 'HTTP/1.1 200'], received);
+  } finally {
+    isSlow = false;
+    await rc.close();
+  }
+});
+
+test(`a request whose first bytes are on their way as a stop begins is answered, not reset (${TEST_ENGINE})`, async () => {
+  const rc = await startTestRollcall();
+  try {
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    const accepted = once(rc.app.server, 'connection');
+    const client = connect((rc.app.server.address() as { port: number }).port, '127.0.0.1');
+    let received = '';
+    let error: string | null = null;
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => { received += chunk; });
+    client.on('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; });
+    const closed = once(client, 'close');
+    await once(client, 'connect');
+    await accepted;
+    // The request reaches the server's side of the connection, and the stop begins before Node
+    // has read it: the connection has sent nothing yet, as far as the server can tell.
+    client.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await stopWithin(rc, () => rc.app.close(), 3000);
+    await closed;
+    // Fastify answers a request that arrives during a stop 503, which tells its client it was not
+    // processed; a request read just before the stop began is answered as usual.
+    assert.match(received, /^HTTP\/1\.1 (503|200) /, `no answer; the client saw ${error ?? 'its connection closed'}`);
+  } finally {
+    await rc.close();
+  }
+});
+
+test(`a stop does not wait for the connection fetch opens again after a live status stream it closed (${TEST_ENGINE})`, async (t) => {
   const rc = await startTestRollcall();
   await rc.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(rc.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`;
@@ -174,9 +249,14 @@ test(`a stop does not wait for the connection fetch opens again after a live sta
   assert.match(new TextDecoder().decode((await chunks.read()).value), /^retry: /);
   reader.abort();
   // undici, aborting a response it is still reading, opens a new connection and sends nothing on
-  // it (https://github.com/nodejs/undici/issues/5845).
+  // it (https://github.com/nodejs/undici/issues/5845: the issue dates it to undici 8.10.1, and
+  // the undici 7.29.1 in Node 24.21 does it too). Once fetch no longer does, there is nothing to test.
   for (const deadline = Date.now() + 3000; !accepted.some((socket) => !socket.destroyed && socket.bytesRead === 0);) {
-    assert.ok(Date.now() < deadline, 'fetch opened a connection it sent nothing on');
+    if (Date.now() >= deadline) {
+      t.skip(`fetch (undici ${process.versions.undici}) no longer opens a connection it sends nothing on after a stream it aborted`);
+      await rc.close();
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await stopWithin(rc, () => rc.close(), 3000);
