@@ -17,7 +17,10 @@
 // closeIdleConnections() leaves a connection alone while a request on it is being received or
 // its answer is not yet complete, an answer to a pipelined request queued behind it included
 // (https://nodejs.org/api/http.html#servercloseidleconnections; nodejs/node#43890): every request
-// it has begun processing is answered before its connection is closed. A connection that has sent
+// it has begun processing is answered before its connection is closed (except an answer already
+// complete as the stop begins and mostly unsent to a slow reader: Node's own close, which runs
+// once as the stop begins, counts its connection idle). One socket still sending holds the
+// closing of every idle connection until it has sent; the stop cannot end before it anyway. A connection that has sent
 // nothing is closed after a short grace: a request already on its way as the stop began is then
 // read, and answered 503 (Fastify's answer to a request that arrives during a stop) rather than
 // reset.
