@@ -1055,6 +1055,48 @@ async function ownFullEnv(t: TestContext, settings: Record<string, string> = {},
   return env;
 }
 
+/**
+ * A Google account with its own calendar and two more (alpha, beta), connected in a full
+ * environment of the test's own, three events a day ahead on each calendar (`Call <i> on <id>`).
+ */
+async function threeGoogleCalendars(t: TestContext) {
+  const env = await ownFullEnv(t);
+  const user = await env.rc.newUser();
+  const account = env.google.createAccount();
+  for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
+  const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const calendarId = res.body.calendar_id as string;
+  const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
+  const start = env.clock.now() + DAY;
+  for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+  return { env, user, account, calendarId, ids, start };
+}
+
+/**
+ * `users` users who connected the same Outlook account (one mailbox), `meetings` Teams meetings a
+ * day ahead in it, each reader synced once and a bot booked on each of its meetings.
+ */
+async function readersOfOneMailbox(env: FullEnv, users: number, meetings: number, slug: string) {
+  const first = await env.rc.newUser();
+  const { account, calendarId: firstId } = await connectMicrosoft(env, first.auth);
+  const readers = [{ user: first, connectionId: firstId }];
+  for (let i = 1; i < users; i++) {
+    const user = await env.rc.newUser();
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    readers.push({ user, connectionId: connected.body.calendar_id as string });
+  }
+  const start = env.clock.now() + DAY;
+  const ids = Array.from({ length: meetings }, (_, i) => env.microsoft.createEvent(account.email, { subject: `${slug} ${i}`, startMs: start, endMs: start + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${slug}${i}%40thread.v2/0` }));
+  const sync = (reader: (typeof readers)[number]) => env.rc.request('POST', `/api/v1/calendar/connections/${reader.connectionId}/sync`, { auth: reader.user.auth });
+  for (const reader of readers) {
+    assert.equal((await sync(reader)).status, 200);
+    for (const e of await eventsOf(env, reader.user.auth, reader.connectionId, start - HOUR, start + HOUR)) await schedule(env, reader.user.auth, e.id, `${slug}-${reader.connectionId}-${e.title}`);
+  }
+  return { account, readers, start, ids, sync };
+}
+
 async function connectGoogle(env: FullEnv, auth: string, extra: Record<string, unknown> = {}) {
   const account = env.google.createAccount();
   const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, ...extra } });
@@ -2320,17 +2362,8 @@ describe('Google Calendar specifics', () => {
   });
 
   test('a part of a round that ends at a 429 ends the sync: the account\'s other calendars are not asked for during the Retry-After, are neither failed nor refused, and are read first at the next sync, after the wait', async (t) => {
-    const env = await ownFullEnv(t);
-    const user = await env.rc.newUser();
-    const account = env.google.createAccount();
-    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
-    const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
+    const { env, user, calendarId, ids, start } = await threeGoogleCalendars(t);
     assert.equal(ids.length, 3);
-    const start = env.clock.now() + DAY;
-    for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
     // Each calendar listed whole again, two events a page: the first calendar read meets a 429
     // on its page 2 (a Retry-After of 10 minutes), which ends its read as a part of a round.
     env.google.expireSyncTokens();
@@ -2435,16 +2468,7 @@ describe('Google Calendar specifics', () => {
   }
 
   test('calendars left unread at a limit that then keep answering 503 lose their mark at the sync that asks for them, failed as it is: the failure rotation reaches the account\'s working calendar, whose round completes', async (t) => {
-    const env = await ownFullEnv(t);
-    const user = await env.rc.newUser();
-    const account = env.google.createAccount();
-    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
-    const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
-    const start = env.clock.now() + DAY;
-    for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    const { env, user, calendarId, ids, start } = await threeGoogleCalendars(t);
     env.google.expireSyncTokens();
     env.google.pageSizeCap = 2;
     env.google.failListingPages.set(2, { status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 600 });
@@ -2469,16 +2493,7 @@ describe('Google Calendar specifics', () => {
   });
 
   test('a calendar left unread at a limit whose request a stop of this instance ends keeps its mark: nothing was learnt of it', async (t) => {
-    const env = await ownFullEnv(t);
-    const user = await env.rc.newUser();
-    const account = env.google.createAccount();
-    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
-    const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
-    const start = env.clock.now() + DAY;
-    for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    const { env, user, calendarId } = await threeGoogleCalendars(t);
     // The first calendar read meets a 429 at its page 2: the other two are left unread, marked.
     env.google.expireSyncTokens();
     env.google.pageSizeCap = 2;
@@ -2511,16 +2526,7 @@ describe('Google Calendar specifics', () => {
   });
 
   test('a sync that meets a limit asks Google nothing more: channels due for renewal are renewed, and those they replace stopped, at the next sync after the Retry-After', async (t) => {
-    const env = await ownFullEnv(t);
-    const user = await env.rc.newUser();
-    const account = env.google.createAccount();
-    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
-    const ids = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((c) => c.provider_calendar_id);
-    const start = env.clock.now() + DAY;
-    for (const id of ids) for (let i = 0; i < 3; i++) env.google.insertEvent(account.email, id, { summary: `Call ${i} on ${id}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    const { env, user, calendarId } = await threeGoogleCalendars(t);
     // Every channel expires within the renewal lead (CALENDAR_PUSH_RENEW_BEFORE_SECONDS, a day).
     await env.rc.database.db.updateTable('connected_calendars').set({ push_expires_at: env.clock.now() + 2 * HOUR }).where('connection_id', '=', calendarId).execute();
     env.google.expireSyncTokens();
@@ -2910,6 +2916,21 @@ describe('Google Calendar specifics', () => {
    * with a bot, and 120 fillers listed one a page, its sync token gone: a full listing of four
    * parts (40 pages each, then 3) whose first part is read and kept. Parts come a minute apart.
    */
+  /**
+   * Starts a new round of the calendar read in parts (its sync token expired, one entry a page,
+   * 120 filler events from `fillersFromMs` on) and reads its first part, which is kept.
+   */
+  const roundUnderWay = async (t: Pick<TestContext, 'after'>, auth: string, email: string, calendarId: string, fillersFromMs: number) => {
+    for (let i = 0; i < 120; i++) env.google.insertEvent(email, email, { summary: `Filler ${i}`, start: { dateTime: iso(fillersFromMs + i * HOUR) }, end: { dateTime: iso(fillersFromMs + i * HOUR + 30 * MIN) } });
+    env.google.expireSyncTokens();
+    env.google.pageSizeCap = 1;
+    t.after(() => {
+      env.google.pageSizeCap = Infinity;
+      env.google.failEventLookups = null;
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth });
+    assert.deepEqual(await keptOf(calendarId), [40], 'the first part kept');
+  };
   const meetingsBesideRound = async (t: { after: (fn: () => void) => void }) => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
@@ -2923,15 +2944,7 @@ describe('Google Calendar specifics', () => {
       kept: await schedule(env, user.auth, byTitle.get('Kept')!.id, 'round-kept'),
       moved: await schedule(env, user.auth, byTitle.get('Moved')!.id, 'round-moved'),
     };
-    for (let i = 0; i < 120; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(start + DAY + i * HOUR) }, end: { dateTime: iso(start + DAY + i * HOUR + 30 * MIN) } });
-    env.google.expireSyncTokens();
-    env.google.pageSizeCap = 1;
-    t.after(() => {
-      env.google.pageSizeCap = Infinity;
-      env.google.failEventLookups = null;
-    });
-    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.deepEqual(await keptOf(calendarId), [40], 'the first part kept');
+    await roundUnderWay(t, user.auth, account.email, calendarId, start + DAY);
     return { user, account, calendarId, start, ids, bots };
   };
   /** The events.get requests (GET of one event) of the account's primary calendar, from `from` on. */
@@ -3155,15 +3168,7 @@ describe('Google Calendar specifics', () => {
     assert.ok(occurrence, 'the occurrence is stored');
     const botId = await schedule(env, user.auth, occurrence.id, 'round-occurrence');
     assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start - LEAD_MS));
-    for (let i = 0; i < 120; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso(original + DAY + i * HOUR) }, end: { dateTime: iso(original + DAY + i * HOUR + 30 * MIN) } });
-    env.google.expireSyncTokens();
-    env.google.pageSizeCap = 1;
-    t.after(() => {
-      env.google.pageSizeCap = Infinity;
-      env.google.failEventLookups = null;
-    });
-    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.deepEqual(await keptOf(calendarId), [40], 'the first part kept');
+    await roundUnderWay(t, user.auth, account.email, calendarId, original + DAY);
     return { user, account, calendarId, seriesId, original, start, botId, weekly };
   };
   /** The events.instances requests of the account's primary calendar, from `from` on. */
@@ -7370,19 +7375,7 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
   });
 
   test('two connections of one mailbox (two users who connected the same account) looking up their meetings side by side share its four requests: never more in flight, never throttled', async (t) => {
-    const first = await env.rc.newUser();
-    const { account, calendarId: firstId } = await connectMicrosoft(env, first.auth);
-    const second = await env.rc.newUser();
-    const connected = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: second.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
-    assert.equal(connected.status, 200, JSON.stringify(connected.body));
-    const readers = [{ user: first, connectionId: firstId }, { user: second, connectionId: connected.body.calendar_id as string }];
-    const start = env.clock.now() + DAY;
-    const ids = Array.from({ length: 12 }, (_, i) => env.microsoft.createEvent(account.email, { subject: `Shared ${i}`, startMs: start, endMs: start + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_sharedbox${i}%40thread.v2/0` }));
-    const sync = (reader: (typeof readers)[number]) => env.rc.request('POST', `/api/v1/calendar/connections/${reader.connectionId}/sync`, { auth: reader.user.auth });
-    for (const reader of readers) {
-      assert.equal((await sync(reader)).status, 200);
-      for (const e of await eventsOf(env, reader.user.auth, reader.connectionId, start - HOUR, start + HOUR)) await schedule(env, reader.user.auth, e.id, `sharedbox-${reader.connectionId}-${e.title}`);
-    }
+    const { readers, start, ids, sync } = await readersOfOneMailbox(env, 2, 12, 'sharedbox');
     // Before the join: each sync looks its 12 meetings up, three at a time, both at once. The
     // first lookups are held until four are in flight, which one read alone (three at a time)
     // never reaches: the two reads' lookups are in flight together, whatever the timing.
@@ -7408,23 +7401,8 @@ describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
   test('syncs of one mailbox queued behind its hung lookups: a request waits for one of the mailbox\'s four slots no longer than its own timeout, so no sync takes longer than its requests one after another, each waiting and sent for at most a timeout, rather than one more timeout for each four requests ahead of it', async (t) => {
     const TIMEOUT_MS = 600;
     const env = await ownFullEnv(t, { CALENDAR_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) });
-    const first = await env.rc.newUser();
-    const { account, calendarId: firstId } = await connectMicrosoft(env, first.auth);
-    const readers = [{ user: first, connectionId: firstId }];
     // Eleven users who connected the same account: eleven syncs of one mailbox, three lookups each.
-    for (let i = 1; i < 11; i++) {
-      const user = await env.rc.newUser();
-      const connected = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
-      assert.equal(connected.status, 200, JSON.stringify(connected.body));
-      readers.push({ user, connectionId: connected.body.calendar_id as string });
-    }
-    const start = env.clock.now() + DAY;
-    const ids = Array.from({ length: 3 }, (_, i) => env.microsoft.createEvent(account.email, { subject: `Hung ${i}`, startMs: start, endMs: start + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_hungbox${i}%40thread.v2/0` }));
-    const sync = (reader: (typeof readers)[number]) => env.rc.request('POST', `/api/v1/calendar/connections/${reader.connectionId}/sync`, { auth: reader.user.auth });
-    for (const reader of readers) {
-      assert.equal((await sync(reader)).status, 200);
-      for (const e of await eventsOf(env, reader.user.auth, reader.connectionId, start - HOUR, start + HOUR)) await schedule(env, reader.user.auth, e.id, `hungbox-${reader.connectionId}-${e.title}`);
-    }
+    const { readers, start, ids, sync } = await readersOfOneMailbox(env, 11, 3, 'hungbox');
     // Before the join, each sync looks its three meetings up, and Graph answers none of those GETs
     // (each hangs until Rollcall hangs up at its timeout): 33 lookups for the mailbox's 4 slots.
     env.clock.set(start - LEAD_MS - 150_000);
