@@ -84,7 +84,6 @@ const DAY_MS = 86_400_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
 const LOOK_REVIEW_INTERVAL_MS = 60_000;
 
-
 const PROVIDERS_THAT_CAN_MISS_DELETIONS = (Object.keys(CAPABILITIES_BY_KIND) as (keyof typeof CAPABILITIES_BY_KIND)[]).filter((kind) => CAPABILITIES_BY_KIND[kind].canMissDeletions);
 
 function canMissDeletions(connection: Pick<CalendarConnectionRow, 'provider'>): boolean {
@@ -821,11 +820,11 @@ export class CalendarSync {
    * learn.microsoft.com/graph/throttling-limits#outlook-service-limits), so the next calendar's
    * read would meet the limit again, and fail the sync. A calendar left whose last read failed
    * on its own (any failure, a server error included) stands for that failure (held), as one
-   * held back by its backoff does; the others
-   * are neither failed nor refused: they are marked (left_unread_at), asked for first by the next
-   * sync, which comes after the Retry-After (readingOrder). A calendar asked for loses its mark,
-   * even in a sync that then stops (stop): a mark puts it first once. When a stop of this
-   * instance ended the sync's requests, every mark stays as it was.
+   * held back by its backoff does; the others are neither failed nor refused: they are marked
+   * (left_unread_at), asked for first by the next sync, which comes after the Retry-After
+   * (readingOrder). A calendar asked for loses its mark, even in a sync that then stops (stop):
+   * a mark puts it first once. When a stop of this instance ended the sync's requests, every
+   * mark stays as it was.
    */
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
