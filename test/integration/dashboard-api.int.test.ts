@@ -14,6 +14,7 @@ import { ApiKeyAuthenticator, createApiKey, revokeApiKey } from '../../src/servi
 import { DashboardSessions } from '../../src/services/access/dashboard-sessions.ts';
 import { StatusChangeFeed, type StatusChange } from '../../src/services/scheduling/status-change-feed.ts';
 import { startTestRollcall, testConfig, type TestRollcall } from '../support/harness.ts';
+import { slowQueries } from '../support/slow-queries.ts';
 import { createRollcall } from '../../src/container.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
@@ -1643,22 +1644,10 @@ describe('live status streams per user', () => {
 
 describe('live status streams whose client goes away while the key is checked', () => {
   let rc: TestRollcall;
-  // Every query answers 300 ms late while `isSlow`: the client is gone before its key is checked.
-  let isSlow = false;
-  let slowed = 0;
-  const slowAnswers: KyselyPlugin = {
-    transformQuery: (args) => args.node,
-    transformResult: async (args) => {
-      if (isSlow) {
-        slowed++;
-        await new Promise((r) => setTimeout(r, 300));
-        slowed--;
-      }
-      return args.result;
-    },
-  };
+  // Every query answers 300 ms late while on: the client is gone before its key is checked.
+  const slow = slowQueries(300);
   before(async () => {
-    rc = await startTestRollcall({ plugins: [slowAnswers] });
+    rc = await startTestRollcall({ plugins: [slow.plugin] });
     await rc.app.listen({ port: 0, host: '127.0.0.1' });
   });
   after(() => rc.close());
@@ -1667,7 +1656,7 @@ describe('live status streams whose client goes away while the key is checked', 
     const { port } = rc.app.server.address() as { port: number };
     const url = `http://127.0.0.1:${port}/api/v1/bots/status-changes`;
     const user = await rc.newUser('hasty');
-    isSlow = true;
+    slow.isOn = true;
     try {
       // 25 ask for a stream and are gone before their key is checked.
       await Promise.all(Array.from({ length: 25 }, async () => {
@@ -1678,12 +1667,12 @@ describe('live status streams whose client goes away while the key is checked', 
         socket.destroy();
       }));
       // Until every key check has been answered and its request handled.
-      for (const deadline = Date.now() + 20_000; slowed > 0 || Date.now() < deadline - 19_000; await new Promise((r) => setTimeout(r, 50))) {
+      for (const deadline = Date.now() + 20_000; slow.holding > 0 || Date.now() < deadline - 19_000; await new Promise((r) => setTimeout(r, 50))) {
         assert.ok(Date.now() < deadline, 'the key checks were answered');
       }
       await new Promise((r) => setTimeout(r, 200));
     } finally {
-      isSlow = false;
+      slow.isOn = false;
     }
     // Left open, each would hold one of the user's 20 places (and a keep-alive timer) for ever.
     const streams = Array.from({ length: 20 }, () => openStream(url, { authorization: user.auth }));

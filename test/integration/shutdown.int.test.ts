@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql, type KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import { createRollcall } from '../../src/container.ts';
 import { noRuntime, type BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
@@ -18,6 +18,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
+import { slowQueries } from '../support/slow-queries.ts';
 
 test(`a runtime client that fails to close does not keep the database open (${TEST_ENGINE})`, async () => {
   const testDatabase = await createTestDatabase();
@@ -124,60 +125,38 @@ test(`a stop does not wait for a connection on which no request was sent (one a 
 });
 
 test(`a stop answers a request under way as it began, and then does not wait for its connection (${TEST_ENGINE})`, async () => {
-  // Every query answers 500 ms late while `isSlow`: the request is still under way as the stop begins.
-  let isSlow = false;
-  let slowed = 0;
-  const slowAnswers: KyselyPlugin = {
-    transformQuery: (args) => args.node,
-    transformResult: async (args) => {
-      if (isSlow) {
-        slowed++;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      return args.result;
-    },
-  };
-  const rc = await startTestRollcall({ plugins: [slowAnswers] });
+  // Every query answers 500 ms late while on: the request is still under way as the stop begins.
+  const slow = slowQueries(500);
+  const rc = await startTestRollcall({ plugins: [slow.plugin] });
   try {
     await rc.app.listen({ port: 0, host: '127.0.0.1' });
     const user = await rc.newUser('late');
-    isSlow = true;
+    slow.isOn = true;
     const answer = fetch(`http://127.0.0.1:${(rc.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`, { headers: { authorization: user.auth } })
       .then(async (response) => ({ status: response.status, body: await response.json() }));
-    while (slowed === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (slow.held === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     // The HTTP server's stop, the first of Rollcall's: the request is answered meanwhile. fetch
     // keeps a connection whose answer offers it for as long as the answer says (72 s here).
     await stopWithin(rc, () => rc.app.close(), 5000);
     const { status, body } = await answer;
     assert.equal(status, 200, JSON.stringify(body));
   } finally {
-    isSlow = false;
+    slow.isOn = false;
     await rc.close();
   }
 });
 
 test(`a stop answers every pipelined request it began processing before it closes their connection (${TEST_ENGINE})`, async () => {
-  // Every query answers 150 ms late while `isSlow`: both requests are under way as the stop begins.
-  let isSlow = false;
-  let slowed = 0;
-  const slowAnswers: KyselyPlugin = {
-    transformQuery: (args) => args.node,
-    transformResult: async (args) => {
-      if (isSlow) {
-        slowed++;
-        await new Promise((resolve) => setTimeout(resolve, 150));
-      }
-      return args.result;
-    },
-  };
-  const rc = await startTestRollcall({ plugins: [slowAnswers] });
+  // Every query answers 150 ms late while on: both requests are under way as the stop begins.
+  const slow = slowQueries(150);
+  const rc = await startTestRollcall({ plugins: [slow.plugin] });
   try {
     await rc.app.listen({ port: 0, host: '127.0.0.1' });
     const user = await rc.newUser('pipeliner');
     const secret = () => rc.database.db.selectFrom('users').select('webhook_secret').where('id', '=', user.userId).executeTakeFirstOrThrow().then((row) => row.webhook_secret);
     assert.equal((await rc.request('GET', '/api/v1/webhooks/secret', { auth: user.auth })).status, 200);
     const before = await secret();
-    isSlow = true;
+    slow.isOn = true;
     const client = connect((rc.app.server.address() as { port: number }).port, '127.0.0.1');
     let received = '';
     client.setEncoding('latin1');
@@ -191,16 +170,16 @@ test(`a stop answers every pipelined request it began processing before it close
       `GET /api/v1/bots/status-changes HTTP/1.1\r\nHost: x\r\nAuthorization: ${user.auth}\r\n\r\n`
       + `POST /api/v1/webhooks/secret/rotate HTTP/1.1\r\nHost: x\r\nAuthorization: ${user.auth}\r\nContent-Length: 0\r\n\r\n`,
     );
-    while (slowed < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (slow.held < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     await stopWithin(rc, () => rc.app.close(), 5000);
     await closed;
-    isSlow = false;
+    slow.isOn = false;
     // The rotation was done: the client must have its answer, the new secret.
     assert.notEqual(await secret(), before);
     const answers = received.match(/HTTP\/1\.1 \d{3}/g) ?? [];
     assert.deepEqual(answers, ['HTTP/1.1 200', 'HTTP/1.1 200'], received);
   } finally {
-    isSlow = false;
+    slow.isOn = false;
     await rc.close();
   }
 });
