@@ -701,6 +701,23 @@ export class FakeGoogleCalendar {
   }
 
   /**
+   * The test controls of a lookup of `id` (events.get of it, events.instances of it as a series):
+   * beforeNextEventLookup runs first, once; failEventLookups naming it (or every id) answers it
+   * with its limit or backend error (errors guide, developers.google.com/workspace/calendar/api/
+   * guides/errors: 403/429 rateLimitExceeded, 500/503 backendError may answer any request), in
+   * which case it is answered here (true).
+   */
+  #answeredByLookupControls(id: string, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): boolean {
+    const before = this.beforeNextEventLookup;
+    this.beforeNextEventLookup = null;
+    before?.();
+    const failure = this.failEventLookups;
+    if (!failure || (failure.ids !== undefined && !failure.ids.includes(id))) return false;
+    send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+    return true;
+  }
+
+  /**
    * events.get (developers.google.com/workspace/calendar/api/v3/reference/events/get): the event,
    * a deleted one too, answered with status "cancelled" and what deleteEvent kept of it (events
    * resource, `status`: "The get method always returns them"; googleapis/google-api-java-client
@@ -713,13 +730,7 @@ export class FakeGoogleCalendar {
    * (errors guide: 403/429 rateLimitExceeded, 500/503 backendError may answer any request).
    */
   #getEvent(account: Account, calendarId: string, eventId: string, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
-    const before = this.beforeNextEventLookup;
-    this.beforeNextEventLookup = null;
-    before?.();
-    const failure = this.failEventLookups;
-    if (failure && (failure.ids === undefined || failure.ids.includes(eventId))) {
-      return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
-    }
+    if (this.#answeredByLookupControls(eventId, send)) return;
     const calendar = account.calendars.get(calendarId);
     const stored = calendar?.events.get(eventId)?.event ?? (calendar ? this.#plainOccurrence(calendar, eventId) : undefined);
     if (!stored) return send(404, googleError(404, 'notFound', 'Not Found'));
@@ -787,13 +798,7 @@ export class FakeGoogleCalendar {
    * list every instance, which Rollcall never asks for.
    */
   #listInstances(account: Account, calendarId: string, seriesId: string, query: URLSearchParams, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
-    const before = this.beforeNextEventLookup;
-    this.beforeNextEventLookup = null;
-    before?.();
-    const failure = this.failEventLookups;
-    if (failure && (failure.ids === undefined || failure.ids.includes(seriesId))) {
-      return send(failure.status, googleError(failure.status, failure.reason, failure.reason === 'rateLimitExceeded' ? 'Rate Limit Exceeded' : failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
-    }
+    if (this.#answeredByLookupControls(seriesId, send)) return;
     const calendar = account.calendars.get(calendarId);
     const master = calendar?.events.get(seriesId)?.event;
     if (!calendar || !master) return send(404, googleError(404, 'notFound', 'Not Found'));

@@ -668,11 +668,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
     try {
       item = await this.#json<unknown>('GET', `/calendars/${encodeURIComponent(calendarId)}/events/${encodeURIComponent(eventId)}`, {});
     } catch (error) {
-      if (error instanceof ListingGone) return { type: 'removed', providerEventId: eventId };
-      if (!(error instanceof CalendarProviderError)) throw error;
-      if (error.failure.kind === 'not_found') return 'not_found';
-      if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
-      return undefined;
+      return lookupFailureAnswer(error, eventId);
     }
     if (googleItemProblem(item) !== null || (item as GoogleEvent).id !== eventId) return undefined;
     return toChange(item as GoogleEvent, zone);
@@ -704,11 +700,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
     try {
       page = await this.#json<unknown>('GET', `/calendars/${encodeURIComponent(calendarId)}/events/${encodeURIComponent(seriesId)}/instances`, { originalStart, showDeleted: 'true' });
     } catch (error) {
-      if (error instanceof ListingGone) return { type: 'removed', providerEventId: seriesId };
-      if (!(error instanceof CalendarProviderError)) throw error;
-      if (error.failure.kind === 'not_found') return 'not_found';
-      if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
-      return undefined;
+      return lookupFailureAnswer(error, seriesId);
     }
     if (!isRecord(page) || !Array.isArray(page.items)) return undefined;
     const answerZone = typeof page.timeZone === 'string' ? page.timeZone : zone;
@@ -951,6 +943,20 @@ function occurrenceKeyOf(seriesId: string, originalStartMs: number): string {
 /** An entry that ends a series: removed, or its master cancelled (what a listing or events.get brings of a series deleted). */
 function seriesEnded(change: ProviderChange | undefined): ProviderChange | undefined {
   return change !== undefined && (change.type === 'removed' || change.event.status === 'cancelled') ? change : undefined;
+}
+
+/**
+ * What a failed lookup of `goneId` (events.get of an event, events.instances of a series) answers:
+ * a 410 (ListingGone) is it removed, a 404 'not_found' (#lookUpEvents checks the calendar before
+ * taking it as gone); a limit, a 5xx or a timeout is thrown (#lookUpEvents stops or goes on); any
+ * other refusal leaves it not answered (undefined).
+ */
+function lookupFailureAnswer(error: unknown, goneId: string): ProviderChange | 'not_found' | undefined {
+  if (error instanceof ListingGone) return { type: 'removed', providerEventId: goneId };
+  if (!(error instanceof CalendarProviderError)) throw error;
+  if (error.failure.kind === 'not_found') return 'not_found';
+  if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
+  return undefined;
 }
 
 /** What listedFor (#withConfirmed) answers for a meeting left as stored in this read: neither settled by the part nor looked up. */
