@@ -642,6 +642,24 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, 'bot_holding_key');
     });
 
+    test('attendee: the bot holding a repeated launch\'s key is found on a later page of List Bots, past the ended ones', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s deduplication key is the only one that outlives its bot');
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/pag-edke-yon', `paged-key-${kind}`);
+      // List Bots answers 25 bots a page, oldest first, finished ones included (BotCursorPagination
+      // in bots/bots_api_views.py): a page of ended bots under the key comes before the one holding it.
+      const key = `launch-${botId}`;
+      const base = { meeting_url: 'https://meet.google.com/pag-edke-yon', bot_name: 'x', join_at: null, metadata: { rollcall_bot_id: botId }, deduplication_key: key, deleted: false };
+      for (let i = 0; i < fake.listPageSize; i++) fake.bots.set(`bot_ended_${i}`, { ...base, id: `bot_ended_${i}`, state: 'ended' });
+      fake.bots.set('bot_holding_key_late', { ...base, id: 'bot_holding_key_late', state: 'scheduled' });
+      clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, 'bot_holding_key_late');
+      const lookups = fake.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/bots' && r.query.get('deduplication_key') === key);
+      assert.equal(lookups.length, 2, 'the second page asked for with the cursor of the first page\'s next');
+      assert.ok(lookups[1]!.query.get('cursor'));
+    });
+
     test('a bot booked 90 s before its join time is handed over at once with its join time (Attendee too: it asks only for a future join_at, ideally two minutes ahead)', async () => {
       const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
@@ -670,7 +688,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       await rc.dispatcher.runDue();
       assert.equal(attemptsFor().length, 1);
       assert.equal((await botRow(botId)).provider_bot_id, null);
-      // ... then a 429 with Retry-After (Recall's errors page; MeetStream and Attendee's proxies).
+      // ... then a 429 with Retry-After (Recall's errors page; Attendee's ProjectPostThrottle; MeetStream's proxies).
       fake.failNext(/^POST /, { status: 429, headers: { 'retry-after': '7' }, body: { detail: 'Request was throttled.' } });
       clock.advance(2000);
       await rc.dispatcher.runDue();

@@ -103,6 +103,15 @@ export class FakeAttendee extends FakeProviderServer {
    * join_at passed less than five minutes ago (join_at_lower_threshold).
    */
   stagingWindowMs = 5 * 60_000;
+  /** Bots on one page of List Bots: BotCursorPagination.page_size (bots/bots_api_views.py). */
+  listPageSize = 25;
+  /**
+   * POSTs to the bots endpoint a project may make per rolling minute: BotListCreateView's
+   * ProjectPostThrottle (bots/throttling.py), a Django REST framework SimpleRateThrottle keyed on
+   * the project, at PROJECT_POST_THROTTLE_RATE, 3000/min unless set (attendee/settings/base.py).
+   */
+  postsPerMinute = 3000;
+  readonly #posts: number[] = [];
 
   readonly webhookSecret: string;
 
@@ -118,13 +127,8 @@ export class FakeAttendee extends FakeProviderServer {
   protected handle(request: FakeRequest): FakeAnswer {
     this.#stageDueBots();
     if (request.path === '/api/v1/bots') {
-      if (request.method === 'POST') return this.#create(request.body ?? {});
-      if (request.method === 'GET') {
-        // List bots, filterable by deduplication_key (openapi.yml, List Bots).
-        const key = request.query.get('deduplication_key');
-        const results = this.liveBots.filter((b) => key === null || b.deduplication_key === key).map((b) => this.#view(b));
-        return { status: 200, body: { next: null, previous: null, results } };
-      }
+      if (request.method === 'POST') return this.#throttled() ?? this.#create(request.body ?? {});
+      if (request.method === 'GET') return this.#list(request.query);
     }
     const match = /^\/api\/v1\/bots\/([^/]+)(\/leave)?$/.exec(request.path);
     const bot = match ? this.bots.get(match[1]!) : undefined;
@@ -134,6 +138,49 @@ export class FakeAttendee extends FakeProviderServer {
     if (request.method === 'PATCH') return this.#patch(bot, request.body ?? {});
     if (request.method === 'DELETE') return this.#delete(bot);
     return { status: 405, body: { error: 'Method not allowed' } };
+  }
+
+  /**
+   * List Bots (BotListCreateView.get in bots/bots_api_views.py): the project's bots, filterable by
+   * deduplication_key, ordered by created_at, oldest first, in pages of 25 under Django REST
+   * framework's cursor pagination (BotCursorPagination): { next, previous, results }, `next` a URL
+   * carrying an opaque `cursor` parameter, null on the last page. Finished bots stay listed (only a
+   * deleted scheduled bot is gone: delete_bot in bots/bots_api_utils.py removes its row). Opaque
+   * here too: the cursor is the offset, encoded.
+   */
+  #list(query: URLSearchParams): FakeAnswer {
+    const key = query.get('deduplication_key');
+    const matching = this.liveBots.filter((b) => !key || b.deduplication_key === key);
+    const cursor = query.get('cursor');
+    const offset = cursor === null ? 0 : Number(Buffer.from(cursor, 'base64url').toString('utf8').replace(/^o=/, ''));
+    // DRF answers a cursor it cannot read with 404 "Invalid cursor" (CursorPagination.decode_cursor).
+    if (!Number.isInteger(offset) || offset < 0) return { status: 404, body: { detail: 'Invalid cursor' } };
+    const page = matching.slice(offset, offset + this.listPageSize);
+    const pageUrl = (at: number) => `${this.url}/api/v1/bots?${new URLSearchParams([...query.entries()].filter(([name]) => name !== 'cursor').concat([['cursor', Buffer.from(`o=${at}`).toString('base64url')]]))}`;
+    return {
+      status: 200,
+      body: {
+        next: offset + this.listPageSize < matching.length ? pageUrl(offset + this.listPageSize) : null,
+        previous: offset > 0 ? pageUrl(Math.max(0, offset - this.listPageSize)) : null,
+        results: page.map((b) => this.#view(b)),
+      },
+    };
+  }
+
+  /**
+   * Over the project's rate, 429 with Retry-After in seconds and DRF's Throttled body; the
+   * throttle runs after authentication and before the view, so the request does nothing
+   * (APIView.initial checks authentication, permissions, then throttles).
+   */
+  #throttled(): FakeAnswer | null {
+    const now = this.now();
+    while (this.#posts.length > 0 && this.#posts[0]! <= now - 60_000) this.#posts.shift();
+    if (this.#posts.length >= this.postsPerMinute) {
+      const wait = Math.max(1, Math.ceil((this.#posts[0]! + 60_000 - now) / 1000));
+      return { status: 429, headers: { 'retry-after': String(wait) }, body: { detail: `Request was throttled. Expected available in ${wait} seconds.` } };
+    }
+    this.#posts.push(now);
+    return null;
   }
 
   /** The scheduler's job: scheduled bots whose join time is near become staged. */

@@ -43,6 +43,18 @@ function projectRefusal(answer: ProviderAnswer): LaunchOutcome | null {
   return null;
 }
 
+/** List Bots pages read in one lookup: 25 bots a page, and a key names one bot, a few at worst. */
+const MAX_LOOKUP_PAGES = 5;
+
+/** The `cursor` parameter of a `next` page URL; null when it has none. */
+function cursorOf(next: string): string | null {
+  try {
+    return new URL(next).searchParams.get('cursor');
+  } catch {
+    return null;
+  }
+}
+
 /** States after which a bot has finished and no longer holds its deduplication key (bots_api_utils.py, create_bot). */
 const ATTENDEE_FINISHED_STATES = new Set(['ended', 'fatal_error', 'data_deleted']);
 
@@ -154,18 +166,34 @@ export class AttendeeBotProvider implements BotRuntime {
     return { ok: true, alreadyDone: false, providerBotId: id };
   }
 
-  /** The bot an earlier attempt of this launch created. */
+  /**
+   * The bot an earlier attempt of this launch created. List Bots gives every bot ever made under
+   * the key (finished ones keep their row) oldest first, 25 to a page, each page's `next` a URL
+   * with a `cursor` (BotListCreateView.get and BotCursorPagination in bots/bots_api_views.py). The
+   * one holding the key is the one that has not finished (the key is refused only while such a bot
+   * exists), and it is the newest: pages are read until it is found. Only the cursor is taken from
+   * `next`: the rest of that URL is Attendee's idea of its own address, which behind a proxy need
+   * not be the base URL Rollcall reaches it at.
+   */
   async #findByKey(key: string): Promise<LaunchOutcome> {
-    const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots?deduplication_key=${encodeURIComponent(key)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
-    const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
-    if (!outcome.ok || !result.ok) return outcome;
-    // The list has every bot ever made under the key, oldest first; the one holding it is the one
-    // that has not finished (the key is refused only while such a bot exists).
-    const list = result.answer.json as { results?: { id?: unknown; state?: unknown }[] } | null;
-    const listed = list?.results ?? [];
-    const id = (listed.find((bot) => typeof bot.state === 'string' && !ATTENDEE_FINISHED_STATES.has(bot.state)) ?? listed[0])?.id;
-    return typeof id === 'string'
-      ? { ok: true, alreadyDone: true, providerBotId: id }
+    let first: unknown;
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+      const query = new URLSearchParams({ deduplication_key: key, ...(cursor !== null ? { cursor } : {}) });
+      const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots?${query}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+      const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
+      if (!outcome.ok || !result.ok) return outcome;
+      const list = result.answer.json as { results?: { id?: unknown; state?: unknown }[]; next?: unknown } | null;
+      const listed = Array.isArray(list?.results) ? list.results : [];
+      first ??= listed[0]?.id;
+      const holding = listed.find((bot) => typeof bot.state === 'string' && !ATTENDEE_FINISHED_STATES.has(bot.state))?.id;
+      if (typeof holding === 'string') return { ok: true, alreadyDone: true, providerBotId: holding };
+      cursor = typeof list?.next === 'string' ? cursorOf(list.next) : null;
+      if (cursor === null) break;
+    }
+    // None unfinished any more (it finished since the refusal): the key's first bot is the launch's.
+    return typeof first === 'string'
+      ? { ok: true, alreadyDone: true, providerBotId: first }
       : { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee says the deduplication key is in use but lists no bot with it' };
   }
 
