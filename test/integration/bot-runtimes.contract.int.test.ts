@@ -121,7 +121,8 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
       if (fake instanceof FakeRecall) return fake.statusWebhook(id, 'call_ended', { subCode: 'bot_kicked_from_waiting_room' });
       // MeetStream: bot.denied, then bot.done, which ends every path (../shared/reference/meetstream.md 6.2).
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, 'bot.denied');
-      // Attendee's docs name no state change after could_not_join_meeting's.
+      // Attendee: could_not_join_meeting moves the bot to fatal_error, a terminal state, and no
+      // state change follows it (BotEventManager.VALID_TRANSITIONS and TERMINAL_STATES in bots/models.py).
       return null;
     },
   };

@@ -86,6 +86,24 @@ function normaliseOnce(url: string): string | null {
   return null;
 }
 
+/**
+ * The event whose transition leads to each state (BotEventManager.VALID_TRANSITIONS and
+ * BotEventTypes.type_to_api_code in bots/models.py); post_processing is reached by two, chosen in
+ * statusWebhook.
+ */
+const EVENT_TYPE_OF_STATE: Record<string, string> = {
+  staged: 'staged',
+  joining: 'join_requested',
+  waiting_room: 'put_in_waiting_room',
+  joined_not_recording: 'joined_meeting',
+  joined_recording: 'recording_permission_granted',
+  joined_recording_paused: 'recording_paused',
+  leaving: 'leave_requested',
+  ended: 'post_processing_completed',
+  fatal_error: 'fatal_error',
+  data_deleted: 'data_deleted',
+};
+
 /** States after which a bot is finished and frees its deduplication key (bots_api_utils create_bot). */
 const TERMINAL = new Set(['ended', 'fatal_error', 'data_deleted']);
 
@@ -300,10 +318,11 @@ export class FakeAttendee extends FakeProviderServer {
     const bot = this.bots.get(botId);
     const oldState = bot?.state ?? 'joining';
     if (bot) bot.state = newState;
-    // event_type names what caused the change; Attendee's webhook docs name post_processing_completed
-    // for the move to ended (docs/webhooks.md of attendee-labs/attendee) and could_not_join_meeting
-    // for a refused join (sub types in bots/models.py); for the other moves the fake uses the state.
-    const eventType = options.eventType ?? (newState === 'ended' ? 'post_processing_completed' : newState);
+    // event_type names the event that caused the change (BotEventTypes.type_to_api_code in
+    // bots/models.py), the one whose transition ends in the new state (BotEventManager.VALID_TRANSITIONS):
+    // post_processing_completed for the move to ended (also docs/webhooks.md), could_not_join_meeting
+    // for a refused join (a test names it), left_meeting after a leave and meeting_ended otherwise.
+    const eventType = options.eventType ?? (newState === 'post_processing' ? (oldState === 'leaving' ? 'left_meeting' : 'meeting_ended') : EVENT_TYPE_OF_STATE[newState] ?? newState);
     // Where credits are charged (hosted Attendee), the change that ends a bot's run carries what it
     // cost as centicredits / 100, a Python float: 1.0 for a run of a whole credit (bots/models.py,
     // additional_event_metadata["credits_consumed"]).
