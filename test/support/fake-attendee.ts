@@ -209,7 +209,10 @@ export class FakeAttendee extends FakeProviderServer {
   }
 
   #create(body: Record<string, any>): FakeAnswer {
-    if (typeof body.meeting_url !== 'string' || typeof body.bot_name !== 'string') return { status: 400, body: { error: 'meeting_url and bot_name are required' } };
+    // meeting_url and bot_name are required CharFields of CreateBotSerializer (bots/serializers.py):
+    // Django REST framework's field errors, "This field is required." under each one missing.
+    const missing = ['meeting_url', 'bot_name'].filter((field) => typeof body[field] !== 'string');
+    if (missing.length > 0) return { status: 400, body: Object.fromEntries(missing.map((field) => [field, ['This field is required.']])) };
     // Field errors of CreateBotSerializer (bots/serializers.py): a blank name (DRF's CharField), one
     // with a character beyond the Basic Multilingual Plane (BotValidationMixin.validate_bot_name);
     // metadata whose json.dumps text is over MAX_METADATA_LENGTH, 1,000 by default
