@@ -660,6 +660,23 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok(lookups[1]!.query.get('cursor'));
     });
 
+    test('attendee: a key refused for a bot that finished before the lookup is answered with that bot, the newest under the key, not an older one', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s deduplication key is the only one that outlives its bot');
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/fin-edke-yon', `finished-key-${kind}`);
+      // Two bots made under the launch's key, both finished by the time of the lookup; the refusal
+      // came while the second still held the key (unique among unfinished bots: the
+      // unique_bot_deduplication_key constraint in bots/models.py).
+      const key = `launch-${botId}`;
+      const base = { meeting_url: 'https://meet.google.com/fin-edke-yon', bot_name: 'x', join_at: null, metadata: { rollcall_bot_id: botId }, deduplication_key: key, deleted: false };
+      fake.bots.set('bot_failed_long_ago', { ...base, id: 'bot_failed_long_ago', state: 'fatal_error' });
+      fake.bots.set('bot_just_finished', { ...base, id: 'bot_just_finished', state: 'ended' });
+      fake.failNext(/^POST \/api\/v1\/bots$/, { status: 400, body: { error: 'Deduplication key already in use. A bot in a non-terminal state with this deduplication key already exists. Please use a different deduplication key or wait for that bot to terminate.' } });
+      clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, 'bot_just_finished');
+    });
+
     test('a bot booked 90 s before its join time is handed over at once with its join time (Attendee too: it asks only for a future join_at, ideally two minutes ahead)', async () => {
       const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

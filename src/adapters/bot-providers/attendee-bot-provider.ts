@@ -176,7 +176,7 @@ export class AttendeeBotProvider implements BotRuntime {
    * not be the base URL Rollcall reaches it at.
    */
   async #findByKey(key: string): Promise<LaunchOutcome> {
-    let first: unknown;
+    let newest: unknown;
     let cursor: string | null = null;
     for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
       const query = new URLSearchParams({ deduplication_key: key, ...(cursor !== null ? { cursor } : {}) });
@@ -185,15 +185,16 @@ export class AttendeeBotProvider implements BotRuntime {
       if (!outcome.ok || !result.ok) return outcome;
       const list = result.answer.json as { results?: { id?: unknown; state?: unknown }[]; next?: unknown } | null;
       const listed = Array.isArray(list?.results) ? list.results : [];
-      first ??= listed[0]?.id;
+      newest = listed.at(-1)?.id ?? newest;
       const holding = listed.find((bot) => typeof bot.state === 'string' && !ATTENDEE_FINISHED_STATES.has(bot.state))?.id;
       if (typeof holding === 'string') return { ok: true, alreadyDone: true, providerBotId: holding };
       cursor = typeof list?.next === 'string' ? cursorOf(list.next) : null;
       if (cursor === null) break;
     }
-    // None unfinished any more (it finished since the refusal): the key's first bot is the launch's.
-    return typeof first === 'string'
-      ? { ok: true, alreadyDone: true, providerBotId: first }
+    // None unfinished any more: the one that held the key finished since the refusal, and it is
+    // the newest listed (the older ones had finished before it could be made).
+    return typeof newest === 'string'
+      ? { ok: true, alreadyDone: true, providerBotId: newest }
       : { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee says the deduplication key is in use but lists no bot with it' };
   }
 
