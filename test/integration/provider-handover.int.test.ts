@@ -677,6 +677,35 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, 'bot_just_finished');
     });
 
+    test('attendee: a holder past the fifth page of List Bots (125 ended bots before it) is not taken for an ended one: the launch waits, and the holder is not made to leave', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s deduplication key is the only one that outlives its bot');
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/cap-edke-yon', `capped-key-${kind}`);
+      // 125 ended bots under the launch's key fill the five pages read (BotCursorPagination, 25 a
+      // page, oldest first: bots/bots_api_views.py); the one holding the key is on the sixth.
+      const key = `launch-${botId}`;
+      const base = { meeting_url: 'https://meet.google.com/cap-edke-yon', bot_name: 'x', join_at: null, metadata: { rollcall_bot_id: botId }, deduplication_key: key, deleted: false };
+      for (let i = 0; i < 5 * fake.listPageSize; i++) fake.bots.set(`bot_capped_ended_${i}`, { ...base, id: `bot_capped_ended_${i}`, state: 'ended' });
+      fake.bots.set('bot_capped_holder', { ...base, id: 'bot_capped_holder', state: 'scheduled' });
+      clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, null, 'no ended bot recorded as the launch\'s');
+      assert.match((await scheduleRow(botId)).last_error ?? '', new RegExp(`deduplication key ${key} .*more than 5 pages`));
+      const lookups = fake.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/bots' && r.query.get('deduplication_key') === key);
+      assert.equal(lookups.length, 5);
+      // The holder's first state change is not read as a second bot's: nothing makes it leave.
+      clock.set(startMs - JOIN_LEAD_MS);
+      const report = await providerWebhook('bot_capped_holder', 'joining');
+      await rc.dispatcher.runDue();
+      // Refused as a bot whose id is not recorded yet (Attendee retries the delivery), not retired.
+      assert.equal(report.statusCode, 404, report.body);
+      assert.equal(report.json().code, 'provider_bot_not_found');
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      assert.ok(!kinds.includes('provider_removal_requested') && !kinds.includes('handed_over'), kinds.join(', '));
+      assert.ok(!fake.requests.some((r) => r.path.startsWith('/api/v1/bots/bot_capped_holder') && r.method !== 'GET'), 'nothing sent to remove the holder');
+      assert.equal(fake.bots.get('bot_capped_holder')!.state, 'joining');
+    });
+
     test('a bot booked 90 s before its join time is handed over at once with its join time (Attendee too: it asks only for a future join_at, ideally two minutes ahead)', async () => {
       const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

@@ -43,8 +43,23 @@ function projectRefusal(answer: ProviderAnswer): LaunchOutcome | null {
   return null;
 }
 
-/** List Bots pages read in one lookup: 25 bots a page, and a key names one bot, a few at worst. */
+/**
+ * List Bots pages read in one lookup (25 bots a page): a launch's key names the few bots its
+ * attempts made, one after another as each finished; more is not Rollcall's doing
+ * (docs/providers/attendee.md, "Repeated launches").
+ */
 const MAX_LOOKUP_PAGES = 5;
+
+/** A lookup that could not read the list of bots under the key to its end: tried again. */
+function unreadList(key: string, why: string): LaunchOutcome {
+  return { ok: false, failure: 'transient', retryAfterMs: null, message: `attendee refused the deduplication key ${key} as in use, and the bot holding it was not found: ${why}; tried again` };
+}
+
+/** `: <detail>` of a DRF error body ({ "detail": "Invalid cursor" }), or nothing. */
+function detailOf(answer: ProviderAnswer): string {
+  const detail = (answer.json as { detail?: unknown } | null)?.detail;
+  return typeof detail === 'string' ? `: ${detail.slice(0, 200)}` : '';
+}
 
 /** The `cursor` parameter of a `next` page URL; null when it has none. */
 function cursorOf(next: string): string | null {
@@ -169,18 +184,27 @@ export class AttendeeBotProvider implements BotRuntime {
   /**
    * The bot an earlier attempt of this launch created. List Bots gives every bot ever made under
    * the key (finished ones keep their row) oldest first, 25 to a page, each page's `next` a URL
-   * with a `cursor` (BotListCreateView.get and BotCursorPagination in bots/bots_api_views.py). The
-   * one holding the key is the one that has not finished (the key is refused only while such a bot
-   * exists), and it is the newest: pages are read until it is found. Only the cursor is taken from
-   * `next`: the rest of that URL is Attendee's idea of its own address, which behind a proxy need
-   * not be the base URL Rollcall reaches it at.
+   * with a `cursor`, null on the last page (BotListCreateView.get and BotCursorPagination in
+   * bots/bots_api_views.py). The one holding the key is the one that has not finished (the key is
+   * refused only while such a bot exists): pages are read until it is found. Only the cursor is
+   * taken from `next`: the rest of that URL is Attendee's idea of its own address, which behind a
+   * proxy need not be the base URL Rollcall reaches it at.
+   *
+   * With none unfinished, the newest is the answer only once the whole list has been read: the
+   * holder finished since the refusal, and it is the last listed. A list not read to its end (more
+   * pages than are read, a `next` without a cursor, a cursor refused) may hold the holder further
+   * on: that is a transient failure, tried again, rather than a finished bot taken for the launch's.
    */
   async #findByKey(key: string): Promise<LaunchOutcome> {
     let newest: unknown;
     let cursor: string | null = null;
-    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+    for (let page = 1; page <= MAX_LOOKUP_PAGES; page++) {
       const query = new URLSearchParams({ deduplication_key: key, ...(cursor !== null ? { cursor } : {}) });
       const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots?${query}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+      // A later page's 404 is about its cursor (DRF's "Invalid cursor"): the path answered page 1.
+      if (cursor !== null && result.ok && result.answer.status === 404) {
+        return unreadList(key, `attendee refused the cursor of page ${page} (HTTP 404${detailOf(result.answer)})`);
+      }
       const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
       if (!outcome.ok || !result.ok) return outcome;
       const list = result.answer.json as { results?: { id?: unknown; state?: unknown }[]; next?: unknown } | null;
@@ -188,14 +212,18 @@ export class AttendeeBotProvider implements BotRuntime {
       newest = listed.at(-1)?.id ?? newest;
       const holding = listed.find((bot) => typeof bot.state === 'string' && !ATTENDEE_FINISHED_STATES.has(bot.state))?.id;
       if (typeof holding === 'string') return { ok: true, alreadyDone: true, providerBotId: holding };
+      if (list?.next === null) {
+        // The whole list read and none unfinished any more: the one that held the key finished
+        // since the refusal, and it is the newest listed (the older ones had finished before it
+        // could be made).
+        return typeof newest === 'string'
+          ? { ok: true, alreadyDone: true, providerBotId: newest }
+          : { ok: false, failure: 'transient', retryAfterMs: null, message: `attendee says the deduplication key ${key} is in use but lists no bot with it` };
+      }
       cursor = typeof list?.next === 'string' ? cursorOf(list.next) : null;
-      if (cursor === null) break;
+      if (cursor === null) return unreadList(key, `page ${page}'s next names no page Rollcall can ask for`);
     }
-    // None unfinished any more: the one that held the key finished since the refusal, and it is
-    // the newest listed (the older ones had finished before it could be made).
-    return typeof newest === 'string'
-      ? { ok: true, alreadyDone: true, providerBotId: newest }
-      : { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee says the deduplication key is in use but lists no bot with it' };
+    return unreadList(key, `it lists more than ${MAX_LOOKUP_PAGES} pages of bots under the key, and every one read has finished`);
   }
 
   async send(command: BotCommand): Promise<RuntimeOutcome> {
