@@ -88,8 +88,8 @@ function normaliseOnce(url: string): string | null {
 
 /**
  * The event whose transition leads to each state (BotEventManager.VALID_TRANSITIONS and
- * BotEventTypes.type_to_api_code in bots/models.py); post_processing is reached by two, chosen in
- * statusWebhook.
+ * BotEventTypes.type_to_api_code in bots/models.py of attendee-labs/attendee). A state reached by
+ * more than one event is settled by the state left, in eventTypeOf.
  */
 const EVENT_TYPE_OF_STATE: Record<string, string> = {
   staged: 'staged',
@@ -98,11 +98,30 @@ const EVENT_TYPE_OF_STATE: Record<string, string> = {
   joined_not_recording: 'joined_meeting',
   joined_recording: 'recording_permission_granted',
   joined_recording_paused: 'recording_paused',
+  joined_recording_permission_denied: 'recording_permission_denied',
+  joining_breakout_room: 'began_joining_breakout_room',
+  leaving_breakout_room: 'began_leaving_breakout_room',
   leaving: 'leave_requested',
   ended: 'post_processing_completed',
   fatal_error: 'fatal_error',
   data_deleted: 'data_deleted',
 };
+
+/**
+ * The event_type of a move from `oldState` to `newState`, per VALID_TRANSITIONS: post_processing
+ * is reached by left_meeting from leaving and by meeting_ended otherwise; joined_recording by
+ * recording_resumed from joined_recording_paused and by recording_permission_granted otherwise;
+ * the state a bot had before a breakout room, by joined_breakout_room or left_breakout_room from
+ * joining_breakout_room or leaving_breakout_room.
+ */
+function eventTypeOf(oldState: string, newState: string): string {
+  if (newState === 'post_processing') return oldState === 'leaving' ? 'left_meeting' : 'meeting_ended';
+  const isJoined = ['joined_not_recording', 'joined_recording', 'joined_recording_paused', 'joined_recording_permission_denied'].includes(newState);
+  if (isJoined && oldState === 'joining_breakout_room') return 'joined_breakout_room';
+  if (isJoined && oldState === 'leaving_breakout_room') return 'left_breakout_room';
+  if (newState === 'joined_recording' && oldState === 'joined_recording_paused') return 'recording_resumed';
+  return EVENT_TYPE_OF_STATE[newState] ?? newState;
+}
 
 /** States after which a bot is finished and frees its deduplication key (bots_api_utils create_bot). */
 const TERMINAL = new Set(['ended', 'fatal_error', 'data_deleted']);
@@ -321,11 +340,10 @@ export class FakeAttendee extends FakeProviderServer {
     const bot = this.bots.get(botId);
     const oldState = bot?.state ?? 'joining';
     if (bot) bot.state = newState;
-    // event_type names the event that caused the change (BotEventTypes.type_to_api_code in
-    // bots/models.py), the one whose transition ends in the new state (BotEventManager.VALID_TRANSITIONS):
-    // post_processing_completed for the move to ended (also docs/webhooks.md), could_not_join_meeting
-    // for a refused join (a test names it), left_meeting after a leave and meeting_ended otherwise.
-    const eventType = options.eventType ?? (newState === 'post_processing' ? (oldState === 'leaving' ? 'left_meeting' : 'meeting_ended') : EVENT_TYPE_OF_STATE[newState] ?? newState);
+    // event_type names the event that caused the change (eventTypeOf): post_processing_completed
+    // for the move to ended (also docs/webhooks.md); could_not_join_meeting for a refused join,
+    // which also ends in fatal_error, is named by the test that sends it.
+    const eventType = options.eventType ?? eventTypeOf(oldState, newState);
     // Where credits are charged (hosted Attendee), the change that ends a bot's run carries what it
     // cost as centicredits / 100, a Python float: 1.0 for a run of a whole credit (bots/models.py,
     // additional_event_metadata["credits_consumed"]).
