@@ -121,8 +121,10 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
       if (fake instanceof FakeRecall) return fake.statusWebhook(id, 'call_ended', { subCode: 'bot_kicked_from_waiting_room' });
       // MeetStream: bot.denied, then bot.done, which ends every path (../shared/reference/meetstream.md 6.2).
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, 'bot.denied');
-      // Attendee: could_not_join_meeting moves the bot to fatal_error, a terminal state, and no
-      // state change follows it (BotEventManager.VALID_TRANSITIONS and TERMINAL_STATES in bots/models.py).
+      // Attendee: could_not_join_meeting moves the bot to fatal_error, one of
+      // BotStates.post_meeting_states() in bots/models.py, and no ending follows it: the one move
+      // out of fatal_error is data_deleted, once its data are deleted (BotEventManager.VALID_TRANSITIONS),
+      // a state that changes nothing in Rollcall (docs/providers/attendee.md).
       return null;
     },
   };
