@@ -119,7 +119,7 @@ test('a next without a cursor Rollcall can read: transient, not the newest of wh
 test('a later page answered 404 "Invalid cursor" is transient (tried again), not a permanent failure of the launch', async () => {
   const outcome = await attendeeStub([...finishedBots(30), { id: 'bot_holder', state: 'scheduled' }], { pageAnswer: { page: 1, status: 404, body: { detail: 'Invalid cursor' } } }).launch();
   assert.equal(!outcome.ok && outcome.failure, 'transient', JSON.stringify(outcome));
-  assert.match(!outcome.ok ? outcome.message : '', new RegExp(`${KEY}.*cursor of page 2 \\(HTTP 404: Invalid cursor\\)`));
+  assert.match(!outcome.ok ? outcome.message : '', new RegExp(`${KEY}.*cursor of page 2 was refused \\(HTTP 404: Invalid cursor\\)`));
 });
 
 test('the first page answered 404 stays permanent: the lookup path itself is not there', async () => {

@@ -203,7 +203,7 @@ export class AttendeeBotProvider implements BotRuntime {
       const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots?${query}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
       // A later page's 404 is about its cursor (DRF's "Invalid cursor"): the path answered page 1.
       if (cursor !== null && result.ok && result.answer.status === 404) {
-        return unreadList(key, `attendee refused the cursor of page ${page} (HTTP 404${detailOf(result.answer)})`);
+        return unreadList(key, `the cursor of page ${page} was refused (HTTP 404${detailOf(result.answer)})`);
       }
       const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
       if (!outcome.ok || !result.ok) return outcome;
