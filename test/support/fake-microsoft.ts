@@ -728,7 +728,14 @@ export class FakeMicrosoftGraph {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const owner = auth ? this.#accessTokens.get(auth[1]!) : undefined;
     if (!owner || owner.expiresAt <= this.#now()) return send(401, graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'));
-    // At most MAILBOX_CONCURRENCY requests of one mailbox at once; one more is throttled.
+    // At most MAILBOX_CONCURRENCY requests of one mailbox at once; one more is throttled. A
+    // request counts until its connection closes, so one the client hung up on (its timeout) stops
+    // counting only once this side has read the hang-up, which on a busy machine can come after
+    // the client's next request, sent at once into the slot it freed. A request that finds the
+    // mailbox full is so counted only after a moment in which hang-ups already on their way are
+    // read. (Whether Graph itself stops counting a request its client left is not documented; the
+    // fake takes the client's view: what it no longer waits for is not in flight.)
+    if ((this.#inFlight.get(owner.email) ?? 0) >= MAILBOX_CONCURRENCY) await new Promise((resolve) => setTimeout(resolve, 25));
     const inFlight = (this.#inFlight.get(owner.email) ?? 0) + 1;
     if (inFlight > MAILBOX_CONCURRENCY) {
       this.concurrency.refused += 1;
