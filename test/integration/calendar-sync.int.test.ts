@@ -6043,6 +6043,18 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 0], [1, 0], [2, 1], [3, 1]]);
   });
 
+  test('an Outlook occurrence scheduled by its own id alone is answered as the occurrence it is, as one named with occurrence_date is', async () => {
+    // MeetStream's ScheduleEventResponse (its OpenAPI document, bundled in meetstream-ai/labs
+    // openclaw-x-meetstream-skill/references/openapi.json) has is_recurring_occurrence and
+    // occurrence_date in every answer; a Google occurrence booked by its id says true.
+    const series = await outlookSeries(env, 'Named series', 3);
+    const second = series.before[1]!;
+    const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${second.id}`, { auth: series.user.auth, body: { deduplication_key: 'named', bot_config: {} } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [second.id, true, second.start_time, second.id]);
+    assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 0], [1, 1], [2, 0]]);
+  });
+
   test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date, schedule_all_occurrences and occurrence_date are event_not_recurring', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

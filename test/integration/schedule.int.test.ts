@@ -10,7 +10,9 @@ const NOW = Date.parse('2026-11-20T12:00:00Z');
 const EVENTS = '/api/v1/calendar/events';
 const SCHEDULE = '/api/v1/calendar/schedule';
 const DEFAULT_CONFIG = { bot_name: 'Rollcall Notetaker', audio_required: true, video_required: false, custom_attributes: {} };
-const SINGLE_RESPONSE_FIELDS = ['bot_config', 'bot_id', 'event_id', 'message', 'schedule_group', 'schedule_id', 'scheduled', 'scheduled_time', 'updated_existing'];
+// The seed's fields plus the contract's two additions, which every answer carries (null and false
+// for an event that is no occurrence), as MeetStream's ScheduleEventResponse types them.
+const SINGLE_RESPONSE_FIELDS = ['bot_config', 'bot_id', 'event_id', 'is_recurring_occurrence', 'message', 'occurrence_date', 'schedule_group', 'schedule_id', 'scheduled', 'scheduled_time', 'updated_existing'];
 const SCHEDULE_ID = /^[0-9A-Za-z._-]{1,64}$/;
 
 function iso(ms: number): string {
@@ -105,6 +107,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
       const res = await schedule(alice.auth, event.id, { deduplication_key: key, bot_config: {} });
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.body).sort(), SINGLE_RESPONSE_FIELDS);
+      assert.deepEqual([res.body.occurrence_date, res.body.is_recurring_occurrence], [null, false]);
       assert.equal(res.body.scheduled, true);
       assert.match(res.body.schedule_id, SCHEDULE_ID);
       assert.equal(res.body.schedule_group, 'zoom');

@@ -65,8 +65,9 @@ export interface ScheduleResponse {
   bot_config: AppliedBotConfig;
   message: string;
   updated_existing: boolean;
-  occurrence_date?: string;
-  is_recurring_occurrence?: boolean;
+  /** The original start of the occurrence `bot_id` joins; null when that is no occurrence of a series. */
+  occurrence_date: string | null;
+  is_recurring_occurrence: boolean;
   master_event_id?: string;
   total_occurrences?: number;
   occurrences_scheduled?: number;
@@ -225,6 +226,8 @@ export class BotScheduling implements EventChangeListener {
       if (target.kind === 'single') {
         if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
         const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(target.event), key, config, origin, now);
+        // An Outlook occurrence named alone is still an occurrence, answered as #scheduleInstance answers it.
+        if (instanceSeries) return { ...singleResponse(eventId, one), occurrence_date: formatInstant(target.event.start_ms), is_recurring_occurrence: true, master_event_id: eventId };
         return singleResponse(eventId, one);
       }
       if (target.kind === 'occurrence') {
@@ -1214,6 +1217,8 @@ function batchResponse(seriesId: string, total: number, first: ScheduledOne | nu
     bot_config: first ? answeredConfig(first) : config,
     message: `Scheduled ${created.length} of ${total} upcoming occurrences${failed.length > 0 ? `; ${failed.length} failed` : ''}`,
     updated_existing: created.length > 0 && allUpdated,
+    occurrence_date: created[0]?.occurrence_start ?? null,
+    is_recurring_occurrence: first !== null,
     master_event_id: seriesId,
     total_occurrences: total,
     occurrences_scheduled: created.length,
@@ -1223,6 +1228,11 @@ function batchResponse(seriesId: string, total: number, first: ScheduledOne | nu
   };
 }
 
+/**
+ * The answer for one bot. Not an occurrence of a series until the caller says so: occurrence_date
+ * null and is_recurring_occurrence false are there rather than left out, as MeetStream's
+ * ScheduleEventResponse types occurrence_date as a string or null beside a plain boolean.
+ */
 function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
   return {
     scheduled: true,
@@ -1234,6 +1244,8 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
     bot_config: answeredConfig(one),
     message: one.message,
     updated_existing: one.updatedExisting,
+    occurrence_date: null,
+    is_recurring_occurrence: false,
   };
 }
 
