@@ -10,8 +10,8 @@ const NOW = Date.parse('2026-11-20T12:00:00Z');
 const EVENTS = '/api/v1/calendar/events';
 const SCHEDULE = '/api/v1/calendar/schedule';
 const DEFAULT_CONFIG = { bot_name: 'Rollcall Notetaker', audio_required: true, video_required: false, custom_attributes: {} };
-// The seed's fields plus the contract's two additions, which every answer carries (null and false
-// for an event that is no occurrence), as MeetStream's ScheduleEventResponse types them.
+// The seed's fields plus the contract's two additions, which Rollcall puts in every answer (null
+// and false for an event that is no occurrence): MeetStream's ScheduleEventResponse types them.
 const SINGLE_RESPONSE_FIELDS = ['bot_config', 'bot_id', 'event_id', 'is_recurring_occurrence', 'message', 'occurrence_date', 'schedule_group', 'schedule_id', 'scheduled', 'scheduled_time', 'updated_existing'];
 const SCHEDULE_ID = /^[0-9A-Za-z._-]{1,64}$/;
 
@@ -640,12 +640,18 @@ describe('POST /calendar/schedule/{event_id}', () => {
       const key = newKey();
       const all = await scheduleOk(alice.auth, occurrenceId, { deduplication_key: key, bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 });
       assert.deepEqual(all.schedules_created.map((c: { occurrence_start: string }) => c.occurrence_start), ['2026-11-24T10:00:00.000Z', '2026-12-01T10:00:00.000Z', '2026-12-08T10:00:00.000Z']);
+      // The answer's event_id is the id named, as for occurrence_date and for unscheduling; master_event_id the series'.
+      assert.deepEqual([all.event_id, all.master_event_id], [occurrenceId, series.id]);
       // The same batch through the series id finds the bots it made.
       const again = await scheduleOk(alice.auth, series.id, { deduplication_key: key, bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 });
       assert.deepEqual(again.schedules_created.map((c: { bot_id: string }) => c.bot_id), all.schedules_created.map((c: { bot_id: string }) => c.bot_id));
+      assert.deepEqual([again.event_id, again.master_event_id], [series.id, series.id]);
       const moved = await createEvent(alice.auth, { recurring_event_id: series.id, original_start_time: '2026-12-15T10:00:00Z', start_time: '2026-12-15T12:00:00Z', end_time: '2026-12-15T13:00:00Z' });
       const dated = await scheduleOk(alice.auth, moved.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-22' });
-      assert.deepEqual([dated.occurrence_date, dated.master_event_id], ['2026-12-22T10:00:00.000Z', series.id]);
+      assert.deepEqual([dated.event_id, dated.occurrence_date, dated.master_event_id], [moved.id, '2026-12-22T10:00:00.000Z', series.id]);
+      // An override instance's id with schedule_all_occurrences alike.
+      const viaOverride = await scheduleOk(alice.auth, moved.id, { deduplication_key: key, bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 });
+      assert.deepEqual([viaOverride.event_id, viaOverride.master_event_id], [moved.id, series.id]);
     });
 
     test('without options the next occurrence that has not ended is scheduled', async () => {

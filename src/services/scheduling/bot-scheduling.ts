@@ -238,7 +238,7 @@ export class BotScheduling implements EventChangeListener {
       const series = target.series;
       if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`, { details: { field: 'event_id' } });
       if (request.schedule_all_occurrences === true) {
-        return this.#scheduleAll(trx, userId, series, key, config, origin, request.occurrence_limit ?? 52, now);
+        return this.#scheduleAll(trx, userId, eventId, series, key, config, origin, request.occurrence_limit ?? 52, now);
       }
       const occurrence = occurrenceDate !== undefined
         ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate, isChain ? null : key, now)
@@ -410,13 +410,14 @@ export class BotScheduling implements EventChangeListener {
     return next;
   }
 
-  async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string | null, config: AppliedBotConfig, origin: ActionOrigin, limit: number, now: number): Promise<ScheduleResponse> {
+  /** `eventId`: the id named, the series' or one of its occurrences' (the answer's event_id; master_event_id is the series'). */
+  async #scheduleAll(trx: Transaction<Schema>, userId: string, eventId: string, series: EventRow, key: string | null, config: AppliedBotConfig, origin: ActionOrigin, limit: number, now: number): Promise<ScheduleResponse> {
     // The batch row before any bot, the order an unscheduling and a top-up take them in.
     await findSeriesBooking(trx, series.id, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
     if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     // Each occurrence gets its own bot: the key is made unique per occurrence.
-    return this.#bookBatch(trx, userId, { seriesId: series.id, eventId: series.id, key, config, limit }, upcoming.map((occurrence) => ({
+    return this.#bookBatch(trx, userId, { seriesId: series.id, eventId, masterEventId: series.id, key, config, limit }, upcoming.map((occurrence) => ({
       startMs: occurrence.originalStartMs,
       book: async () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), await batchKeyOf(trx, series.id, occurrence.key, key), config, origin, now),
     })), now);
@@ -439,7 +440,7 @@ export class BotScheduling implements EventChangeListener {
     const locked = new Map<string, EventRow>();
     for (const id of upcoming.map((i) => i.id).sort()) locked.set(id, (await lockEvent(trx, this.#database.engine, userId, id))!);
     // No series row: the instance named stands for its series (master_event_id), as it does for cancel_all_occurrences and from_date.
-    return this.#bookBatch(trx, userId, { seriesId: batchId, eventId, key, config, limit }, upcoming.map((listed) => locked.get(listed.id)!).map((instance) => ({
+    return this.#bookBatch(trx, userId, { seriesId: batchId, eventId, masterEventId: eventId, key, config, limit }, upcoming.map((listed) => locked.get(listed.id)!).map((instance) => ({
       startMs: instance.start_ms,
       book: async () => {
         const instanceKey = key !== null ? occurrenceDeduplicationKey(key, instance.id) : await derivedKeyOfLiveBot(trx, instance.id);
@@ -483,7 +484,7 @@ export class BotScheduling implements EventChangeListener {
    * others), records the batch so that occurrences appearing later inside its range get their bots
    * too (auto-schedule.ts), and answers for all of them.
    */
-  async #bookBatch(trx: Transaction<Schema>, userId: string, batch: { seriesId: string; eventId: string; key: string | null; config: AppliedBotConfig; limit: number }, items: { startMs: number; book: () => Promise<ScheduledOne> }[], now: number): Promise<ScheduleResponse> {
+  async #bookBatch(trx: Transaction<Schema>, userId: string, batch: { seriesId: string; eventId: string; masterEventId: string; key: string | null; config: AppliedBotConfig; limit: number }, items: { startMs: number; book: () => Promise<ScheduledOne> }[], now: number): Promise<ScheduleResponse> {
     const created: ScheduledOccurrence[] = [];
     const failed: FailedOccurrence[] = [];
     let first: ScheduledOne | null = null;
@@ -507,7 +508,7 @@ export class BotScheduling implements EventChangeListener {
     if (created.length > 0) {
       await saveSeriesBooking(trx, { series_event_id: batch.seriesId, base_key: batch.key ?? '', user_id: userId, bot_config: JSON.stringify(batch.config), from_ms: now, occurrence_count: batch.limit }, now);
     }
-    return batchResponse(batch.eventId, items.length, first, batch.config, created, failed, allUpdated);
+    return batchResponse(batch.eventId, batch.masterEventId, items.length, first, batch.config, created, failed, allUpdated);
   }
 
   /**
@@ -1205,13 +1206,17 @@ function answeredConfig(one: ScheduledOne): AppliedBotConfig & { deduplication_k
   return { ...one.config, deduplication_key: one.deduplicationKey };
 }
 
-/** The answer to schedule_all_occurrences: the first booked occurrence at the top, then each one. */
-function batchResponse(seriesId: string, total: number, first: ScheduledOne | null, config: AppliedBotConfig, created: ScheduledOccurrence[], failed: FailedOccurrence[], allUpdated: boolean): ScheduleResponse {
+/**
+ * The answer to schedule_all_occurrences: the first booked occurrence at the top, then each one.
+ * `eventId` is the id the request named (an occurrence id stands for its series), as every other
+ * answer gives it; `masterEventId` the series'.
+ */
+function batchResponse(eventId: string, masterEventId: string, total: number, first: ScheduledOne | null, config: AppliedBotConfig, created: ScheduledOccurrence[], failed: FailedOccurrence[], allUpdated: boolean): ScheduleResponse {
   return {
     scheduled: created.length > 0,
     schedule_id: first?.scheduleId ?? null,
     schedule_group: first?.scheduleGroup ?? null,
-    event_id: seriesId,
+    event_id: eventId,
     scheduled_time: first ? formatInstant(first.joinAtMs) : null,
     bot_id: first?.botId ?? null,
     bot_config: first ? answeredConfig(first) : config,
@@ -1219,7 +1224,7 @@ function batchResponse(seriesId: string, total: number, first: ScheduledOne | nu
     updated_existing: created.length > 0 && allUpdated,
     occurrence_date: created[0]?.occurrence_start ?? null,
     is_recurring_occurrence: first !== null,
-    master_event_id: seriesId,
+    master_event_id: masterEventId,
     total_occurrences: total,
     occurrences_scheduled: created.length,
     occurrences_failed: failed.length,
