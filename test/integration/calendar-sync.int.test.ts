@@ -3621,6 +3621,38 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled', 'Scheduled']);
     assert.deepEqual(states.map((b) => b.scheduled_join_time), [iso(s.first - LEAD_MS), iso(s.first + s.WEEK - LEAD_MS), iso(third + HOUR - LEAD_MS), iso(third + s.WEEK + HOUR - LEAD_MS)], 'the later two at the new series\' time');
   });
+  test('an invitation to one occurrence of someone else\'s series (its master not in the calendar) is scheduled as the occurrence it is: true, its original start; PATCHed, it stays one', async () => {
+    // Google's events resource: an instance of a recurring event carries recurringEventId (the
+    // series it belongs to) and originalStartTime (where the series' rule put it)
+    // (https://developers.google.com/workspace/calendar/api/v3/reference/events, fields
+    // recurringEventId and originalStartTime). A guest of that one occurrence has it in their
+    // calendar without the master (googleapis/google-api-python-client#1211: an attendee added to
+    // one event of a series).
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const original = env.clock.now() + DAY;
+    const start = original + HOUR;
+    env.google.insertEvent(account.email, account.email, {
+      summary: 'One occurrence I was invited to', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) },
+      location: meetingUrl(), recurringEventId: 'someoneElsesSeries', originalStartTime: { dateTime: iso(original) },
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [listed] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.ok(listed, 'stored on its own');
+    assert.equal(listed.recurring_event_id, null, 'its series is not stored');
+    assert.equal((listed as { original_start_time?: string | null }).original_start_time, iso(original), 'the event says where its series put it');
+    const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-occurrence', bot_config: {} } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    // As an Outlook occurrence booked by its own id answers (its series is not stored: no master_event_id).
+    assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [listed.id, true, iso(original), undefined]);
+    assert.equal(res.body.scheduled_time, iso(start - LEAD_MS), 'it joins at its start');
+    // Changed through the API, it is still that occurrence.
+    const patched = await env.rc.request('PATCH', `/api/v1/calendar/events/${listed.id}`, { auth: user.auth, body: { title: 'Renamed' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-occurrence', bot_config: {} } });
+    assert.deepEqual([again.status, again.body.updated_existing, again.body.is_recurring_occurrence, again.body.occurrence_date], [200, true, true, iso(original)]);
+  });
 });
 
 describe('Microsoft Graph specifics', () => {
@@ -6045,8 +6077,9 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
 
   test('an Outlook occurrence scheduled by its own id alone is answered as the occurrence it is, as one named with occurrence_date is', async () => {
     // MeetStream's ScheduleEventResponse (its OpenAPI document, bundled in meetstream-ai/labs
-    // openclaw-x-meetstream-skill/references/openapi.json) has is_recurring_occurrence and
-    // occurrence_date in every answer; a Google occurrence booked by its id says true.
+    // openclaw-x-meetstream-skill/references/openapi.json) types is_recurring_occurrence and
+    // occurrence_date; Rollcall gives them in every answer, and a Google occurrence booked by its
+    // id says true.
     const series = await outlookSeries(env, 'Named series', 3);
     const second = series.before[1]!;
     const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${second.id}`, { auth: series.user.auth, body: { deduplication_key: 'named', bot_config: {} } });
@@ -8688,6 +8721,25 @@ describe('ICS feed specifics', () => {
     const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
     assert.equal(res.status, 400);
     assert.equal(res.body.code, 'calendar_feed_invalid');
+  });
+  test('a RECURRENCE-ID override whose series is not in the feed is scheduled as the occurrence it is: true, its original start', async () => {
+    // RFC 5545 section 3.8.4.4: RECURRENCE-ID names the occurrence of the recurring component (of
+    // the same UID) this one overrides; a feed may carry the override alone (a guest's export of
+    // one occurrence), which then stands alone.
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Lone override');
+    const original = env.clock.now() + DAY;
+    const start = original + HOUR;
+    env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Moved occurrence', recurrenceIdMs: original, startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const [listed] = await eventsOf(env, user.auth, connected.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    assert.ok(listed, 'stored on its own');
+    assert.equal(listed.recurring_event_id, null, 'its series is not in the feed');
+    assert.equal((listed as { original_start_time?: string | null }).original_start_time, iso(original), 'the event says where its series put it');
+    const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-override', bot_config: {} } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [listed.id, true, iso(original), undefined]);
   });
 });
 

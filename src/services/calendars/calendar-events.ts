@@ -561,7 +561,10 @@ export class CalendarEvents {
     const pick = <K extends keyof EventInput>(key: K, current: EventInput[K]): EventInput[K] =>
       Object.hasOwn(input, key) ? input[key] : current;
     const seriesId = pick('recurring_event_id', existing?.recurring_event_id ?? null) ?? null;
-    const originalStart = pick('original_start_time', formatOptionalInstant(existing?.original_start_ms)) ?? null;
+    // A synced occurrence of a series that is not stored has an original start and no series: it
+    // is kept as it is (below), not read as an override asked for without its series.
+    const isLoneOccurrence = existing !== null && existing.recurring_event_id === null && existing.original_start_ms !== null;
+    const originalStart = pick('original_start_time', isLoneOccurrence ? null : formatOptionalInstant(existing?.original_start_ms)) ?? null;
     if (existing && seriesId !== existing.recurring_event_id) {
       throw new ApiError('validation_error', 'recurring_event_id cannot be changed', { details: { field: 'recurring_event_id' } });
     }
@@ -637,7 +640,7 @@ export class CalendarEvents {
       zone_rules: zoneRules,
       series_end_ms: seriesEndToStore({ start_ms: startMs, end_ms: endMs, timezone, recurrence: recurrenceText, zone_rules: zoneRules }, existing),
       recurring_event_id: seriesId,
-      original_start_ms: originalStartMs,
+      original_start_ms: originalStartMs ?? (isLoneOccurrence && seriesId === null ? existing.original_start_ms : null),
       meeting_url: meeting?.url ?? null,
       meeting_platform: meeting?.platform ?? null,
       meeting_identity: meeting?.identity ?? null,

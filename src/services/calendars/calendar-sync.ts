@@ -2509,7 +2509,10 @@ class SyncedEventWriter {
       zone_rules: zoneRules,
       series_end_ms: seriesEndToStore({ start_ms: event.startMs, end_ms: Math.max(event.endMs, event.startMs), timezone, recurrence: recurrenceText, zone_rules: zoneRules }, existing),
       recurring_event_id: series ? series.id : null,
-      original_start_ms: series ? event.originalStartMs : null,
+      // An occurrence whose series is not stored (an invitation to one occurrence of someone
+      // else's series, a feed's RECURRENCE-ID override whose series is not in the feed) keeps its
+      // original start too, beside no series: it is still that occurrence (a schedule answer says so).
+      original_start_ms: event.originalStartMs,
       status: event.status,
       raw,
       provider_series_id: event.providerSeriesId ?? null,

@@ -228,6 +228,10 @@ export class BotScheduling implements EventChangeListener {
         const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(target.event), key, config, origin, now);
         // An Outlook occurrence named alone is still an occurrence, answered as #scheduleInstance answers it.
         if (instanceSeries) return { ...singleResponse(eventId, one), occurrence_date: formatInstant(target.event.start_ms), is_recurring_occurrence: true, master_event_id: eventId };
+        // So is an occurrence of a series that is not stored (an invitation to one occurrence of
+        // someone else's series, a feed's override whose series is not in it): its original start
+        // is known, its series is not, so the answer has no master_event_id.
+        if (target.event.original_start_ms !== null) return { ...singleResponse(eventId, one), occurrence_date: formatInstant(target.event.original_start_ms), is_recurring_occurrence: true };
         return singleResponse(eventId, one);
       }
       if (target.kind === 'occurrence') {
