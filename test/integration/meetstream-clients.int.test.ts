@@ -63,7 +63,7 @@ describe('MeetStream\'s calendar routes as its public clients call them', () => 
     return undefined;
   }
 
-  test('POST /calendar/schedule/{event_id}: every field of ScheduleEventResponse is in the answer, occurrence_date null and is_recurring_occurrence false for a one-off event', async () => {
+  test('POST /calendar/schedule/{event_id}: the fields ScheduleEventResponse types are in the answer (existing_schedules aside), occurrence_date null and is_recurring_occurrence false for a one-off event', async () => {
     const user = await rc.newUser();
     const meeting = await oneOff(user.auth);
     // calendar-schedule-bot/src/schedule.js: { bot_config } with the documented calendar fields,
