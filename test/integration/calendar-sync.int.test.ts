@@ -78,7 +78,7 @@ function meetingUrl(): string {
 async function bot(env: Env, auth: string, botId: string) {
   const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body as { status: string; scheduled_join_time: string; status_timeline: { status: string; reason: string }[]; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[]; origin: string | null };
+  return res.body as { status: string; scheduled_join_time: string; status_timeline: { status: string; reason: string }[]; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[]; origin: string | null; custom_attributes: Record<string, string> };
 }
 
 async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: number, toMs: number) {
@@ -3652,6 +3652,15 @@ describe('Google Calendar specifics', () => {
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-occurrence', bot_config: {} } });
     assert.deepEqual([again.status, again.body.updated_existing, again.body.is_recurring_occurrence, again.body.occurrence_date], [200, true, true, iso(original)]);
+    // Its bot says so too, as an occurrence's bot does (behaviour.md, custom_attributes; webhooks echo them).
+    const attributes = (await bot(env, user.auth, res.body.bot_id)).custom_attributes;
+    assert.deepEqual([attributes.is_recurring, attributes.occurrence_start_time, attributes.event_id], ['true', iso(original), listed.id]);
+    // Given a recurrence, it is a series of its own: no occurrence of another, no original start.
+    const series = await env.rc.request('PATCH', `/api/v1/calendar/events/${listed.id}`, { auth: user.auth, body: { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2'], timezone: 'UTC' } });
+    assert.equal(series.status, 200, JSON.stringify(series.body));
+    assert.deepEqual([series.body.recurring_event_id, series.body.original_start_time, series.body.recurrence], [null, null, ['RRULE:FREQ=WEEKLY;COUNT=2']]);
+    const row = await env.rc.database.db.selectFrom('events').select(['original_start_ms']).where('id', '=', listed.id).executeTakeFirstOrThrow();
+    assert.equal(row.original_start_ms, null);
   });
 });
 
@@ -6086,6 +6095,9 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [second.id, true, second.start_time, second.id]);
     assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 0], [1, 1], [2, 0]]);
+    // Its bot carries what an occurrence's bot carries (behaviour.md, custom_attributes).
+    const attributes = (await bot(env, series.user.auth, res.body.bot_id)).custom_attributes;
+    assert.deepEqual([attributes.is_recurring, attributes.occurrence_start_time], ['true', second.start_time]);
   });
 
   test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date, schedule_all_occurrences and occurrence_date are event_not_recurring', async () => {
@@ -8740,6 +8752,15 @@ describe('ICS feed specifics', () => {
     const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-override', bot_config: {} } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [listed.id, true, iso(original), undefined]);
+    const attributes = (await bot(env, user.auth, res.body.bot_id)).custom_attributes;
+    assert.deepEqual([attributes.is_recurring, attributes.occurrence_start_time], ['true', iso(original)]);
+    // Its raw, in Google's shape, has originalStartTime alone: there is no series id to give.
+    const raw = (listed as unknown as { raw: { recurringEventId?: string; originalStartTime?: { dateTime?: string } } }).raw;
+    assert.deepEqual([raw.recurringEventId, raw.originalStartTime?.dateTime], [undefined, iso(original)]);
+    // The served document says an event may have an original start without a series.
+    const doc = JSON.stringify((await env.rc.request('GET', '/openapi.json')).body);
+    const described = [...doc.matchAll(/"original_start_time":\{[^}]*"description":"([^"]*)"/g)].map((m) => m[1]!);
+    assert.ok(described.some((text) => text.includes('recurring_event_id null')), `original_start_time is described for an occurrence of a series not stored: ${JSON.stringify(described)}`);
   });
 });
 

@@ -48,7 +48,7 @@ export const EventResponse = Type.Object({
   meeting_platform: Nullable(Type.String()),
   recurrence: Nullable(Type.Array(Type.String())),
   recurring_event_id: Nullable(Type.String()),
-  original_start_time: Nullable(Type.String({ format: 'date-time' })),
+  original_start_time: Nullable(Type.String({ format: 'date-time', description: 'For an occurrence: where its series\' rule put it (an override\'s original start). Set with recurring_event_id null for a synced occurrence of a series Rollcall does not store (an invitation to one occurrence of someone else\'s series, a feed\'s override whose series is not in the feed); null for any other event' })),
   status: Type.String(),
   is_deleted: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),

@@ -640,7 +640,8 @@ export class CalendarEvents {
       zone_rules: zoneRules,
       series_end_ms: seriesEndToStore({ start_ms: startMs, end_ms: endMs, timezone, recurrence: recurrenceText, zone_rules: zoneRules }, existing),
       recurring_event_id: seriesId,
-      original_start_ms: originalStartMs ?? (isLoneOccurrence && seriesId === null ? existing.original_start_ms : null),
+      // Only while it stays a single event: given a recurrence, it is a series of its own, no occurrence.
+      original_start_ms: originalStartMs ?? (isLoneOccurrence && seriesId === null && recurrence === null ? existing.original_start_ms : null),
       meeting_url: meeting?.url ?? null,
       meeting_platform: meeting?.platform ?? null,
       meeting_identity: meeting?.identity ?? null,
@@ -1079,7 +1080,9 @@ function icalUidOf(row: EventRow, raw: Record<string, unknown>, platformId: stri
  * raw for events written through the API and ICS events, with the keys of a Google Calendar
  * event, so that a client reading raw (for the title, or for recurrence) reads every source
  * alike: a series has `recurrence`; an occurrence (expanded or overridden) has
- * `recurringEventId` (Rollcall's series id, usable with this API) and `originalStartTime`. What
+ * `recurringEventId` (Rollcall's series id, usable with this API) and `originalStartTime`, and an
+ * occurrence of a series Rollcall does not store (a feed's override whose series is not in the
+ * feed) `originalStartTime` alone, as it has no series id to give. What
  * was stored stays beside them (an ICS event's uid and VEVENT text, raw._rollcall); a text field
  * that was dropped from raw for size (raw._rollcall.dropped_raw_fields) is not put back.
  */

@@ -84,7 +84,14 @@ interface ScheduleTarget {
   listedEventId: string;
   linkEventId: string;
   occurrenceKey: string;
+  /** The occurrence of a stored series the link names (its derived key's start); null for an event linked as itself. */
   originalStartMs: number | null;
+  /**
+   * The original start the bot's custom attributes name (occurrence_start_time, is_recurring):
+   * originalStartMs, or for an event linked as itself that is still one occurrence of a series (an
+   * occurrence of a series Rollcall does not store, an Outlook occurrence) that occurrence's.
+   */
+  attributedStartMs: number | null;
   startMs: number;
   endMs: number;
   isCancelled: boolean;
@@ -1108,6 +1115,8 @@ function singleTarget(event: EventRow): ScheduleTarget {
     linkEventId: event.id,
     occurrenceKey: '',
     originalStartMs: null,
+    // Its own start stands for an Outlook occurrence's original one, which Graph does not give.
+    attributedStartMs: event.original_start_ms ?? (instanceSeriesOf(event) ? event.start_ms : null),
     startMs: event.start_ms,
     endMs: event.end_ms,
     isCancelled: event.is_deleted === 1 || event.status === 'cancelled',
@@ -1123,6 +1132,7 @@ function occurrenceTarget(occurrence: EffectiveOccurrence, series: Pick<EventRow
     linkEventId: occurrence.seriesId,
     occurrenceKey: occurrence.key,
     originalStartMs: occurrence.originalStartMs,
+    attributedStartMs: occurrence.originalStartMs,
     startMs: occurrence.startMs,
     endMs: occurrence.endMs,
     isCancelled: occurrence.status === 'cancelled',
@@ -1151,7 +1161,7 @@ function customAttributesFor(config: AppliedBotConfig, key: string, target: Sche
     event_id: target.listedEventId,
     ...(target.calendarId !== null ? { calendar_id: target.calendarId } : {}),
     deduplication_key: key,
-    ...(target.originalStartMs !== null ? { occurrence_start_time: formatInstant(target.originalStartMs), is_recurring: 'true' } : {}),
+    ...(target.attributedStartMs !== null ? { occurrence_start_time: formatInstant(target.attributedStartMs), is_recurring: 'true' } : {}),
     ...(target.title ? { event_summary: target.title } : {}),
   };
 }
