@@ -8,7 +8,7 @@ export const DECISION_KINDS = [
   'scheduled', 'updated', 'shared_with_event', 'waiting_for_keeper', 'gave_way', 'unlinked_event', 'data_deleted',
   // Calendar changes
   'moved_by_calendar', 'meeting_unreadable', 'link_refused_by_provider', 'rescheduled',
-  'followed_series_split', 'followed_moved_occurrence', 'followed_moved_event',
+  'followed_series_split', 'followed_moved_occurrence', 'followed_moved_event', 'followed_into_series',
   // Launches and the end of a bot
   'launched', 'launch_failed', 'launch_retried', 'launch_retry_moved', 'launch_confirmed', 'launch_key_changed',
   'cancelled', 'stopped', 'missed', 'failed', 'later_ending',

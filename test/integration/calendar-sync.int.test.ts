@@ -93,6 +93,13 @@ async function schedule(env: Env, auth: string, eventId: string, key: string) {
   return res.body.bot_id as string;
 }
 
+/** The join times of the user's live bots (every bot still to come, calendar and create_bot alike). */
+async function liveJoinTimes(env: Env, auth: string): Promise<string[]> {
+  const res = await env.rc.request('GET', '/api/v1/calendar/scheduled?limit=100', { auth });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return (res.body.scheduled_bots as { scheduled_join_time: string }[]).map((b) => b.scheduled_join_time).sort();
+}
+
 async function scheduleWithHooks(env: Env, auth: string, eventId: string, key: string) {
   const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe', callback_url: env.hooksUrl } } });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -3661,6 +3668,44 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual([series.body.recurring_event_id, series.body.original_start_time, series.body.recurrence], [null, null, ['RRULE:FREQ=WEEKLY;COUNT=2']]);
     const row = await env.rc.database.db.selectFrom('events').select(['original_start_ms']).where('id', '=', listed.id).executeTakeFirstOrThrow();
     assert.equal(row.original_start_ms, null);
+  });
+  test('invited to one occurrence, then to the whole series: the bot booked on the occurrence follows it into the series, and booking the series whole makes no second bot for it', async () => {
+    // Google's events resource: an instance carries recurringEventId and originalStartTime
+    // (https://developers.google.com/workspace/calendar/api/v3/reference/events); invited to the
+    // whole series later, the calendar lists the master, and the instance again as it changes.
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const original = first + 7 * DAY;
+    const start = original + HOUR;
+    const url = meetingUrl();
+    const seriesGoogleId = `series${randomUUID().replaceAll('-', '')}`;
+    const instanceId = env.google.insertEvent(account.email, account.email, {
+      summary: 'One occurrence', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) },
+      location: url, recurringEventId: seriesGoogleId, originalStartTime: { dateTime: iso(original) },
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [lone] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(lone!.recurring_event_id, null);
+    const loneBot = await schedule(env, user.auth, lone!.id, 'lone-then-series');
+    env.google.insertEvent(account.email, account.email, {
+      id: seriesGoogleId, summary: 'Weekly', start: { dateTime: iso(first), timeZone: 'UTC' }, end: { dateTime: iso(first + HOUR), timeZone: 'UTC' },
+      location: url, recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+    });
+    env.google.patchEvent(account.email, account.email, instanceId, { description: 'now one of the series' });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const listed = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 3 * 7 * DAY);
+    const override = listed.find((e) => e.id === lone!.id)!;
+    assert.ok(override.recurring_event_id, 'the occurrence is now an override of its series');
+    assert.deepEqual(override.bots.map((b) => b.id), [loneBot], 'the event list shows its bot on the override');
+    assert.ok((await bot(env, user.auth, loneBot)).decisions.some((d) => d.kind === 'followed_into_series'));
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${override.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'whole-series', bot_config: {}, schedule_all_occurrences: true } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const joins = await liveJoinTimes(env, user.auth);
+    assert.deepEqual(joins, [iso(first - LEAD_MS), iso(start - LEAD_MS), iso(first + 14 * DAY - LEAD_MS)], 'one bot per meeting, the moved occurrence\'s the one booked first');
+    assert.equal((await bot(env, user.auth, loneBot)).status, 'Scheduled');
   });
 });
 
@@ -8761,6 +8806,61 @@ describe('ICS feed specifics', () => {
     const doc = JSON.stringify((await env.rc.request('GET', '/openapi.json')).body);
     const described = [...doc.matchAll(/"original_start_time":\{[^}]*"description":"([^"]*)"/g)].map((m) => m[1]!);
     assert.ok(described.some((text) => text.includes('recurring_event_id null')), `original_start_time is described for an occurrence of a series not stored: ${JSON.stringify(described)}`);
+  });
+  test('the feed adds the series of an override that stood alone: the bot booked on it follows it into the series, and booking the series whole makes no second bot for it', async () => {
+    // RFC 5545 section 3.8.4.4: RECURRENCE-ID names the occurrence of the recurring component of
+    // the same UID that this one overrides; once the feed carries that component, it is its override.
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Lone then series');
+    const uid = `${randomUUID()}@fake`;
+    const first = env.clock.now() + DAY;
+    const original = first + 7 * DAY;
+    const start = original + HOUR;
+    const url = meetingUrl();
+    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Moved occurrence', recurrenceIdMs: original, startMs: start, endMs: start + HOUR, location: url }));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const [lone] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(lone!.recurring_event_id, null);
+    const loneBot = await schedule(env, user.auth, lone!.id, 'lone-then-series');
+    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Weekly', startMs: first, endMs: first + HOUR, location: url, rrule: 'FREQ=WEEKLY;COUNT=3' }));
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    const listed = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 3 * 7 * DAY);
+    const override = listed.find((e) => e.id === lone!.id)!;
+    assert.ok(override.recurring_event_id, 'the override now belongs to its series');
+    assert.deepEqual(override.bots.map((b) => b.id), [loneBot], 'the event list shows its bot on the override');
+    assert.ok((await bot(env, user.auth, loneBot)).decisions.some((d) => d.kind === 'followed_into_series'));
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${override.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'whole-series', bot_config: {}, schedule_all_occurrences: true } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.deepEqual(await liveJoinTimes(env, user.auth), [iso(first - LEAD_MS), iso(start - LEAD_MS), iso(first + 14 * DAY - LEAD_MS)], 'one bot per meeting');
+    assert.equal((await bot(env, user.auth, loneBot)).status, 'Scheduled');
+  });
+  test('an override that stood alone and was unscheduled stays without a bot once its series arrives and auto-schedule books the series', async () => {
+    const user = await env.rc.newUser();
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+    const feed = env.ics.createFeed('Lone unscheduled then series');
+    const uid = `${randomUUID()}@fake`;
+    const first = env.clock.now() + DAY;
+    const original = first + 7 * DAY;
+    const start = original + HOUR;
+    const url = meetingUrl();
+    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Moved occurrence', recurrenceIdMs: original, startMs: start, endMs: start + HOUR, location: url }));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    await env.rc.calendarSync.runDue();
+    const [lone] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(lone!.bots.length, 1, 'auto-schedule booked it');
+    const unscheduled = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${lone!.id}`, { auth: user.auth });
+    assert.equal(unscheduled.status, 200, JSON.stringify(unscheduled.body));
+    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Weekly', startMs: first, endMs: first + HOUR, location: url, rrule: 'FREQ=WEEKLY;COUNT=3' }));
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await liveJoinTimes(env, user.auth), [iso(first - LEAD_MS), iso(first + 14 * DAY - LEAD_MS)], 'the occurrence the client unscheduled is not booked again');
   });
 });
 

@@ -42,7 +42,7 @@ import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
 import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
-import { isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
+import { isValidTimeZone, occurrenceKey, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import { missedIdsAfter, parseMissedIds } from '../../domain/missed-ids.ts';
 import {
@@ -2220,6 +2220,10 @@ class SyncedEventWriter {
     if (existing.is_deleted === 1 && updated.provider_series_id !== null) this.#arrived.push(updated);
     if (updated.recurrence !== null) this.#upsertedSeries.add(key);
     if (existing.is_deleted === 0 && existing.recurrence !== null && updated.recurrence !== existing.recurrence && !this.#ruleChanges.has(key)) this.#ruleChanges.set(key, existing);
+    // An occurrence stored alone whose series has now arrived is that series' override from here on.
+    if (existing.is_deleted === 0 && existing.recurring_event_id === null && updated.recurring_event_id !== null && updated.original_start_ms !== null) {
+      await this.#followIntoSeries(existing, updated.recurring_event_id, updated.original_start_ms);
+    }
     if (!isMeaningful) return;
     if (existing.is_deleted === 1) this.#counts.created++;
     else if (values.status === 'cancelled' && existing.status !== 'cancelled') this.#counts.cancelled++;
@@ -2415,6 +2419,41 @@ class SyncedEventWriter {
       const of = parseSplitId((continuation.provider_event_id ?? '').slice(idPrefix.length));
       return of?.baseId === providerId ? [{ continuation, splitMs: of.splitMs }] : [];
     });
+  }
+
+  /**
+   * An occurrence stored on its own (its series was not stored: an invitation to one occurrence,
+   * a feed's override without its series) has become an override of its series, which arrived
+   * since. Its bots were linked to it as to a single event; they now link as a bot booked on an
+   * override is, to the series and the occurrence's original start, so that the series' bookings
+   * (schedule_all_occurrences, auto-schedule, a schedule through the series' id) find the
+   * occurrence taken and the event list shows the bot on the override. As for a split series, the
+   * ended links of bots that never launched move too: an occurrence the client unscheduled stays
+   * without a bot. A live link where the series already has one for that occurrence stays.
+   */
+  async #followIntoSeries(lone: EventRow, seriesId: string, originalStartMs: number): Promise<void> {
+    const key = occurrenceKey(originalStartMs);
+    const links = await this.#trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.is_live'])
+      .where('bot_events.event_id', '=', lone.id).where('bot_events.occurrence_key', '=', '')
+      .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb.and([eb('bots.launched_at', 'is', null), eb('bot_events.start_ms', '>', this.#now)])]))
+      .orderBy('bot_events.is_live', 'desc').orderBy('bot_events.id').execute();
+    for (const link of links) {
+      if (link.is_live === 0) {
+        // updated_at stays, as for an ended link that follows a split: the bot is untouched.
+        await this.#trx.updateTable('bot_events').set({ event_id: seriesId, occurrence_key: key }).where('id', '=', link.id).execute();
+        continue;
+      }
+      const taken = await this.#trx.selectFrom('bot_events').select('id')
+        .where('event_id', '=', seriesId).where('occurrence_key', '=', key).where('is_live', '=', 1).executeTakeFirst();
+      if (taken) continue;
+      await this.#trx.updateTable('bot_events').set({ event_id: seriesId, occurrence_key: key, updated_at: this.#now }).where('id', '=', link.id).execute();
+      await bots.appendDecision(this.#trx, link.bot_id, this.#now, 'followed_into_series',
+        `Event ${lone.id}, one occurrence of a series that was not stored, is now an override of series ${seriesId}, which arrived since; the bot follows occurrence ${key} of that series`,
+        { from_event_id: lone.id, to_event_id: seriesId, occurrence_key: key });
+      this.changed.set(lone.id, 'updated');
+      this.changed.set(seriesId, 'updated');
+    }
   }
 
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {

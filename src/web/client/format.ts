@@ -343,6 +343,7 @@ const DECISION_WORDS: Record<DecisionKind, string> = {
   followed_series_split: 'Followed the series into its continuation',
   followed_moved_occurrence: 'Followed its occurrence to its new id (series moved to another day)',
   followed_moved_event: 'Followed its meeting to another calendar of the account',
+  followed_into_series: 'Followed its occurrence into its series, which arrived since',
 };
 
 /** "Some new kind (some_new_kind)": a code without words of its own, readable and still searchable by its id. */
