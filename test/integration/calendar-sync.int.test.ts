@@ -8807,26 +8807,38 @@ describe('ICS feed specifics', () => {
     const described = [...doc.matchAll(/"original_start_time":\{[^}]*"description":"([^"]*)"/g)].map((m) => m[1]!);
     assert.ok(described.some((text) => text.includes('recurring_event_id null')), `original_start_time is described for an occurrence of a series not stored: ${JSON.stringify(described)}`);
   });
-  test('the feed adds the series of an override that stood alone: the bot booked on it follows it into the series, and booking the series whole makes no second bot for it', async () => {
-    // RFC 5545 section 3.8.4.4: RECURRENCE-ID names the occurrence of the recurring component of
-    // the same UID that this one overrides; once the feed carries that component, it is its override.
-    const user = await env.rc.newUser();
-    const feed = env.ics.createFeed('Lone then series');
+  /**
+   * A feed whose one event overrides (RECURRENCE-ID) the second week of a weekly series the feed
+   * does not carry yet, moved an hour later, connected for the user; addSeries puts the series in
+   * the feed and syncs.
+   */
+  async function loneOverrideFeed(auth: string, title: string) {
+    const feed = env.ics.createFeed(title);
     const uid = `${randomUUID()}@fake`;
     const first = env.clock.now() + DAY;
     const original = first + 7 * DAY;
     const start = original + HOUR;
     const url = meetingUrl();
     env.ics.edit(feed, (events) => events.push({ uid, summary: 'Moved occurrence', recurrenceIdMs: original, startMs: start, endMs: start + HOUR, location: url }));
-    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed } });
     assert.equal(connected.status, 200, JSON.stringify(connected.body));
     const calendarId = connected.body.calendar_id as string;
+    const addSeries = async () => {
+      env.ics.edit(feed, (events) => events.push({ uid, summary: 'Weekly', startMs: first, endMs: first + HOUR, location: url, rrule: 'FREQ=WEEKLY;COUNT=3' }));
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth });
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    };
+    return { first, start, calendarId, addSeries };
+  }
+  test('the feed adds the series of an override that stood alone: the bot booked on it follows it into the series, and booking the series whole makes no second bot for it', async () => {
+    // RFC 5545 section 3.8.4.4: RECURRENCE-ID names the occurrence of the recurring component of
+    // the same UID that this one overrides; once the feed carries that component, it is its override.
+    const user = await env.rc.newUser();
+    const { first, start, calendarId, addSeries } = await loneOverrideFeed(user.auth, 'Lone then series');
     const [lone] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
     assert.equal(lone!.recurring_event_id, null);
     const loneBot = await schedule(env, user.auth, lone!.id, 'lone-then-series');
-    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Weekly', startMs: first, endMs: first + HOUR, location: url, rrule: 'FREQ=WEEKLY;COUNT=3' }));
-    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    await addSeries();
     const listed = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 3 * 7 * DAY);
     const override = listed.find((e) => e.id === lone!.id)!;
     assert.ok(override.recurring_event_id, 'the override now belongs to its series');
@@ -8841,24 +8853,13 @@ describe('ICS feed specifics', () => {
     const user = await env.rc.newUser();
     const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
-    const feed = env.ics.createFeed('Lone unscheduled then series');
-    const uid = `${randomUUID()}@fake`;
-    const first = env.clock.now() + DAY;
-    const original = first + 7 * DAY;
-    const start = original + HOUR;
-    const url = meetingUrl();
-    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Moved occurrence', recurrenceIdMs: original, startMs: start, endMs: start + HOUR, location: url }));
-    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
-    assert.equal(connected.status, 200, JSON.stringify(connected.body));
-    const calendarId = connected.body.calendar_id as string;
+    const { first, start, calendarId, addSeries } = await loneOverrideFeed(user.auth, 'Lone unscheduled then series');
     await env.rc.calendarSync.runDue();
     const [lone] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
     assert.equal(lone!.bots.length, 1, 'auto-schedule booked it');
     const unscheduled = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${lone!.id}`, { auth: user.auth });
     assert.equal(unscheduled.status, 200, JSON.stringify(unscheduled.body));
-    env.ics.edit(feed, (events) => events.push({ uid, summary: 'Weekly', startMs: first, endMs: first + HOUR, location: url, rrule: 'FREQ=WEEKLY;COUNT=3' }));
-    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    await addSeries();
     await env.rc.calendarSync.runDue();
     assert.deepEqual(await liveJoinTimes(env, user.auth), [iso(first - LEAD_MS), iso(first + 14 * DAY - LEAD_MS)], 'the occurrence the client unscheduled is not booked again');
   });
