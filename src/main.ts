@@ -27,7 +27,9 @@ Commands:
 Settings come from the environment and ./.env; see .env.example.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { user: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const parsed = parseCommandLine(argv);
+  if (typeof parsed === 'string') return usageError(parsed);
+  const { positionals, values } = parsed;
   const [command, sub, arg] = positionals;
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -41,8 +43,31 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const KEYS_COMMANDS = ['create', 'list', 'revoke'];
+
+/**
+ * The command line's words and options, or what is wrong with them in the operator's terms: a
+ * mistyped option (`--users`, `--user` with no name after it) is a usage error, not a stack trace.
+ */
+function parseCommandLine(argv: string[]): { positionals: string[]; values: { user?: string | undefined; help?: boolean | undefined } } | string {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: { user: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw error;
+    const option = /'(-[^'\s]*)/.exec((error as Error).message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option?.startsWith('--user')) return '--user needs a name after it: --user <name>';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option ${option}`;
+    return (error as Error).message;
+  }
+}
+
 async function runCommand(config: Config, command: string, sub: string | undefined, arg: string | undefined, user: string | undefined, positionals: string[]): Promise<number> {
   if (command === 'serve') return serve(config);
+  // Before the database is opened: a mistyped command changes nothing, not even an empty file's schema.
+  if (command === 'keys' && !KEYS_COMMANDS.includes(sub ?? '')) {
+    return usageError(sub === undefined ? 'keys needs create, list or revoke' : `Unknown keys command: ${sub} (create, list or revoke)`);
+  }
 
   const database = await openDatabase(config.databaseUrl);
   try {

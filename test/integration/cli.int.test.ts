@@ -44,6 +44,23 @@ describe('rollcall keys', () => {
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.out, /No key key_nope/);
   });
+
+  test('a mistyped option or keys command is a usage error naming it, exit 2, not a stack trace', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['keys', 'create', '--user'], /^--user needs a name after it: --user <name>\n\nUsage: rollcall <command>/],
+      [['keys', 'create', '--users', 'alice'], /^Unknown option --users\n\nUsage: rollcall <command>/],
+      [['keys', 'list', '-u', 'alice'], /^Unknown option -u\n\nUsage: rollcall <command>/],
+      [['keys'], /^keys needs create, list or revoke\n\nUsage: rollcall <command>/],
+      [['keys', 'add', '--user', 'alice'], /^Unknown keys command: add \(create, list or revoke\)\n/],
+    ];
+    for (const [args, expected] of cases) {
+      const result = await cli(...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.out}`);
+      assert.match(result.out, expected, args.join(' '));
+      assert.doesNotMatch(result.out, /\n\s+at |ERR_PARSE_ARGS|Node\.js v/, `${args.join(' ')}: no stack trace`);
+    }
+    assert.match((await cli('keys', 'create', '--user=alice')).out, /(^|\n)rck_\S+\n/, '--user=<name> still works');
+  });
 });
 
 describe('rollcall keys and secrets on a database behind this release', () => {
