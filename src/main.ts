@@ -68,6 +68,9 @@ async function runCommand(config: Config, command: string, sub: string | undefin
   if (command === 'keys' && !KEYS_COMMANDS.includes(sub ?? '')) {
     return usageError(sub === undefined ? 'keys needs create, list or revoke' : `Unknown keys command: ${sub} (create, list or revoke)`);
   }
+  if (command !== 'migrate' && command !== 'keys' && !(command === 'secrets' && sub === 'reseal')) {
+    return usageError(`Unknown command: ${positionals.join(' ')}`);
+  }
 
   const database = await openDatabase(config.databaseUrl);
   try {

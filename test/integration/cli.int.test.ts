@@ -52,6 +52,7 @@ describe('rollcall keys', () => {
       [['keys', 'list', '-u', 'alice'], /^Unknown option -u\n\nUsage: rollcall <command>/],
       [['keys'], /^keys needs create, list or revoke\n\nUsage: rollcall <command>/],
       [['keys', 'add', '--user', 'alice'], /^Unknown keys command: add \(create, list or revoke\)\n/],
+      [['key', 'create', '--user', 'alice'], /^Unknown command: key create\n\nUsage: rollcall <command>/],
     ];
     for (const [args, expected] of cases) {
       const result = await cli(...args);
