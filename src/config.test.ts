@@ -95,6 +95,18 @@ test('a bot provider needs its key, webhook secret and address, and Recall a lea
   assert.equal(parseConfig({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:1/x' }).botProvider, null);
 });
 
+test('a runtime\'s address, command or provider key without BOT_RUNTIME choosing it stops the start, naming the setting to choose (every bot would fail no_runtime)', () => {
+  for (const runtime of [{}, { BOT_RUNTIME: 'none' }]) {
+    assert.throws(() => parseConfig({ ...runtime, BOT_RUNTIME_URL: 'http://127.0.0.1:9100/launch' }), (e: unknown) => e instanceof ConfigError && /BOT_RUNTIME_URL is set but BOT_RUNTIME is (none|not set).*set BOT_RUNTIME=http/.test(e.message));
+    assert.throws(() => parseConfig({ ...runtime, BOT_RUNTIME_COMMAND: './launch.sh' }), (e: unknown) => e instanceof ConfigError && /BOT_RUNTIME_COMMAND is set but BOT_RUNTIME is (none|not set).*set BOT_RUNTIME=command/.test(e.message));
+    assert.throws(() => parseConfig({ ...runtime, BOT_PROVIDER_API_KEY: 'very-secret-key' }), (e: unknown) => e instanceof ConfigError && /BOT_PROVIDER_API_KEY is set but BOT_RUNTIME is (none|not set)/.test(e.message) && !e.message.includes('very-secret-key'));
+  }
+  // The chosen runtime's settings, and another runtime's left beside them, still start.
+  assert.equal(parseConfig({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:9100/launch' }).botRuntime, 'http');
+  assert.equal(parseConfig({ BOT_RUNTIME: 'command', BOT_RUNTIME_COMMAND: './launch.sh', BOT_RUNTIME_URL: 'http://127.0.0.1:9100/launch' }).botRuntime, 'command');
+  assert.equal(parseConfig({}).botRuntime, 'none');
+});
+
 test('DEDUPLICATION_KEY_REQUIRED is true unless set to false, and refuses anything else', () => {
   assert.equal(parseConfig({}).isDeduplicationKeyRequired, true);
   assert.equal(parseConfig({ DEDUPLICATION_KEY_REQUIRED: 'false' }).isDeduplicationKeyRequired, false);

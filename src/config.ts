@@ -300,6 +300,14 @@ export function parseConfig(env: Env, source: { envFile?: { path: string; keys: 
   if (botRuntime === 'command' && botRuntimeCommand === null) {
     problems.push('BOT_RUNTIME=command needs BOT_RUNTIME_COMMAND');
   }
+  // A runtime's settings with no runtime chosen: every due bot would fail with no_runtime while the
+  // operator believes launches go to the address, command or provider given. Say which to choose.
+  if (botRuntime === 'none') {
+    const given = env['BOT_RUNTIME'] ? `BOT_RUNTIME is none` : 'BOT_RUNTIME is not set (none: no bot is launched)';
+    if (botRuntimeUrl !== null) problems.push(`BOT_RUNTIME_URL is set but ${given}: set BOT_RUNTIME=http to launch bots there, or remove BOT_RUNTIME_URL`);
+    if (botRuntimeCommand !== null) problems.push(`BOT_RUNTIME_COMMAND is set but ${given}: set BOT_RUNTIME=command to launch bots with it, or remove BOT_RUNTIME_COMMAND`);
+    if (text('BOT_PROVIDER_API_KEY') !== null) problems.push(`BOT_PROVIDER_API_KEY is set but ${given}: set BOT_RUNTIME to the provider (recall, meetstream or attendee), or remove BOT_PROVIDER_API_KEY`);
+  }
   // The bot_name limit of the schedule request's bot_config (200 characters).
   const botDefaultName = text('BOT_DEFAULT_NAME')?.trim() ?? DEFAULT_BOT_NAME;
   if (botDefaultName.length === 0 || botDefaultName.length > 200 || /[\u0000-\u001f\u007f]/.test(botDefaultName)) problems.push(`BOT_DEFAULT_NAME must be 1 to 200 characters without control characters, got ${botDefaultName.length} characters`);
