@@ -356,6 +356,28 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     await screenshot('bot');
   });
 
+  test('a bot that ran its meeting and ended is not said to be removed from its event (ending lets go of every event)', async () => {
+    const eventId = await createEvent(alice.auth, 'Retro', Date.now() + 10 * 60_000, 30, 'https://meet.google.com/ret-roxy-abc');
+    const botId = await schedule(alice.auth, eventId, 'retro-ran', { bot_name: 'Retro notes', join_at: new Date(Date.now() + 2000).toISOString() });
+    const deadline = Date.now() + LIVE_TIMEOUT_MS;
+    while (await statusOf(botId) !== 'Joining') {
+      assert.ok(Date.now() < deadline, 'launched');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    for (const status of ['InMeeting', 'Done']) {
+      const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+      assert.equal(report.status, 200, JSON.stringify(report.body));
+    }
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Retro', level: 1 }).waitFor();
+    await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Done' }).waitFor();
+    const event = page.locator('section[aria-labelledby="events-title"] li').filter({ hasText: 'Retro' });
+    await event.waitFor();
+    assert.doesNotMatch(await event.innerText(), /Removed from its calendar event/);
+    await screenshot('bot-done-events');
+  });
+
   test('reschedule, then cancel, a waiting bot from its page', async () => {
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Planning', Date.now() + 3 * 3_600_000), 'planning', { bot_name: 'Planner' });
     await page.goto(`${base}/dashboard/bots/${botId}`);

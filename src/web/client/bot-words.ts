@@ -2,6 +2,7 @@
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
 import { calendarDateWords, decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords, statusWords } from './format.ts';
+import { isLiveStatus } from './live-statuses.ts';
 import { nameCalendarsInReason } from './reason-calendars.ts';
 import type { Connection } from './types.ts';
 
@@ -151,6 +152,17 @@ export function originBesideSource(origin: ActionOrigin | null, source: string):
 
 /** What Upcoming says beneath the source of a calendar bot none of whose calendar events holds it any more (unlinkedEventNote), and the Bot page beside each event that let go of its bot. */
 export const UNLINKED_EVENT_WORDS = 'Removed from its calendar event';
+
+/**
+ * Whether the Bot page says "Removed from its calendar event" beside one of the bot's events: a
+ * live bot that event no longer holds, or a cancelled one. A bot that ran and ended (Done,
+ * Stopped, a failure) or was missed lets go of every event by ending, as the API lists them
+ * (is_linked false): the meeting was not taken from it, so saying so misled.
+ */
+export function saysEventLetGo(bot: { status: string }, link: { is_linked: boolean }): boolean {
+  if (link.is_linked) return false;
+  return isLiveStatus(bot.status) || bot.status === 'Cancelled';
+}
 
 /**
  * Beneath an upcoming bot's source: that the calendar event it was booked for no longer holds it

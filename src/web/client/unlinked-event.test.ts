@@ -1,7 +1,7 @@
 // Upcoming's note beneath a calendar bot whose event let go of it while the bot stays in its meeting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UNLINKED_EVENT_WORDS, unlinkedEventNote } from './bot-words.ts';
+import { saysEventLetGo, UNLINKED_EVENT_WORDS, unlinkedEventNote } from './bot-words.ts';
 
 const linked = { calendar_id: 'cal_1', is_linked: true };
 const unlinked = { calendar_id: 'cal_1', is_linked: false };
@@ -19,4 +19,12 @@ test('a bot its calendar event still holds, or one booked through the API, says 
   assert.equal(unlinkedEventNote({ source: 'calendar', events: [unlinked, linked] }), null);
   assert.equal(unlinkedEventNote({ source: 'api', events: [apiEvent] }), null);
   assert.equal(unlinkedEventNote({ source: 'api', events: [] }), null);
+});
+
+test('the Bot page says an event let go of its bot while the bot is live or cancelled, not for a bot that ran and ended', () => {
+  const letGo = { is_linked: false };
+  for (const status of ['Scheduled', 'Joining', 'InMeeting', 'Recording', 'Cancelled']) assert.equal(saysEventLetGo({ status }, letGo), true, status);
+  // Ending lets go of every event: a bot that recorded its meeting was not removed from it.
+  for (const status of ['Done', 'Stopped', 'Error', 'NotAllowed', 'Denied', 'Missed']) assert.equal(saysEventLetGo({ status }, letGo), false, status);
+  assert.equal(saysEventLetGo({ status: 'InMeeting' }, { is_linked: true }), false);
 });

@@ -13,7 +13,7 @@ import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
 import { connectionNamesWithKinds } from '../connection-names.ts';
 import { reasonNamesConnection } from '../reason-calendars.ts';
-import { deduplicationKeyWords, meetingIdentitiesOf, statusReasonWords, UNLINKED_EVENT_WORDS } from '../bot-words.ts';
+import { deduplicationKeyWords, meetingIdentitiesOf, saysEventLetGo, statusReasonWords, UNLINKED_EVENT_WORDS } from '../bot-words.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -288,7 +288,7 @@ export function BotPage({ id }: { id: string }) {
                 <li key={eventId}>
                   <strong>{event?.title ?? 'Untitled event'}</strong>
                   {/* As Events says a meeting's time: from start to end, without seconds. */}
-                  <div><time dateTime={link.start_time} title={eventWhenTitle(link.start_time, link.end_time, link.all_day_zone)}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {link.is_linked ? '' : <span class="badge badge-neutral">{UNLINKED_EVENT_WORDS}</span>}</div>
+                  <div><time dateTime={link.start_time} title={eventWhenTitle(link.start_time, link.end_time, link.all_day_zone)}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {saysEventLetGo(bot, link) ? <span class="badge badge-neutral">{UNLINKED_EVENT_WORDS}</span> : ''}</div>
                 </li>
               );
             })}
