@@ -245,9 +245,13 @@ export async function releaseLinksMovedOnPast(db: Db, botId: string, launchedAtM
     .execute();
 }
 
-/** Ends every live link of a bot (used when the bot reaches a terminal status). */
-export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveFlag()).execute();
+/**
+ * Ends every live link of a bot (used when the bot reaches a terminal status). Answers how many it
+ * ended: none when its events had all let go of it already (the ending is their doing).
+ */
+export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<number> {
+  const result = await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveFlag()).executeTakeFirst();
+  return Number(result.numUpdatedRows ?? 0n);
 }
 
 export async function countPendingSchedules(db: Db): Promise<number> {

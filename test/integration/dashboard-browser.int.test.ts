@@ -378,6 +378,36 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     await screenshot('bot-done-events');
   });
 
+  test('a bot in its meeting whose event is deleted still shows that event let go of it once the runtime has stopped it', async () => {
+    const eventId = await createEvent(alice.auth, 'Standup gone', Date.now() + 10 * 60_000, 30, 'https://meet.google.com/gon-egon-abc');
+    const botId = await schedule(alice.auth, eventId, 'standup-gone', { bot_name: 'Standup notes', join_at: new Date(Date.now() + 2000).toISOString() });
+    const deadline = Date.now() + LIVE_TIMEOUT_MS;
+    while (await statusOf(botId) !== 'Joining') {
+      assert.ok(Date.now() < deadline, 'launched');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    const report = async (status: string) => {
+      const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    };
+    await report('InMeeting');
+    // The meeting is taken off the calendar while the bot is in it: the runtime is asked to stop it.
+    const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: alice.auth });
+    assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Standup gone', level: 1 }).waitFor();
+    const event = page.locator('section[aria-labelledby="events-title"] li').filter({ hasText: 'Standup gone' });
+    await event.waitFor();
+    assert.match(await event.innerText(), /Removed from its calendar event/, 'marked while in the meeting');
+    await report('Stopped');
+    await page.reload();
+    await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Stopped' }).waitFor();
+    await event.waitFor();
+    assert.match(await event.innerText(), /Removed from its calendar event/, 'still marked once the bot ended because its event went');
+    await screenshot('bot-stopped-event-removed');
+  });
+
   test('reschedule, then cancel, a waiting bot from its page', async () => {
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Planning', Date.now() + 3 * 3_600_000), 'planning', { bot_name: 'Planner' });
     await page.goto(`${base}/dashboard/bots/${botId}`);

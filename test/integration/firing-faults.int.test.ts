@@ -466,6 +466,70 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal(launchesOf(botId).length, 1);
   });
 
+  test('each of a bot\'s events says when it let go of the bot while the bot was live (removed_at), also once the bot ended for it; not an event the bot let go of by ending', async () => {
+    const eventRemovedAt = async (botId: string) => {
+      const detail = await statusOf(botId);
+      assert.equal(detail.events.length, 1, JSON.stringify(detail.events));
+      return { status: detail.status as string, isLinked: detail.events[0].is_linked as boolean, removedAt: detail.events[0].removed_at as string | null };
+    };
+    const report = async (botId: string, status: string) => {
+      const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+      const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    };
+    // A launch waiting to be retried when its meeting is deleted: Stopped at that very instant.
+    let start = clock.now() + 60_000;
+    const waiting = await refusedBot('removed-while-waiting', start, 180, 82_000_000_031, '600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    clock.advance(5_000);
+    const deletedAt = new Date(clock.now()).toISOString();
+    assert.ok((await rc.request('DELETE', `/api/v1/calendar/events/${eventOf.get(waiting)}`, { auth })).status < 300);
+    assert.deepEqual(await eventRemovedAt(waiting), { status: 'Stopped', isLinked: false, removedAt: deletedAt });
+    // Moved to a time already over while its launch waits: Error at that instant.
+    start = clock.now() + 60_000;
+    const moved = await refusedBot('removed-moved-past', start, 180, 82_000_000_032, '600');
+    clock.set(start + 120_000);
+    await rc.dispatcher.runDue();
+    const movedAt = new Date(clock.now()).toISOString();
+    await moveMeeting(moved, start - 3_600_000, start - 1_800_000);
+    assert.deepEqual(await eventRemovedAt(moved), { status: 'Error', isLinked: false, removedAt: movedAt });
+    // In its meeting when its event is deleted: the runtime is asked to stop it, and reports Stopped later.
+    runtime.respond = () => ({ status: 202, body: {} });
+    start = clock.now() + 60_000;
+    const inMeeting = await scheduleBot(rc, auth, 'removed-in-meeting', start, 82_000_000_033);
+    eventOf.set(inMeeting, (await statusOf(inMeeting)).events[0].event_id);
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    await report(inMeeting, 'InMeeting');
+    clock.advance(5_000);
+    const goneAt = new Date(clock.now()).toISOString();
+    assert.ok((await rc.request('DELETE', `/api/v1/calendar/events/${eventOf.get(inMeeting)}`, { auth })).status < 300);
+    assert.deepEqual(await eventRemovedAt(inMeeting), { status: 'InMeeting', isLinked: false, removedAt: goneAt });
+    clock.advance(5_000);
+    await report(inMeeting, 'Stopped');
+    assert.deepEqual(await eventRemovedAt(inMeeting), { status: 'Stopped', isLinked: false, removedAt: goneAt });
+    // Ran its meeting and ended, or cancelled by the client: ending let go of the event, which took nothing from it.
+    start = clock.now() + 60_000;
+    const ran = await scheduleBot(rc, auth, 'ran-and-ended', start, 82_000_000_034);
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    await report(ran, 'InMeeting');
+    clock.advance(5_000);
+    await report(ran, 'Done');
+    assert.deepEqual(await eventRemovedAt(ran), { status: 'Done', isLinked: false, removedAt: null });
+    const cancelled = await scheduleBot(rc, auth, 'cancelled-by-client', clock.now() + 3_600_000, 82_000_000_035);
+    const removed = await rc.request('GET', `/api/v1/bots/${cancelled}/remove_bot`, { auth });
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    assert.deepEqual(await eventRemovedAt(cancelled), { status: 'Cancelled', isLinked: false, removedAt: null });
+    // Unscheduled from its event: the event let go of it, and it is cancelled for that.
+    const unscheduled = await scheduleBot(rc, auth, 'unscheduled', clock.now() + 3_600_000, 82_000_000_036);
+    const unscheduledAt = new Date(clock.now()).toISOString();
+    const unscheduling = await rc.request('DELETE', `/api/v1/calendar/schedule/${(await statusOf(unscheduled)).events[0].event_id}`, { auth });
+    assert.equal(unscheduling.status, 200, JSON.stringify(unscheduling.body));
+    assert.deepEqual(await eventRemovedAt(unscheduled), { status: 'Cancelled', isLinked: false, removedAt: unscheduledAt });
+  });
+
   /** The runtime takes the bot's commands (update, stop) while it keeps refusing its launches. */
   function takeCommands(botId: string): void {
     const refusing = runtime.respond;

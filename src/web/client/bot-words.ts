@@ -2,7 +2,6 @@
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
 import { calendarDateWords, decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords, statusWords } from './format.ts';
-import { isLiveStatus } from './live-statuses.ts';
 import { nameCalendarsInReason } from './reason-calendars.ts';
 import type { Connection } from './types.ts';
 
@@ -154,14 +153,13 @@ export function originBesideSource(origin: ActionOrigin | null, source: string):
 export const UNLINKED_EVENT_WORDS = 'Removed from its calendar event';
 
 /**
- * Whether the Bot page says "Removed from its calendar event" beside one of the bot's events: a
- * live bot that event no longer holds, or a cancelled one. A bot that ran and ended (Done,
- * Stopped, a failure) or was missed lets go of every event by ending, as the API lists them
- * (is_linked false): the meeting was not taken from it, so saying so misled.
+ * Whether the Bot page says "Removed from its calendar event" beside one of the bot's events: the
+ * API's `removed_at`, set for an event that let go of the bot while the bot was live, whether the
+ * bot stayed on or ended for it, and null for an event the bot let go of by ending (`is_linked`
+ * false then too), which took nothing from it.
  */
-export function saysEventLetGo(bot: { status: string }, link: { is_linked: boolean }): boolean {
-  if (link.is_linked) return false;
-  return isLiveStatus(bot.status) || bot.status === 'Cancelled';
+export function saysEventLetGo(link: { removed_at: string | null }): boolean {
+  return link.removed_at !== null;
 }
 
 /**

@@ -100,7 +100,7 @@ export interface BotDetail {
   bot_config: { bot_name?: string; callback_url?: string } & Record<string, unknown>;
   custom_attributes: Record<string, string>;
   /** `all_day_zone`: for an all-day event, the zone whose midnights its times and its occurrences' keys are; null otherwise. */
-  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean; is_all_day: boolean; all_day_zone: string | null }[];
+  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean; removed_at: string | null; is_all_day: boolean; all_day_zone: string | null }[];
   status_timeline: { status: string; at: string; reason: string }[];
   decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
   created_at: string;

@@ -21,10 +21,8 @@ test('a bot its calendar event still holds, or one booked through the API, says 
   assert.equal(unlinkedEventNote({ source: 'api', events: [] }), null);
 });
 
-test('the Bot page says an event let go of its bot while the bot is live or cancelled, not for a bot that ran and ended', () => {
-  const letGo = { is_linked: false };
-  for (const status of ['Scheduled', 'Joining', 'InMeeting', 'Recording', 'Cancelled']) assert.equal(saysEventLetGo({ status }, letGo), true, status);
-  // Ending lets go of every event: a bot that recorded its meeting was not removed from it.
-  for (const status of ['Done', 'Stopped', 'Error', 'NotAllowed', 'Denied', 'Missed']) assert.equal(saysEventLetGo({ status }, letGo), false, status);
-  assert.equal(saysEventLetGo({ status: 'InMeeting' }, { is_linked: true }), false);
+test('the Bot page says an event let go of its bot where the API gives when it did (removed_at), whatever the bot\'s status', () => {
+  assert.equal(saysEventLetGo({ removed_at: '2026-12-07T10:00:00.000Z' }), true);
+  // Let go of by the bot's ending (it ran its meeting, was missed or cancelled), or still holding it.
+  assert.equal(saysEventLetGo({ removed_at: null }), false);
 });

@@ -288,7 +288,7 @@ export function BotPage({ id }: { id: string }) {
                 <li key={eventId}>
                   <strong>{event?.title ?? 'Untitled event'}</strong>
                   {/* As Events says a meeting's time: from start to end, without seconds. */}
-                  <div><time dateTime={link.start_time} title={eventWhenTitle(link.start_time, link.end_time, link.all_day_zone)}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {saysEventLetGo(bot, link) ? <span class="badge badge-neutral">{UNLINKED_EVENT_WORDS}</span> : ''}</div>
+                  <div><time dateTime={link.start_time} title={eventWhenTitle(link.start_time, link.end_time, link.all_day_zone)}>{eventWhenWords(link.start_time, link.end_time, link.all_day_zone)}</time> {saysEventLetGo(link) ? <span class="badge badge-neutral">{UNLINKED_EVENT_WORDS}</span> : ''}</div>
                 </li>
               );
             })}
