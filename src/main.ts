@@ -57,9 +57,15 @@ function parseCommandLine(argv: string[]): { positionals: string[]; values: { us
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw error;
     const option = /'(-[^'\s]*)/.exec((error as Error).message)?.[1];
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option?.startsWith('--user')) return '--user needs a name after it: --user <name>';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option ${option}`;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option ${option}${isUserMistyped(option) ? ' (did you mean --user <name>?)' : ''}`;
     return (error as Error).message;
   }
+}
+
+/** An option that reads as a slip for --user: -u, --users, --usr, --username, -user. */
+function isUserMistyped(option: string): boolean {
+  const name = option.replace(/^-+/, '').split('=')[0]!.toLowerCase();
+  return name === 'u' || name === 'usr' || (name.startsWith('user') && name.length <= 8);
 }
 
 async function runCommand(config: Config, command: string, sub: string | undefined, arg: string | undefined, user: string | undefined, positionals: string[]): Promise<number> {
@@ -71,6 +77,9 @@ async function runCommand(config: Config, command: string, sub: string | undefin
   if (command !== 'migrate' && command !== 'keys' && !(command === 'secrets' && sub === 'reseal')) {
     return usageError(`Unknown command: ${positionals.join(' ')}`);
   }
+  // A keys command missing what it needs (`--user=` and `--user ""` name no one) is refused here too.
+  if (command === 'keys' && (sub === 'create' || sub === 'list') && !user) return usageError(`keys ${sub} needs --user <name>`);
+  if (command === 'keys' && sub === 'revoke' && !arg) return usageError('keys revoke needs <key-id>');
 
   const database = await openDatabase(config.databaseUrl);
   try {
@@ -82,8 +91,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
     }
     if (command === 'keys') {
       await requireSchema(database, config);
-      if (sub === 'create') {
-        if (!user) return usageError('keys create needs --user <name>');
+      if (sub === 'create' && user) {
         // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
         const secretBox = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
         if (secretBox && await opensNoneOfTheSealed(database.db, secretBox)) return failure(WRONG_KEY);
@@ -91,15 +99,13 @@ async function runCommand(config: Config, command: string, sub: string | undefin
         process.stdout.write(`${key}\n`);
         return 0;
       }
-      if (sub === 'list') {
-        if (!user) return usageError('keys list needs --user <name>');
+      if (sub === 'list' && user) {
         const keys = await listApiKeys(database.db, user);
         if (keys === null) return failure(`No user named "${user}"`);
         for (const k of keys) process.stdout.write(`${k.id}\t${k.prefix}...\tcreated ${k.created_at}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}\n`);
         return 0;
       }
-      if (sub === 'revoke') {
-        if (!arg) return usageError('keys revoke needs <key-id>');
+      if (sub === 'revoke' && arg) {
         const revoked = await revokeApiKey(database.db, arg, systemClock);
         if (!revoked) return failure(`No key ${arg}`);
         // Revoking twice is not an error (a script may run again), but it says so.

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
+import { inheritedEnv } from '../support/child-env.ts';
 import { currentSchemaVersion, latestVersion, migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 
@@ -19,7 +23,7 @@ describe('rollcall keys', () => {
   });
   after(async () => own.drop());
 
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent' } })
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent' } })
     .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
 
   test('create prints the key; list shows it; revoke says it revoked it, and says so again without failing; an unknown id fails', async () => {
@@ -45,20 +49,37 @@ describe('rollcall keys', () => {
     assert.match(unknown.out, /No key key_nope/);
   });
 
-  test('a mistyped option or keys command is a usage error naming it, exit 2, not a stack trace', async () => {
+  test('a mistyped command or option, or a keys command missing its name or id, is a usage error naming it, exit 2, not a stack trace, and opens no database', async () => {
+    // A database that does not exist yet: one these commands opened would appear, its schema created.
+    const dir = mkdtempSync(join(tmpdir(), 'rc-cli-usage-'));
+    const file = join(dir, 'never.db');
+    const usage = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...inheritedEnv(), DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' } })
+      .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
     const cases: Array<[string[], RegExp]> = [
       [['keys', 'create', '--user'], /^--user needs a name after it: --user <name>\n\nUsage: rollcall <command>/],
-      [['keys', 'create', '--users', 'alice'], /^Unknown option --users\n\nUsage: rollcall <command>/],
-      [['keys', 'list', '-u', 'alice'], /^Unknown option -u\n\nUsage: rollcall <command>/],
+      [['keys', 'create', '--user='], /^keys create needs --user <name>\n\nUsage: rollcall <command>/],
+      [['keys', 'create', '--user', ''], /^keys create needs --user <name>\n\nUsage: rollcall <command>/],
+      [['keys', 'create'], /^keys create needs --user <name>\n\nUsage: rollcall <command>/],
+      [['keys', 'list'], /^keys list needs --user <name>\n\nUsage: rollcall <command>/],
+      [['keys', 'revoke'], /^keys revoke needs <key-id>\n\nUsage: rollcall <command>/],
+      [['keys', 'create', '--users', 'alice'], /^Unknown option --users \(did you mean --user <name>\?\)\n\nUsage: rollcall <command>/],
+      [['keys', 'list', '-u', 'alice'], /^Unknown option -u \(did you mean --user <name>\?\)\n\nUsage: rollcall <command>/],
+      [['--version'], /^Unknown option --version\n\nUsage: rollcall <command>/],
       [['keys'], /^keys needs create, list or revoke\n\nUsage: rollcall <command>/],
       [['keys', 'add', '--user', 'alice'], /^Unknown keys command: add \(create, list or revoke\)\n/],
       [['key', 'create', '--user', 'alice'], /^Unknown command: key create\n\nUsage: rollcall <command>/],
+      [['secrets', 'foo'], /^Unknown command: secrets foo\n\nUsage: rollcall <command>/],
     ];
-    for (const [args, expected] of cases) {
-      const result = await cli(...args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.out}`);
-      assert.match(result.out, expected, args.join(' '));
-      assert.doesNotMatch(result.out, /\n\s+at |ERR_PARSE_ARGS|Node\.js v/, `${args.join(' ')}: no stack trace`);
+    try {
+      for (const [args, expected] of cases) {
+        const result = await usage(...args);
+        assert.equal(result.code, 2, `${args.join(' ')}: ${result.out}`);
+        assert.match(result.out, expected, args.join(' '));
+        assert.doesNotMatch(result.out, /\n\s+at |ERR_PARSE_ARGS|Node\.js v|schema was created/, `${args.join(' ')}: no stack trace, no schema`);
+        assert.deepEqual(readdirSync(dir), [], `${args.join(' ')}: opened no database`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
     assert.match((await cli('keys', 'create', '--user=alice')).out, /(^|\n)rck_\S+\n/, '--user=<name> still works');
   });
@@ -71,7 +92,7 @@ describe('rollcall keys and secrets on a database behind this release', () => {
   });
   after(async () => own.drop());
 
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: '0f'.repeat(32) } })
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: '0f'.repeat(32) } })
     .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
 
   test('refuse, naming migrate, and leave the schema as it was (only serve and migrate migrate: an older instance must still start); after migrate they work', async () => {
@@ -103,7 +124,7 @@ describe('rollcall serve: a start that cannot go on', () => {
   after(async () => own.drop());
 
   /** Runs `serve` and waits for it to end (a process still running after 30 s is killed: code null). */
-  const serve = (env: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'serve'], { timeout: 30_000, env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env } })
+  const serve = (env: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'serve'], { timeout: 30_000, env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env } })
     .then(({ stdout, stderr }) => ({ code: 0 as number | null, out: `${stdout}${stderr}` }), (error: { code: number | null; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
 
   /** One line saying what is wrong, exit code 1, no stack trace. */
