@@ -158,6 +158,11 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   if (config.botRuntime === 'http' && config.runMode !== 'api' && config.botRuntimeSecret === null && overrides.runtime === undefined) {
     logger.warn('BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed, so the runtime cannot tell them from anyone else\'s requests. Set it in the Standard Webhooks form (echo "whsec_$(openssl rand -base64 32)") and check the signature in the runtime with the same string (README, "Bot runtimes").');
   }
+  // The default launches nothing: said at every start, so that a deployment that meant a runtime
+  // and left BOT_RUNTIME out sees why every due bot fails.
+  if (config.botRuntime === 'none' && config.runMode !== 'api' && overrides.runtime === undefined) {
+    logger.warn('BOT_RUNTIME is none (the default): no bot is launched, and every due bot fails with no_runtime. Set BOT_RUNTIME to http, command, recall, meetstream or attendee (README, "Bot runtimes").');
+  }
   // HOST=0.0.0.0 (or ::) without PUBLIC_URL gives status URLs such as http://0.0.0.0:8080/...,
   // which a runtime or provider on another machine cannot reach: every status report would be lost.
   const calledBack = config.botRuntime === 'http' || config.botProvider !== null;

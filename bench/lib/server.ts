@@ -15,10 +15,11 @@ const run = promisify(execFile);
 
 /** Settings every benchmark server gets; a measurement adds its own (runtime, ...). */
 function baseEnv(databaseUrl: string, port: number): NodeJS.ProcessEnv {
-  // Inherit PATH and the like, but none of Rollcall's own settings from the caller's shell.
+  // Inherit PATH and the like, but none of Rollcall's own settings from the caller's shell (a
+  // provider key left exported would stop every start, BOT_RUNTIME being none here).
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(PORT|HOST|DATABASE_URL|LOG_LEVEL|JOIN_|RUN_MODE|PUBLIC_URL|BOT_RUNTIME|OUTBOUND_|WEBHOOK_|RATE_LIMIT|DISPATCH_|CREDENTIALS_|CALENDAR_|GOOGLE_|MICROSOFT_|ROLLCALL_)/.test(key)) continue;
+    if (/^(PORT|HOST|DATABASE_URL|LOG_LEVEL|JOIN_|RUN_MODE|PUBLIC_URL|BOT_RUNTIME|BOT_PROVIDER_|OUTBOUND_|WEBHOOK_|RATE_LIMIT|DISPATCH_|CREDENTIALS_|CALENDAR_|GOOGLE_|MICROSOFT_|ROLLCALL_)/.test(key)) continue;
     env[key] = value;
   }
   return {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
+import { inheritedEnv } from '../support/child-env.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { createRollcall } from '../../src/container.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -70,7 +71,7 @@ function startProcess(testDb: TestDatabase, runtimeUrl: string, deadlines: Deadl
   const url = testDb.processUrl;
   return spawn(process.execPath, [MAIN, 'serve'], {
     env: {
-      ...process.env,
+      ...inheritedEnv(),
       DATABASE_URL: url,
       PORT: '0',
       LOG_LEVEL: 'silent',

@@ -16,6 +16,7 @@ import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { CloseError } from '../../src/lib/close-in-order.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig, type TestRollcall } from '../support/harness.ts';
+import { inheritedEnv } from '../support/child-env.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { slowQueries } from '../support/slow-queries.ts';
@@ -441,7 +442,7 @@ test(`the README's npm start stops when its npm process is told to (a supervisor
   const root = new URL('../..', import.meta.url).pathname;
   const npm = spawn('npm', ['start', '--silent'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: testDatabase.processUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...inheritedEnv(), DATABASE_URL: testDatabase.processUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
