@@ -210,9 +210,14 @@ function linksThatCount(db: Db, eventId: string) {
  */
 export type LinkEndCause = 'declined' | 'rules' | 'link_removed' | 'calendar_cancelled' | 'held_before_move';
 
-/** Ends one link; `cause` is recorded where it decides what may follow (migration 020). */
+/**
+ * Ends one live link because its event lets go of the bot while the bot is live (deleted, moved
+ * into the past, unscheduled, disconnected, declined, taken back, its meeting link gone or now
+ * another meeting's): `let_go_at` records that instant (migration 058), the event's `removed_at`.
+ * `cause` is recorded where it decides what may follow (migration 020).
+ */
 export async function endLink(db: Db, linkId: number, nowMs: number, cause: LinkEndCause | null = null): Promise<void> {
-  await db.updateTable('bot_events').set({ is_live: 0, end_cause: cause, updated_at: nowMs }).where('id', '=', linkId).execute();
+  await db.updateTable('bot_events').set({ is_live: 0, end_cause: cause, updated_at: nowMs, let_go_at: nowMs }).where('id', '=', linkId).execute();
 }
 
 /**
@@ -246,12 +251,19 @@ export async function releaseLinksMovedOnPast(db: Db, botId: string, launchedAtM
 }
 
 /**
- * Ends every live link of a bot (used when the bot reaches a terminal status). Answers how many it
- * ended: none when its events had all let go of it already (the ending is their doing).
+ * Ends every live link of a bot (used when the bot reaches a terminal status): the bot lets go of
+ * its events by ending, so no `let_go_at` is written (the events took nothing from it).
  */
-export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<number> {
-  const result = await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveFlag()).executeTakeFirst();
-  return Number(result.numUpdatedRows ?? 0n);
+export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveFlag()).execute();
+}
+
+/**
+ * Ends every live link of a live bot whose events let go of it all at once (it gives way to
+ * another bot going to the same meeting, which takes them), recording that instant as for endLink.
+ */
+export async function letGoLinksOfBot(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs, let_go_at: nowMs }).where('bot_id', '=', botId).where(isLiveFlag()).execute();
 }
 
 export async function countPendingSchedules(db: Db): Promise<number> {

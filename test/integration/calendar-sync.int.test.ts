@@ -9883,10 +9883,14 @@ describe('auto-schedule', () => {
       // Decided in one batch with the keeper, the other waits for the runtime's answer to the keeper's launch.
       assert.equal((await bot(env, user.auth, other!)).decisions.at(-1)!.kind, 'waiting_for_keeper');
       env.clock.advance(2000);
+      const handedAt = new Date(env.clock.now()).toISOString();
       await env.rc.dispatcher.runDue();
       assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'one launch into the meeting (same age: the lower id keeps it)');
       const gaveWay = await bot(env, user.auth, other!);
       assert.equal(gaveWay.status, 'Cancelled');
+      // Its event let go of it while it was live, going to the keeper, in the instant it was cancelled for that.
+      assert.deepEqual(gaveWay.events.map((e) => [e.is_linked, e.removed_at]), [[false, handedAt]], 'the event handed over let go of the bot that gave way');
+      assert.deepEqual((await bot(env, user.auth, keeper!)).events.map((e) => [e.is_linked, e.removed_at]), [[true, null], [true, null]], 'the keeper holds both');
       assert.equal(gaveWay.decisions.at(-1)!.kind, 'gave_way');
       assert.match(gaveWay.decisions.at(-1)!.reason, new RegExp(`Bot ${keeper} is already on its way to this meeting`));
       assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[keeper], [keeper]], 'both events list the bot that joins');

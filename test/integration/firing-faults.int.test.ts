@@ -530,6 +530,30 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.deepEqual(await eventRemovedAt(unscheduled), { status: 'Cancelled', isLinked: false, removedAt: unscheduledAt });
   });
 
+  test('an event that let go of a bot in its meeting keeps its removed_at when the runtime reports the bot Stopped in that same millisecond', async () => {
+    runtime.respond = () => ({ status: 202, body: {} });
+    const start = clock.now() + 60_000;
+    const botId = await scheduleBot(rc, auth, 'same-ms-stop', start, 82_000_000_041);
+    const eventId = (await statusOf(botId)).events[0].event_id;
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    const report = async (status: string) => {
+      const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    };
+    await report('InMeeting');
+    clock.advance(5_000);
+    const goneAt = new Date(clock.now()).toISOString();
+    assert.ok((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth })).status < 300);
+    assert.equal((await statusOf(botId)).events[0].removed_at, goneAt, 'while in the meeting');
+    // The clock has not moved: the runtime's report ends the bot in the instant its event let go of it.
+    await report('Stopped');
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, 'Stopped');
+    assert.equal(detail.events[0].removed_at, goneAt, 'once the runtime stopped it');
+  });
+
   /** The runtime takes the bot's commands (update, stop) while it keeps refusing its launches. */
   function takeCommands(botId: string): void {
     const refusing = runtime.respond;

@@ -115,11 +115,9 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
     status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}), ...(isLive(to) ? {} : { is_live: 0, ended_at_ms: nowMs }),
   }).where('id', '=', bot.id).execute();
   await bots.appendStatusChange(trx, bot.id, nowMs, to, reason);
-  // Ending, it lets go of the events still holding it; `links_ended` 0 says none was left (each had
-  // let go of it before, or just now, which is why it ends): what tells those apart (linkRemovedAt).
-  const linksEnded = isLive(to) ? null : await bots.endLinksOfBot(trx, bot.id, nowMs);
-  if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, linksEnded === null ? { from, to } : { from, to, links_ended: linksEnded });
+  if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, { from, to });
   if (!isLive(to)) {
+    await bots.endLinksOfBot(trx, bot.id, nowMs);
     // A bot that went to its meeting and finished there leaves the events that moved on past it
     // while it was in the meeting (their link followed the move) free to be booked again; not one
     // the client or the host removed (Stopped first). See #releaseMeetingsHeldBeforeAMove.

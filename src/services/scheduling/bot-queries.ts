@@ -13,7 +13,6 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { allDayZonesOfLinks } from '../../store/event-store.ts';
 import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
-import { endedWithNoLink, linkRemovedAtMs } from '../../domain/link-removal.ts';
 import { atRiskOf, findAtRisk, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
 
 export interface BotDetail {
@@ -154,8 +153,6 @@ export class BotQueries {
       bot.status === 'Joining' ? findFailingLaunches(this.#db, [bot.id]) : new Map<string, LaunchFailing>(),
     ]);
     const zones = await allDayZonesOfLinks(this.#db, userId, links);
-    const parsedDecisions = decisions.map((d) => ({ ...d, details: JSON.parse(d.details) as Record<string, unknown> }));
-    const ending = { ended_at_ms: bot.ended_at_ms === null ? null : Number(bot.ended_at_ms), botEndedNoLink: endedWithNoLink(parsedDecisions, bot.ended_at_ms === null ? null : Number(bot.ended_at_ms)) };
     return {
       bot_id: bot.id,
       status: bot.status,
@@ -180,13 +177,13 @@ export class BotQueries {
           start_time: formatInstant(l.start_ms),
           end_time: formatInstant(l.end_ms),
           is_linked: l.is_live === 1,
-          removed_at: formatOptionalInstant(linkRemovedAtMs({ is_live: Number(l.is_live), updated_at_ms: Number(l.updated_at) }, ending)),
+          removed_at: formatOptionalInstant(l.let_go_at),
           is_all_day: zone !== null,
           all_day_zone: zone,
         };
       }),
       status_timeline: timeline.map((t) => ({ status: t.status, at: formatInstant(t.at_ms), reason: t.reason })),
-      decisions: parsedDecisions.map((d) => ({ at: formatInstant(d.at_ms), kind: d.kind, reason: d.reason, details: d.details })),
+      decisions: decisions.map((d) => ({ at: formatInstant(d.at_ms), kind: d.kind, reason: d.reason, details: JSON.parse(d.details) as Record<string, unknown> })),
       created_at: formatInstant(bot.created_at),
       updated_at: formatInstant(bot.updated_at),
       at_risk: atRiskOf(bot, atRisk),

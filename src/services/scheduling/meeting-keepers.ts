@@ -137,7 +137,8 @@ export async function giveWay(trx: Db, engine: Engine, owner: string, scheduleId
   // The keeper's own launch record comes first in its log (a launch's record may still be pending).
   await recordLaunchIfPending(trx, current, nowMs);
   const links = await bots.listLiveLinksOfBot(trx, bot.id);
-  await bots.endLinksOfBot(trx, bot.id, nowMs);
+  // Its events let go of it while it is live (they go to the keeper); its cancellation below ends none.
+  await bots.letGoLinksOfBot(trx, bot.id, nowMs);
   if (links.length > 0) {
     await trx.insertInto('bot_events').values(links.map((l) => ({
       bot_id: current.id, user_id: current.user_id, event_id: l.event_id, occurrence_key: l.occurrence_key,
