@@ -234,9 +234,6 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    if (!this.#o.runtime.canLaunch) {
-      this.#o.logger.warn('No bot runtime is configured (BOT_RUNTIME): due bots will fail with reason no_runtime');
-    }
     // Loops that failed on an outage wait for the database to come back instead of retrying on
     // their own timers: the moment it answers, everything runs again.
     this.#stopListening = this.#o.database.health.onRecovered(() => {

@@ -3,14 +3,14 @@
 // saying why, and the process gone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
-import { inheritedEnv } from '../support/child-env.ts';
+import { childCwd, inheritedEnv } from '../support/child-env.ts';
 import { currentSchemaVersion, latestVersion, migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 
@@ -23,7 +23,7 @@ describe('rollcall keys', () => {
   });
   after(async () => own.drop());
 
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent' } })
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: childCwd(), env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent' } })
     .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
 
   test('create prints the key; list shows it; revoke says it revoked it, and says so again without failing; an unknown id fails', async () => {
@@ -92,7 +92,7 @@ describe('rollcall keys and secrets on a database behind this release', () => {
   });
   after(async () => own.drop());
 
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: '0f'.repeat(32) } })
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: childCwd(), env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: '0f'.repeat(32) } })
     .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
 
   test('refuse, naming migrate, and leave the schema as it was (only serve and migrate migrate: an older instance must still start); after migrate they work', async () => {
@@ -124,7 +124,7 @@ describe('rollcall serve: a start that cannot go on', () => {
   after(async () => own.drop());
 
   /** Runs `serve` and waits for it to end (a process still running after 30 s is killed: code null). */
-  const serve = (env: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'serve'], { timeout: 30_000, env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env } })
+  const serve = (env: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'serve'], { timeout: 30_000, cwd: childCwd(), env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env } })
     .then(({ stdout, stderr }) => ({ code: 0 as number | null, out: `${stdout}${stderr}` }), (error: { code: number | null; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
 
   /** One line saying what is wrong, exit code 1, no stack trace. */
@@ -153,5 +153,57 @@ describe('rollcall serve: a start that cannot go on', () => {
     assertOneLine(await serve({ DATABASE_URL: missing }), new RegExp(`^Cannot use the database \\(${missing.replace(/[.?]/g, '\\$&')}\\): database "rollcall_no_such_database_\\d+" does not exist$`));
     const role = `postgres://rollcall_no_such_role@${server.host}/postgres`;
     assertOneLine(await serve({ DATABASE_URL: role }), /^Cannot use the database \(postgres:\/\/rollcall_no_such_role@.*\): role "rollcall_no_such_role" does not exist$/);
+  });
+});
+
+describe('rollcall serve with the default runtime, and the settings a test\'s children read', () => {
+  let own: TestDatabase;
+  before(async () => {
+    own = await createTestDatabase();
+    const database = await own.open();
+    try {
+      await migrate(database.db, database.engine, MIGRATIONS);
+    } finally {
+      await database.close();
+    }
+  });
+  after(async () => own.drop());
+
+  test('a default start (BOT_RUNTIME none) says once, as a warning, that no bot is launched', async () => {
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
+      cwd: childCwd(), env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+    child.stderr!.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+    try {
+      for (const until = Date.now() + 30_000; !out.includes('Rollcall is ready') && child.exitCode === null && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(out.includes('Rollcall is ready'), out);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const warnings = out.split('\n').filter((l) => /"level":40/.test(l) && /no_runtime/.test(l));
+    assert.equal(warnings.length, 1, `warnings that no bot is launched:\n${warnings.join('\n')}`);
+    assert.match(warnings[0]!, /BOT_RUNTIME is none \(the default\): no bot is launched/);
+  });
+
+  test('a .env in a child\'s working directory fills the settings its environment leaves unset; the tests\' children run where there is none, and no runtime setting of one reaches them', async () => {
+    assert.ok(!existsSync(join(childCwd(), '.env')), 'the children\'s working directory has no .env');
+    assert.notEqual(childCwd(), process.cwd());
+    // A .env such as a developer keeps beside the code: a runtime address with no runtime chosen stops any command.
+    const dir = mkdtempSync(join(tmpdir(), 'rc-cli-dotenv-'));
+    writeFileSync(join(dir, '.env'), 'BOT_RUNTIME_URL=http://127.0.0.1:9/launch\n');
+    const list = (cwd: string, env: NodeJS.ProcessEnv) => promisify(execFile)(process.execPath, [MAIN, 'keys', 'list', '--user', 'nobody'], { cwd, env: { ...env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent' } })
+      .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(BOT_RUNTIME|BOT_PROVIDER_)/.test(key)));
+    // With no key for the user, the command itself answers (exit 1, naming the user): it got past the settings.
+    const ran = /^No user named "nobody"/;
+    const read = await list(dir, bare);
+    assert.equal(read.code, 1, read.out);
+    assert.match(read.out, /BOT_RUNTIME_URL is set but BOT_RUNTIME is not set/);
+    assert.match((await list(childCwd(), bare)).out, ran, 'run where there is no .env');
+    assert.match((await list(dir, inheritedEnv())).out, ran, 'inheritedEnv() leaves no runtime setting for a .env to fill');
   });
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
-import { inheritedEnv } from '../support/child-env.ts';
+import { childCwd, inheritedEnv } from '../support/child-env.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { createRollcall } from '../../src/container.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -62,6 +62,7 @@ interface Instance { child: ChildProcess; ready: Promise<{ port: number; dispatc
 function startInstance(testDb: TestDatabase, runtimeUrl: string, databaseUrl = testDb.processUrl): Instance {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     // The lease is left at its default (30 s): a takeover that waited for it would be obvious.
+    cwd: childCwd(),
     env: { ...inheritedEnv(), DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '5000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
-import { inheritedEnv } from '../support/child-env.ts';
+import { childCwd, inheritedEnv } from '../support/child-env.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { createRollcall } from '../../src/container.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -70,6 +70,7 @@ const CALM_DEADLINES: Deadlines = { runtimeTimeoutMs: 10_000, leaseSeconds: 15 }
 function startProcess(testDb: TestDatabase, runtimeUrl: string, deadlines: Deadlines): ChildProcess {
   const url = testDb.processUrl;
   return spawn(process.execPath, [MAIN, 'serve'], {
+    cwd: childCwd(),
     env: {
       ...inheritedEnv(),
       DATABASE_URL: url,

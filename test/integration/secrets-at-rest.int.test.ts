@@ -12,7 +12,7 @@ import { SecretBox } from '../../src/lib/secret-box.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, type TestRollcall } from '../support/harness.ts';
-import { inheritedEnv } from '../support/child-env.ts';
+import { childCwd, inheritedEnv } from '../support/child-env.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { fetchOpenApi, listOperations } from '../support/openapi.ts';
@@ -284,7 +284,7 @@ describe('secrets at rest across key changes', () => {
     const start = (settings: Record<string, string>) => startOn(settings, own);
     const credentialsOf = async (rollcall: Rollcall, connectionId: string) => (await rollcall.database.db.selectFrom('calendar_connections').select('credentials').where('id', '=', connectionId).executeTakeFirstOrThrow()).credentials!;
     const syncOf = async (rollcall: Rollcall, auth: string, connectionId: string) => (await rollcall.app.inject({ method: 'POST', url: `/api/v1/calendar/connections/${connectionId}/sync`, headers: { authorization: auth } })).json();
-    const reseal = (settings: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'secrets', 'reseal'], { env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', ...settings } })
+    const reseal = (settings: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'secrets', 'reseal'], { cwd: childCwd(), env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', ...settings } })
       .then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: `${error.stdout}${error.stderr}` }));
 
     // A feed connected before any key was set is stored in plaintext; setting key A seals it at
@@ -331,7 +331,7 @@ describe('secrets at rest across key changes', () => {
     assert.equal(wrong.code, 1, wrong.stdout);
     assert.match(wrong.stdout, /opens none of the sealed webhook secrets and calendar credentials.*Nothing was changed/);
     // Nor does `keys create` seal a new user's secret with such a key.
-    const created = await promisify(execFile)(process.execPath, [MAIN, 'keys', 'create', '--user', 'made-with-a-wrong-key'], { env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: keyC } })
+    const created = await promisify(execFile)(process.execPath, [MAIN, 'keys', 'create', '--user', 'made-with-a-wrong-key'], { cwd: childCwd(), env: { ...inheritedEnv(), DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: keyC } })
       .then(() => 0, (error: { code: number; stderr: string }) => { assert.match(error.stderr, /opens none of the sealed/); return error.code; });
     assert.equal(created, 1, 'keys create refuses');
     const moved = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
