@@ -9889,8 +9889,9 @@ describe('auto-schedule', () => {
       const gaveWay = await bot(env, user.auth, other!);
       assert.equal(gaveWay.status, 'Cancelled');
       // Its event let go of it while it was live, going to the keeper, in the instant it was cancelled for that.
-      assert.deepEqual(gaveWay.events.map((e) => [e.is_linked, e.removed_at]), [[false, handedAt]], 'the event handed over let go of the bot that gave way');
-      assert.deepEqual((await bot(env, user.auth, keeper!)).events.map((e) => [e.is_linked, e.removed_at]), [[true, null], [true, null]], 'the keeper holds both');
+      const letGo = (events: { is_linked: boolean }[]) => (events as { is_linked: boolean; removed_at: string | null }[]).map((e) => [e.is_linked, e.removed_at]);
+      assert.deepEqual(letGo(gaveWay.events), [[false, handedAt]], 'the event handed over let go of the bot that gave way');
+      assert.deepEqual(letGo((await bot(env, user.auth, keeper!)).events), [[true, null], [true, null]], 'the keeper holds both');
       assert.equal(gaveWay.decisions.at(-1)!.kind, 'gave_way');
       assert.match(gaveWay.decisions.at(-1)!.reason, new RegExp(`Bot ${keeper} is already on its way to this meeting`));
       assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[keeper], [keeper]], 'both events list the bot that joins');
