@@ -554,6 +554,31 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal(detail.events[0].removed_at, goneAt, 'once the runtime stopped it');
   });
 
+  test('an event unscheduled and then scheduled again onto the bot it had let go of is listed once, holding it, not as removed', async () => {
+    const start = clock.now() + 3_600_000;
+    const mk = async (title: string) => {
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title, start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: 'https://zoom.us/j/82000000099' } });
+      assert.equal(event.status, 201, JSON.stringify(event.body));
+      return event.body.id as string;
+    };
+    const [e1, e2] = [await mk('relink-1'), await mk('relink-2')];
+    const book = async (eventId: string) => {
+      const r = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: 'relink', bot_config: {} } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.bot_id as string;
+    };
+    const botId = await book(e1);
+    assert.equal(await book(e2), botId, 'one bot for the meeting');
+    const un = await rc.request('DELETE', `/api/v1/calendar/schedule/${e1}`, { auth });
+    assert.equal(un.status, 200, JSON.stringify(un.body));
+    clock.advance(1_000);
+    assert.equal(await book(e1), botId, 'scheduled again, onto the same bot');
+    const detail = await statusOf(botId);
+    const e1Entries = (detail.events as { event_id: string; is_linked: boolean; removed_at: string | null }[]).filter((e) => e.event_id === e1);
+    assert.deepEqual(e1Entries.map((e) => [e.is_linked, e.removed_at]), [[true, null]], `event ${e1} holds the bot again: ${JSON.stringify(detail.events)}`);
+  });
+
+
   /** The runtime takes the bot's commands (update, stop) while it keeps refusing its launches. */
   function takeCommands(botId: string): void {
     const refusing = runtime.respond;

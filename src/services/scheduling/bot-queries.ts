@@ -119,6 +119,21 @@ const TIMELINE_KEY: Record<BotStatus, string> = {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * One link per event (or occurrence) of a bot: an event booked again onto the bot it had let go
+ * of has a new link beside its ended one, and the event is listed once, as it stands: by its live
+ * link, else by its latest.
+ */
+export function oneLinkPerEvent<L extends { event_id: string; occurrence_key: string; is_live: number }>(links: readonly L[]): L[] {
+  const chosen = new Map<string, L>();
+  for (const link of links) {
+    const key = `${link.event_id} ${link.occurrence_key}`;
+    const held = chosen.get(key);
+    if (held === undefined || held.is_live !== 1) chosen.set(key, link);
+  }
+  return links.filter((link) => chosen.get(`${link.event_id} ${link.occurrence_key}`) === link);
+}
+
 export class BotQueries {
   readonly #db: Kysely<Schema>;
   readonly #engine: Engine;
@@ -167,7 +182,7 @@ export class BotQueries {
       schedule_state: schedule?.state ?? null,
       bot_config: JSON.parse(bot.bot_config) as Record<string, unknown>,
       custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
-      events: links.map((l) => {
+      events: oneLinkPerEvent(links).map((l) => {
         const originalStartMs = l.occurrence_key === '' ? null : parseOccurrenceKey(l.occurrence_key);
         const zone = zones.get(`${l.event_id} ${l.occurrence_key}`) ?? null;
         return {
