@@ -627,6 +627,21 @@ describe('abusive rules stay bounded', () => {
     assert.equal(compileSeries(series('2026-07-01T10:00:00Z', 'UTC', ['RRULE:FREQ=DAILY'], 30)).countedLastEndMs(), null);
   });
 
+  test('the end of a COUNT rule is found in steps a caller can pace, with the answer lastEndMs gives', () => {
+    const yearly = series('2026-12-01T14:00:00Z', 'America/New_York', ['RRULE:FREQ=YEARLY;COUNT=100'], 30);
+    const steps = compileSeries(yearly).lastEndSteps();
+    let pauses = 0;
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) pauses++;
+    // A hundred yearly instances are walked in windows of a few dozen: more than one step.
+    assert.ok(pauses >= 2, `${pauses} pause(s)`);
+    assert.equal(step.value, compileSeries(yearly).lastEndMs());
+    assert.equal(isoOf(step.value!), '2125-12-01T14:30:00.000Z');
+    // Past the cap, and without COUNT: nothing walked.
+    assert.equal([...compileSeries(series('2026-07-01T10:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;COUNT=101'], 30)).lastEndSteps()].length, 0);
+    assert.equal([...compileSeries(series('2026-07-01T10:00:00Z', 'UTC', ['RRULE:FREQ=DAILY'], 30)).lastEndSteps()].length, 0);
+  });
+
   test('a rule that seldom matches is searched in steps: a pause after each library call, the same occurrences between them', () => {
     // 29 February on a Monday: 2044, 2072, 2112 (2100 is no leap year), ...
     const s = series('2026-12-07T09:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO'], 30);

@@ -848,6 +848,14 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
   }
 }
 
+/** Runs work written as steps to its end at once. */
+function finishSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
 /** Index of the first value >= ms in an ascending array. */
 function firstAtOrAfter(values: readonly number[], ms: number): number {
   let lo = 0;
@@ -1047,6 +1055,21 @@ export class CompiledSeries {
    * it would walk more than LAST_END_COUNT_CAP instances.
    */
   lastEndMs(): number | null {
+    return finishSteps(this.lastEndSteps());
+  }
+
+  /**
+   * lastEndMs() as bounded steps: the COUNT walk it may need (up to LAST_END_COUNT_CAP instances,
+   * tens of milliseconds in a zone read by its own rules) yields (nothing) after each of its steps,
+   * so that a caller can give the event loop a turn between them.
+   */
+  *lastEndSteps(): Generator<void, number | null> {
+    const c = this.#c;
+    if (c.ruleHasCount && c.plainStepMs === null && c.untilMs === Infinity && c.count <= LAST_END_COUNT_CAP) yield* countWalkSteps(c, Infinity);
+    return this.#lastEndOfWalked();
+  }
+
+  #lastEndOfWalked(): number | null {
     const c = this.#c;
     // DTSTART and every RDATE (explicitStarts holds both, sorted).
     const lastExplicitEndMs = c.explicitStarts.at(-1)! + c.durationMs;

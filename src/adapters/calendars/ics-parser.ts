@@ -114,7 +114,11 @@ export class IcsParseError extends Error {
 
 /** Parses a whole feed at once; for small feeds and tests (the service uses parseIcsYielding). */
 export function parseIcs(text: string | FeedText, options: ParseOptions): ParsedFeed {
-  const steps = parseSteps(text, options);
+  return finish(parseSteps(text, options));
+}
+
+/** Runs work written as steps (a generator yielding nothing between them) to its end at once. */
+function finish<T>(steps: Generator<void, T>): T {
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -174,12 +178,14 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (uid === null || prop(vevent, 'RECURRENCE-ID')) continue;
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
+  // The TZIDs the events name, resolved before the events are built: comparing a VTIMEZONE with
+  // every IANA zone takes tens of milliseconds, and it is done in steps here (ZoneResolver.prepare).
+  yield* zones.prepare(vevents.flatMap(({ vevent }) => vevent.properties.map((p) => p.params.get('TZID')).filter((tzid) => tzid !== undefined)));
   const built: BuiltEvent[] = [];
-  let matchesSeen = 0;
+  let matchesSeen = zones.effort;
   for (let i = 0; i < vevents.length; i++) {
-    // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
-    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them) or
-    // read by its own rules (its ended rules walked once, up to ZONE_ONSETS_WALKED onsets).
+    // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE read by
+    // its own rules (its ended rules walked once, up to ZONE_ONSETS_WALKED onsets).
     if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.effort !== matchesSeen) {
       matchesSeen = zones.effort;
       yield;
@@ -1043,7 +1049,7 @@ class ZoneResolver {
   observed(tzid: string): ObservedOffsets | null {
     const definition = this.#definitions.get(tzid);
     if (!definition) return null;
-    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, this.#find(tzid));
+    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, finish(this.#find(tzid)));
     if (this.#resolved.get(tzid)) return null;
     if (!this.#observed.has(tzid)) {
       let offsets: ObservedOffsets | null = null;
@@ -1061,8 +1067,21 @@ class ZoneResolver {
     return this.#observed.get(tzid) ?? null;
   }
 
+  /**
+   * Resolves `tzids` (in the order given, each once) in steps, yielding (nothing) between them and
+   * inside the comparison of a VTIMEZONE with the IANA zones, so that resolve and observed find
+   * them done.
+   */
+  *prepare(tzids: Iterable<string>): Generator<void> {
+    for (const tzid of tzids) {
+      if (this.#resolved.has(tzid)) continue;
+      this.#resolved.set(tzid, yield* this.#find(tzid));
+      yield;
+    }
+  }
+
   resolve(tzid: string, fallback: string): string {
-    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, this.#find(tzid));
+    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, finish(this.#find(tzid)));
     const zone = this.#resolved.get(tzid);
     if (zone) return zone;
     if (!this.#warned.has(`${fallback}|${tzid}`)) {
@@ -1073,7 +1092,8 @@ class ZoneResolver {
     return fallback;
   }
 
-  #find(tzid: string): string | null {
+  /** The IANA zone of a TZID, null for none; a generator, for the comparison with every IANA zone (matchZone). */
+  *#find(tzid: string): Generator<void, string | null> {
     const trimmed = tzid.trim();
     if (isValidTimeZone(trimmed)) return trimmed;
     // A zone name at the end of a prefixed TZID (/citadel.org/20190903_1/Europe/Berlin): its last
@@ -1094,8 +1114,9 @@ class ZoneResolver {
     const key = `${this.#text.sha256(definition.start, definition.end)}|${windows ?? ''}`;
     if (!matchCache.has(key)) {
       if (++this.#matches > this.#limits.maxZoneMatches) return windows;
+      const matched = (yield* matchZone(definition, this.#nowMs, this.#limits, windows)) ?? windows;
       if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);
-      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits, windows) ?? windows);
+      matchCache.set(key, matched);
     }
     return matchCache.get(key) ?? null;
   }
@@ -1242,7 +1263,7 @@ function zoneOffsetAt(zone: string, atMs: number): number {
  * The IANA zone that agrees with a VTIMEZONE's offsets over the last and next years, if one does;
  * `preferred` (the zone its Windows name maps to) is tried first.
  */
-function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferred: string | null = null): string | null {
+function* matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferred: string | null = null): Generator<void, string | null> {
   let observances: Observance[] | null;
   try {
     observances = observancesOf(vtimezone, limits);
@@ -1263,17 +1284,21 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
   // Outlook's "Customized Time Zone" definitions can put a transition at another hour of the same
   // night than the place's zone does (03:00 for 02:00); the zone whose days agree is the one
   // meant, and only times inside that night can differ.
-  return zoneMatching(defined, now, candidates, 3_600_000) ?? zoneMatching(defined, now, candidates, 36 * 3_600_000);
+  return (yield* zoneMatching(defined, now, candidates, 3_600_000)) ?? (yield* zoneMatching(defined, now, candidates, 36 * 3_600_000));
 }
 
+/** Candidate zones compared between two yields of zoneMatching: a few hundred microseconds' work. */
+const ZONES_PER_STEP = 16;
+
 /** The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of each transition. */
-function zoneMatching(defined: DefinedOffsets, now: number, candidates: readonly string[], marginMs: number): string | null {
+function* zoneMatching(defined: DefinedOffsets, now: number, candidates: readonly string[], marginMs: number): Generator<void, string | null> {
   const samples: number[] = [];
   for (let month = -12; month <= 24; month++) samples.push(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + month, 15, 12));
   for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - marginMs, onset + marginMs);
   const expected = samples.map((s) => defined.at(s));
   const first = samples[0]!;
-  for (const zone of candidates) {
+  for (const [i, zone] of candidates.entries()) {
+    if (i > 0 && i % ZONES_PER_STEP === 0) yield;
     try {
       if (zoneOffsetAt(zone, first) !== expected[0]) continue;
       if (samples.every((s, i) => zoneOffsetAt(zone, s) === expected[i])) return zone;

@@ -2182,8 +2182,9 @@ class SyncedEventWriter {
     const isOld = Math.max(event.endMs, event.originalStartMs ?? 0) < this.#now - DAY_MS;
     if (!existing && isOld && event.recurrence === null) return;
 
-    const values = this.#columns(event, series, existing);
-    if (values === null) return;
+    const columns = this.#columns(event, series, existing);
+    if (columns === null) return;
+    const values = { ...columns, series_end_ms: await seriesEndToStore(columns, existing) };
     // An occurrence read without its series master keeps the rule it had.
     if (event.seriesRule === undefined && existing) values.series_rule = existing.series_rule;
     if (!existing) {
@@ -2546,7 +2547,6 @@ class SyncedEventWriter {
       meeting_identity: meeting?.identity ?? null,
       recurrence: recurrenceText,
       zone_rules: zoneRules,
-      series_end_ms: seriesEndToStore({ start_ms: event.startMs, end_ms: Math.max(event.endMs, event.startMs), timezone, recurrence: recurrenceText, zone_rules: zoneRules }, existing),
       recurring_event_id: series ? series.id : null,
       // An occurrence whose series is not stored (an invitation to one occurrence of someone
       // else's series, a feed's RECURRENCE-ID override whose series is not in the feed) keeps its
