@@ -108,10 +108,12 @@ describe('faults in the fire path', () => {
     failPreparation.armed = true;
     const joinAt = Date.now() + 3000;
     const botId = await scheduleBot(rc, auth, 'unprepared', joinAt, 8_200_000_009);
-    await runtime.waitFor(() => launchesOf(runtime, botId).length > 0, 10_000);
+    await runtime.waitFor(() => launchesOf(runtime, botId).length > 0, 25_000);
     assert.equal(failPreparation.lost, 1, 'the preparation did not fail');
     const lateness = launchesOf(runtime, botId)[0]!.at - joinAt;
-    assert.ok(lateness >= 0 && lateness < 1500, `launched ${lateness} ms after its join time (a lease is 20 s)`);
+    // Left to its lease, the bot would go out some 20 s late; on time it is out within a second or
+    // so. The bound sits between, well clear of both: a busy machine has taken over 1.5 s.
+    assert.ok(lateness >= 0 && lateness < 6000, `launched ${lateness} ms after its join time (a lease is 20 s)`);
     t.diagnostic(`preparation failed after the claim; launched ${lateness} ms after the join time`);
   });
 
