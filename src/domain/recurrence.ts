@@ -42,6 +42,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { RRuleTemporal } from 'rrule-temporal';
 import { MAX_INSTANT_MS, MIN_INSTANT_MS } from './occurrence-key.ts';
+import { finishSteps } from '../lib/steps.ts';
 
 export { occurrenceKey, parseOccurrenceKey } from './occurrence-key.ts';
 
@@ -845,14 +846,6 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
       ? Math.max((stepMs * WALK_STEP_INSTANCES) / batch.length, 1_000)
       : Math.min(stepMs * 2, Math.max(c.chunkMs / 4, 1_000));
     yield;
-  }
-}
-
-/** Runs work written as steps to its end at once. */
-function finishSteps<T>(steps: Generator<void, T>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
   }
 }
 

@@ -31,6 +31,7 @@ import { countedOnsets, ObservedOffsets, observanceRuleIsYearly, observancesText
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
+import { finishSteps, paceSteps } from '../../lib/steps.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
 import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
@@ -114,26 +115,12 @@ export class IcsParseError extends Error {
 
 /** Parses a whole feed at once; for small feeds and tests (the service uses parseIcsYielding). */
 export function parseIcs(text: string | FeedText, options: ParseOptions): ParsedFeed {
-  return finish(parseSteps(text, options));
-}
-
-/** Runs work written as steps (a generator yielding nothing between them) to its end at once. */
-function finish<T>(steps: Generator<void, T>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return finishSteps(parseSteps(text, options));
 }
 
 /** The same parse, giving the event loop a turn every slice so that a big feed never stalls it. */
 export async function parseIcsYielding(text: string | FeedText, options: ParseOptions & { sliceMs?: number }): Promise<ParsedFeed> {
-  const steps = parseSteps(text, options);
-  const pacer = new EventLoopPacer(options.sliceMs);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await pacer.pace();
-  }
+  return paceSteps(parseSteps(text, options), new EventLoopPacer(options.sliceMs));
 }
 
 /** Physical lines read between two chances to yield, and events built between two. */
@@ -178,14 +165,12 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (uid === null || prop(vevent, 'RECURRENCE-ID')) continue;
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
-  // The TZIDs the events name, resolved before the events are built: comparing a VTIMEZONE with
-  // every IANA zone takes tens of milliseconds, and it is done in steps here (ZoneResolver.prepare).
-  yield* zones.prepare(vevents.flatMap(({ vevent }) => vevent.properties.map((p) => p.params.get('TZID')).filter((tzid) => tzid !== undefined)));
   const built: BuiltEvent[] = [];
-  let matchesSeen = zones.effort;
+  let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
-    // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE read by
-    // its own rules (its ended rules walked once, up to ZONE_ONSETS_WALKED onsets).
+    // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
+    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them) or
+    // read by its own rules (its ended rules walked once, up to ZONE_ONSETS_WALKED onsets).
     if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.effort !== matchesSeen) {
       matchesSeen = zones.effort;
       yield;
@@ -1049,7 +1034,7 @@ class ZoneResolver {
   observed(tzid: string): ObservedOffsets | null {
     const definition = this.#definitions.get(tzid);
     if (!definition) return null;
-    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, finish(this.#find(tzid)));
+    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, this.#find(tzid));
     if (this.#resolved.get(tzid)) return null;
     if (!this.#observed.has(tzid)) {
       let offsets: ObservedOffsets | null = null;
@@ -1067,21 +1052,8 @@ class ZoneResolver {
     return this.#observed.get(tzid) ?? null;
   }
 
-  /**
-   * Resolves `tzids` (in the order given, each once) in steps, yielding (nothing) between them and
-   * inside the comparison of a VTIMEZONE with the IANA zones, so that resolve and observed find
-   * them done.
-   */
-  *prepare(tzids: Iterable<string>): Generator<void> {
-    for (const tzid of tzids) {
-      if (this.#resolved.has(tzid)) continue;
-      this.#resolved.set(tzid, yield* this.#find(tzid));
-      yield;
-    }
-  }
-
   resolve(tzid: string, fallback: string): string {
-    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, finish(this.#find(tzid)));
+    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, this.#find(tzid));
     const zone = this.#resolved.get(tzid);
     if (zone) return zone;
     if (!this.#warned.has(`${fallback}|${tzid}`)) {
@@ -1092,8 +1064,7 @@ class ZoneResolver {
     return fallback;
   }
 
-  /** The IANA zone of a TZID, null for none; a generator, for the comparison with every IANA zone (matchZone). */
-  *#find(tzid: string): Generator<void, string | null> {
+  #find(tzid: string): string | null {
     const trimmed = tzid.trim();
     if (isValidTimeZone(trimmed)) return trimmed;
     // A zone name at the end of a prefixed TZID (/citadel.org/20190903_1/Europe/Berlin): its last
@@ -1114,9 +1085,8 @@ class ZoneResolver {
     const key = `${this.#text.sha256(definition.start, definition.end)}|${windows ?? ''}`;
     if (!matchCache.has(key)) {
       if (++this.#matches > this.#limits.maxZoneMatches) return windows;
-      const matched = (yield* matchZone(definition, this.#nowMs, this.#limits, windows)) ?? windows;
       if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);
-      matchCache.set(key, matched);
+      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits, windows) ?? windows);
     }
     return matchCache.get(key) ?? null;
   }
@@ -1263,7 +1233,7 @@ function zoneOffsetAt(zone: string, atMs: number): number {
  * The IANA zone that agrees with a VTIMEZONE's offsets over the last and next years, if one does;
  * `preferred` (the zone its Windows name maps to) is tried first.
  */
-function* matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferred: string | null = null): Generator<void, string | null> {
+function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferred: string | null = null): string | null {
   let observances: Observance[] | null;
   try {
     observances = observancesOf(vtimezone, limits);
@@ -1284,21 +1254,17 @@ function* matchZone(vtimezone: Component, now: number, limits: IcsLimits, prefer
   // Outlook's "Customized Time Zone" definitions can put a transition at another hour of the same
   // night than the place's zone does (03:00 for 02:00); the zone whose days agree is the one
   // meant, and only times inside that night can differ.
-  return (yield* zoneMatching(defined, now, candidates, 3_600_000)) ?? (yield* zoneMatching(defined, now, candidates, 36 * 3_600_000));
+  return zoneMatching(defined, now, candidates, 3_600_000) ?? zoneMatching(defined, now, candidates, 36 * 3_600_000);
 }
 
-/** Candidate zones compared between two yields of zoneMatching: a few hundred microseconds' work. */
-const ZONES_PER_STEP = 16;
-
 /** The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of each transition. */
-function* zoneMatching(defined: DefinedOffsets, now: number, candidates: readonly string[], marginMs: number): Generator<void, string | null> {
+function zoneMatching(defined: DefinedOffsets, now: number, candidates: readonly string[], marginMs: number): string | null {
   const samples: number[] = [];
   for (let month = -12; month <= 24; month++) samples.push(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + month, 15, 12));
   for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - marginMs, onset + marginMs);
   const expected = samples.map((s) => defined.at(s));
   const first = samples[0]!;
-  for (const [i, zone] of candidates.entries()) {
-    if (i > 0 && i % ZONES_PER_STEP === 0) yield;
+  for (const zone of candidates) {
     try {
       if (zoneOffsetAt(zone, first) !== expected[0]) continue;
       if (samples.every((s, i) => zoneOffsetAt(zone, s) === expected[i])) return zone;

@@ -23,6 +23,7 @@ import * as store from '../../store/event-store.ts';
 import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.ts';
 import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
+import { paceSteps } from '../../lib/steps.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
 import { allDayZone } from '../../domain/all-day.ts';
 import { nearestReplacement, overrideTimesAfterChange, reanchorOverrides, usualSpacingMs } from '../../domain/series-move.ts';
@@ -472,7 +473,7 @@ export class CalendarEvents {
    * (scheduling asks for it; auto-schedule just finds nothing to book).
    */
   async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): Promise<EffectiveOccurrence[]> {
-    return (await this.upcomingAndLastEnd(db, userId, series, afterMs, limit, options)).occurrences;
+    return (await this.#upcoming(db, userId, series, afterMs, limit, options)).occurrences;
   }
 
   /**
@@ -481,11 +482,16 @@ export class CalendarEvents {
    * counted it out, null for a rule without end or one too long to count.
    */
   async upcomingAndLastEnd(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): Promise<{ occurrences: EffectiveOccurrence[]; lastEndMs: number | null }> {
+    const { view, occurrences, pacer } = await this.#upcoming(db, userId, series, afterMs, limit, options);
+    return { occurrences, lastEndMs: await view.countedLastEndMs(pacer) };
+  }
+
+  async #upcoming(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean }) {
     const beforeMs = afterMs + 5 * 366 * DAY_MS;
     const view = await this.seriesOccurrences(db, userId, series);
-    await view.walkUntil(beforeMs, new EventLoopPacer());
-    const occurrences = view.upcoming(afterMs, beforeMs, limit, options);
-    return { occurrences, lastEndMs: view.countedLastEndMs() };
+    const pacer = new EventLoopPacer();
+    await view.walkUntil(beforeMs, pacer);
+    return { view, occurrences: view.upcoming(afterMs, beforeMs, limit, options), pacer };
   }
 
   /** A series with its overrides, read once, for the many questions one change or request asks. */
@@ -747,7 +753,7 @@ export class SeriesOccurrences {
    * that questions about instants before it are answered from memory.
    */
   async walkUntil(untilMs: number, pacer: EventLoopPacer): Promise<void> {
-    for (const _ of this.#compiled.walkUntil(untilMs)) await pacer.pace();
+    await paceSteps(this.#compiled.walkUntil(untilMs), pacer);
   }
 
   /** The local date (YYYY-MM-DD) of an instant in the series zone. */
@@ -755,8 +761,12 @@ export class SeriesOccurrences {
     return this.#compiled.localDateOf(ms);
   }
 
-  /** When the rule's last occurrence ends, as far as it is counted (CompiledSeries.countedLastEndMs). */
-  countedLastEndMs(): number | null {
+  /**
+   * When the rule's last occurrence ends, as far as it is counted (CompiledSeries.countedLastEndMs);
+   * a COUNT rule short enough to be counted out is walked to its end in steps first.
+   */
+  async countedLastEndMs(pacer: EventLoopPacer): Promise<number | null> {
+    await paceSteps(this.#compiled.lastEndSteps(), pacer);
     return this.#compiled.countedLastEndMs();
   }
 
@@ -861,12 +871,7 @@ export async function seriesEndToStore(row: SeriesFields, before: (SeriesFields 
     // A row being written: the sync reading its feed reports what it cannot read. Its COUNT walk
     // gives the event loop turns (in a zone read by its own rules, a hundred yearly instances took
     // 30-50 ms, over 100 ms on a busy machine).
-    const steps = compiledSeriesOf(row, null).lastEndSteps();
-    for (;;) {
-      const step = steps.next();
-      if (step.done) return step.value;
-      await pacer.pace();
-    }
+    return await paceSteps(compiledSeriesOf(row, null).lastEndSteps(), pacer);
   } catch (error) {
     if (error instanceof RangeError) return null;
     throw error;
