@@ -1,7 +1,8 @@
 // Runs the test suites: unit tests under two process time zones (results must not depend on
 // TZ), then the integration suite once per database engine.
 import { globSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
@@ -14,6 +15,14 @@ const { positionals, values } = parseArgs({
 const suite = positionals[0] ?? 'unit';
 const TEST_TIMEOUT_MS = 300_000;
 const extraFiles = positionals.slice(1);
+
+// Every test file runs in a process of its own, and many start `rollcall` children besides: each
+// would strip the types of the same few hundred modules and compile them again. Node's compile
+// cache (https://nodejs.org/api/module.html#module-compile-cache) keeps both on disk, keyed by
+// each file's content, so a changed file is compiled afresh; the children inherit the setting.
+// It halved the CPU time of a `rollcall` start (0.8 s to 0.4 s on the two-core machine). A
+// directory set by the caller (or NODE_DISABLE_COMPILE_CACHE=1) is left as it is.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'rollcall-test-compile-cache');
 
 /**
  * Runs `files` in the order given, `concurrency` at once, each in a process of its own, reported as
