@@ -23,6 +23,13 @@ const API_KEY = 'handover-api-key-8Rt2Wq';
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const JOIN_LEAD_MS = 180_000;
+/**
+ * How long Rollcall waits for a provider's answer (BOT_RUNTIME_TIMEOUT_MS): a held creation is
+ * given up after this much real time, which the "no answer" tests wait out, a few dozen times per
+ * run. Tests that act while a request is on the wire (an edit, a cancel, a sync) do so within it:
+ * a tenth of a second on a loaded machine, so a second leaves ample room.
+ */
+const NO_ANSWER_MS = 1000;
 
 type Kind = 'recall' | 'meetstream' | 'attendee';
 type Fake = FakeRecall | FakeMeetStream | FakeAttendee;
@@ -116,7 +123,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
         clock,
         settings: {
           BOT_RUNTIME: kind, BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
-          BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
+          BOT_RUNTIME_TIMEOUT_MS: String(NO_ANSWER_MS), DISPATCH_LEASE_SECONDS: '5', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
         },
         overrides: { logger: createLogger('warn', log) },
       });
@@ -1052,7 +1059,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/tmo-outs-aaa', `timeout-${kind}`);
       const before = new Set(botsOf(fake).map((b) => b.id));
-      // The provider receives the creation but answers only after Rollcall gave up waiting (2 s).
+      // The provider receives the creation but answers only after Rollcall gave up waiting (NO_ANSWER_MS).
       const release = fake.holdNext(/^POST /);
       clock.set(joinAtMs - provider.leadMs);
       await rc.dispatcher.runDue();
@@ -1965,7 +1972,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
       clock,
       settings: {
         BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
-        BOT_PROVIDER_HANDOVER_LEAD_SECONDS: String(LEAD_MS / 1000), BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
+        BOT_PROVIDER_HANDOVER_LEAD_SECONDS: String(LEAD_MS / 1000), BOT_RUNTIME_TIMEOUT_MS: String(NO_ANSWER_MS), DISPATCH_LEASE_SECONDS: '5',
       },
     });
     user = await rc.newUser();
