@@ -50,11 +50,18 @@ describe('rollcall keys', () => {
   });
 
   test('a mistyped command or option, or a keys command missing its name or id, is a usage error naming it, exit 2, not a stack trace, and opens no database', async () => {
-    // A database that does not exist yet: one these commands opened would appear, its schema created.
-    const dir = mkdtempSync(join(tmpdir(), 'rc-cli-usage-'));
-    const file = join(dir, 'never.db');
-    const usage = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...inheritedEnv(), DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' } })
-      .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
+    // A database that does not exist yet, in a directory of each command's own: one a command
+    // opened would appear there, its schema created.
+    const usage = async (...args: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'rc-cli-usage-'));
+      try {
+        const result = await promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...inheritedEnv(), DATABASE_URL: `sqlite:${join(dir, 'never.db')}`, LOG_LEVEL: 'silent' } })
+          .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
+        return { ...result, left: readdirSync(dir) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
     const cases: Array<[string[], RegExp]> = [
       [['keys', 'create', '--user'], /^--user needs a name after it: --user <name>\n\nUsage: rollcall <command>/],
       [['keys', 'create', '--user='], /^keys create needs --user <name>\n\nUsage: rollcall <command>/],
@@ -70,16 +77,17 @@ describe('rollcall keys', () => {
       [['key', 'create', '--user', 'alice'], /^Unknown command: key create\n\nUsage: rollcall <command>/],
       [['secrets', 'foo'], /^Unknown command: secrets foo\n\nUsage: rollcall <command>/],
     ];
-    try {
-      for (const [args, expected] of cases) {
-        const result = await usage(...args);
-        assert.equal(result.code, 2, `${args.join(' ')}: ${result.out}`);
-        assert.match(result.out, expected, args.join(' '));
-        assert.doesNotMatch(result.out, /\n\s+at |ERR_PARSE_ARGS|Node\.js v|schema was created/, `${args.join(' ')}: no stack trace, no schema`);
-        assert.deepEqual(readdirSync(dir), [], `${args.join(' ')}: opened no database`);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    // Four processes at a time: each is a start of its own (most of its time), and nothing is shared.
+    const results: Array<Awaited<ReturnType<typeof usage>>> = [];
+    for (let next = 0; next < cases.length; next += 4) {
+      results.push(...await Promise.all(cases.slice(next, next + 4).map(([args]) => usage(...args))));
+    }
+    for (const [i, [args, expected]] of cases.entries()) {
+      const result = results[i]!;
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.out}`);
+      assert.match(result.out, expected, args.join(' '));
+      assert.doesNotMatch(result.out, /\n\s+at |ERR_PARSE_ARGS|Node\.js v|schema was created/, `${args.join(' ')}: no stack trace, no schema`);
+      assert.deepEqual(result.left, [], `${args.join(' ')}: opened no database`);
     }
     assert.match((await cli('keys', 'create', '--user=alice')).out, /(^|\n)rck_\S+\n/, '--user=<name> still works');
   });
