@@ -943,3 +943,204 @@ describe('a runtime whose answers never end', () => {
     }
   });
 });
+
+describe('a calendar change reaching a bot whose meeting runs past its scheduled end', () => {
+  // Meetings overrun: a 10:00-10:30 meeting still going at 10:40, its bot recording it. A change
+  // of the event after 10:30 (a sync, an edit of its title, another occurrence of its series
+  // edited) is no sign that the meeting ended, and does not stop the bot.
+  const runtime = new FakeHttpReceiver();
+  const ics = new FakeIcsServer();
+  const clock = new ManualClock(Date.parse('2026-12-07T09:00:00Z'));
+  let rc: TestRollcall;
+  let auth: string;
+
+  before(async () => {
+    const runtimeUrl = await runtime.start();
+    await ics.start();
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '6000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+    auth = (await rc.newUser()).auth;
+    runtime.respond = () => ({ status: 202, body: {} });
+  });
+  after(async () => {
+    await rc.close();
+    await runtime.stop();
+    await ics.stop();
+  });
+
+  const detailOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}`, { auth })).body;
+  const actionsOf = (botId: string) => runtime.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json?.action as string);
+  const queuedStops = async (botId: string) => (await rc.database.db.selectFrom('runtime_commands').select('id').where('bot_id', '=', botId).where('action', '=', 'stop').execute()).length;
+  async function report(botId: string, status: string): Promise<void> {
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  }
+  /** Books the event (or the series' occurrence at `occurrenceStart`) and launches its bot at its join time; the runtime takes it. */
+  async function launched(eventId: string, key: string, occurrenceStart?: number): Promise<string> {
+    const body = { deduplication_key: key, bot_config: {}, ...(occurrenceStart !== undefined ? { occurrence_date: new Date(occurrenceStart).toISOString() } : {}) };
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    clock.set(Date.parse(scheduled.body.scheduled_time));
+    await rc.dispatcher.runDue();
+    assert.deepEqual(actionsOf(botId), ['launch']);
+    assert.equal((await detailOf(botId)).status, 'Joining');
+    return botId;
+  }
+  async function createEvent(body: Record<string, unknown>): Promise<string> {
+    const created = await rc.request('POST', '/api/v1/calendar/events', { auth, body });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body.id as string;
+  }
+  /** The bot is still in its meeting, holding its event: no stop queued or sent, the event still linked. */
+  async function assertStays(botId: string, status: string, eventId: string, times: { startMs: number; endMs: number }): Promise<void> {
+    await rc.dispatcher.runDue();
+    const detail = await detailOf(botId);
+    assert.equal(detail.status, status, JSON.stringify(detail.decisions));
+    assert.equal(await queuedStops(botId), 0, JSON.stringify(detail.decisions));
+    assert.ok(!actionsOf(botId).includes('stop'), actionsOf(botId).join(','));
+    assert.ok(!detail.decisions.some((d: { kind: string }) => d.kind === 'stop_requested' || d.kind === 'unlinked_event'), JSON.stringify(detail.decisions));
+    const held = (detail.events as { event_id: string; is_linked: boolean; removed_at: string | null; start_time: string; end_time: string }[]).filter((e) => e.event_id === eventId || e.event_id.startsWith(`${eventId}_`));
+    assert.equal(held.length, 1, JSON.stringify(detail.events));
+    assert.deepEqual([held[0]!.is_linked, held[0]!.removed_at], [true, null], JSON.stringify(held));
+    const link = await rc.database.db.selectFrom('bot_events').select(['start_ms', 'end_ms', 'is_live']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.deepEqual([Number(link.start_ms), Number(link.end_ms), Number(link.is_live)], [times.startMs, times.endMs, 1]);
+  }
+
+  test('an overrunning event retitled through the API after its end: the bot in the meeting stays, its event still holds it, nothing is stopped', async () => {
+    const start = clock.now() + 3_600_000;
+    const end = start + 1_800_000;
+    const eventId = await createEvent({ title: 'Planning', start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString(), meeting_url: 'https://zoom.us/j/83000000001' });
+    const botId = await launched(eventId, 'overrun-title');
+    await report(botId, 'InMeeting');
+    // Ten minutes past the scheduled end, still recording.
+    clock.set(end + 600_000);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth, body: { title: 'Planning (notes in the doc)' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.title, 'Planning (notes in the doc)');
+    await assertStays(botId, 'InMeeting', eventId, { startMs: start, endMs: end });
+    assert.ok(!(await detailOf(botId)).decisions.some((d: { kind: string }) => d.kind === 'moved_by_calendar'), 'nothing moved');
+    // The runtime says when the bot leaves.
+    await report(botId, 'Done');
+    assert.equal((await detailOf(botId)).status, 'Done');
+  });
+
+  test('an overrunning event a bot shares with another copy of the meeting, both edited after their end: the bot stays for both', async () => {
+    const start = clock.now() + 3_600_000;
+    const end = start + 1_800_000;
+    const times = { start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString() };
+    const mine = await createEvent({ title: 'Review', ...times, meeting_url: 'https://zoom.us/j/83000000002' });
+    const theirs = await createEvent({ title: 'Review', ...times, meeting_url: 'https://zoom.us/j/83000000002' });
+    const booked = await rc.request('POST', `/api/v1/calendar/schedule/${theirs}`, { auth, body: { deduplication_key: 'overrun-shared', bot_config: {} } });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body));
+    const botId = await launched(mine, 'overrun-shared');
+    assert.equal(booked.body.bot_id, botId);
+    await report(botId, 'InMeeting');
+    clock.set(end + 300_000);
+    for (const id of [mine, theirs]) {
+      const patched = await rc.request('PATCH', `/api/v1/calendar/events/${id}`, { auth, body: { description: 'Agenda v2' } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    }
+    await rc.dispatcher.runDue();
+    const detail = await detailOf(botId);
+    assert.equal(detail.status, 'InMeeting');
+    assert.equal(await queuedStops(botId), 0, JSON.stringify(detail.decisions));
+    assert.deepEqual((detail.events as { is_linked: boolean; removed_at: string | null }[]).map((e) => [e.is_linked, e.removed_at]), [[true, null], [true, null]], JSON.stringify(detail.events));
+  });
+
+  test('an ICS feed synced after its event\'s end, the event having gained a description: the bot joining the meeting stays', async () => {
+    // On a whole minute: an iCalendar feed says its times to the second.
+    const start = Math.ceil((clock.now() + 3_600_000) / 60_000) * 60_000;
+    const end = start + 1_800_000;
+    const feed = ics.createFeed();
+    ics.edit(feed, (events) => events.push({ uid: 'overrun@fake', summary: 'Weekly sync', startMs: start, endMs: end, location: 'https://zoom.us/j/83000000003' }));
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const eventId = (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}`, { auth })).body.results[0].id as string;
+    // Launched, and the runtime has not reported it in the meeting yet (still joining: a waiting room).
+    const botId = await launched(eventId, 'overrun-ics');
+    clock.set(end + 600_000);
+    ics.edit(feed, (events) => { events[0]!.description = 'Notes: https://docs.example/notes'; });
+    const sync = await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    const event = (await rc.request('GET', `/api/v1/calendar/events/${eventId}`, { auth })).body;
+    assert.equal(event.description, 'Notes: https://docs.example/notes', 'the sync read the change');
+    await assertStays(botId, 'Joining', eventId, { startMs: start, endMs: end });
+    await report(botId, 'InMeeting');
+    assert.equal((await detailOf(botId)).status, 'InMeeting');
+  });
+
+  test('an occurrence of a series running past its end while another occurrence is edited: its bot stays', async () => {
+    const first = Math.ceil((clock.now() + 3_600_000) / 3_600_000) * 3_600_000;
+    const seriesId = await createEvent({ title: 'Standup', start_time: new Date(first).toISOString(), end_time: new Date(first + 1_800_000).toISOString(), timezone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: 'https://zoom.us/j/83000000004' });
+    const botId = await launched(seriesId, 'overrun-series', first);
+    await report(botId, 'InMeeting');
+    clock.set(first + 1_800_000 + 900_000);
+    // Tomorrow's occurrence is moved an hour later: a change of the series.
+    const tomorrow = first + 86_400_000;
+    const override = await createEvent({ recurring_event_id: seriesId, original_start_time: new Date(tomorrow).toISOString(), start_time: new Date(tomorrow + 3_600_000).toISOString(), end_time: new Date(tomorrow + 5_400_000).toISOString() });
+    assert.ok(override);
+    await assertStays(botId, 'InMeeting', seriesId, { startMs: first, endMs: first + 1_800_000 });
+    // The series itself retitled, later still.
+    clock.advance(300_000);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${seriesId}`, { auth, body: { title: 'Standup (team B)' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await assertStays(botId, 'InMeeting', seriesId, { startMs: first, endMs: first + 1_800_000 });
+  });
+
+  test('an event moved wholly into the past while its bot is in the meeting: the bot stays, its event holds it at the new times, and the runtime hears of the move', async () => {
+    const start = clock.now() + 3_600_000;
+    const end = start + 3_600_000;
+    const eventId = await createEvent({ title: 'Interview', start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString(), meeting_url: 'https://zoom.us/j/83000000005' });
+    const botId = await launched(eventId, 'overrun-moved-past');
+    await report(botId, 'InMeeting');
+    // Forty minutes in, the organiser shortens the meeting to the half hour it was meant to take.
+    clock.set(start + 2_400_000);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth, body: { end_time: new Date(start + 1_800_000).toISOString() } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await assertStays(botId, 'InMeeting', eventId, { startMs: start, endMs: start + 1_800_000 });
+    // Then moves it to yesterday's slot, wholly over.
+    const patchedAgain = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth, body: { start_time: new Date(start - 86_400_000).toISOString(), end_time: new Date(start - 86_400_000 + 1_800_000).toISOString() } });
+    assert.equal(patchedAgain.status, 200, JSON.stringify(patchedAgain.body));
+    await assertStays(botId, 'InMeeting', eventId, { startMs: start - 86_400_000, endMs: start - 86_400_000 + 1_800_000 });
+    const detail = await detailOf(botId);
+    const moves = detail.decisions.filter((d: { kind: string }) => d.kind === 'moved_by_calendar');
+    assert.equal(moves.length, 2, JSON.stringify(detail.decisions));
+    assert.match(moves[1].reason, /already past; the bot went to its meeting and stays/);
+    const updates = runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'update');
+    assert.equal(updates.length, 2);
+    assert.equal(updates[1]!.json.events[0].end_time, new Date(start - 86_400_000 + 1_800_000).toISOString());
+  });
+
+  test('a bot that has not gone to its meeting still lets go of one moved into the past: cancelled while waiting, failed while its launch waits to be retried', async () => {
+    const start = clock.now() + 3_600_000;
+    const end = start + 1_800_000;
+    const waitingId = await createEvent({ title: 'Later', start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString(), meeting_url: 'https://zoom.us/j/83000000006' });
+    const waiting = await rc.request('POST', `/api/v1/calendar/schedule/${waitingId}`, { auth, body: { deduplication_key: 'not-gone-waiting', bot_config: {} } });
+    assert.equal(waiting.status, 200, JSON.stringify(waiting.body));
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${waitingId}`, { auth, body: { start_time: new Date(clock.now() - 7_200_000).toISOString(), end_time: new Date(clock.now() - 3_600_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const cancelled = await detailOf(waiting.body.bot_id);
+    assert.equal(cancelled.status, 'Cancelled');
+    assert.ok(cancelled.decisions.some((d: { reason: string }) => /moved into the past/.test(d.reason)), JSON.stringify(cancelled.decisions));
+
+    // Its launch refused, to be tried again: it has not gone, and an edit after the end fails it as before.
+    const refusedId = await createEvent({ title: 'Refused', start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString(), meeting_url: 'https://zoom.us/j/83000000007' });
+    const refused = await rc.request('POST', `/api/v1/calendar/schedule/${refusedId}`, { auth, body: { deduplication_key: 'not-gone-refused', bot_config: {} } });
+    assert.equal(refused.status, 200, JSON.stringify(refused.body));
+    const botId = refused.body.bot_id as string;
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action === 'launch' ? { status: 429, headers: { 'retry-after': '3600' }, body: {} } : { status: 202, body: {} });
+    try {
+      clock.set(Date.parse(refused.body.scheduled_time));
+      await rc.dispatcher.runDue();
+      assert.equal((await detailOf(botId)).status, 'Joining');
+      clock.set(end + 300_000);
+      const retitled = await rc.request('PATCH', `/api/v1/calendar/events/${refusedId}`, { auth, body: { title: 'Refused, retitled' } });
+      assert.equal(retitled.status, 200, JSON.stringify(retitled.body));
+      assert.equal((await detailOf(botId)).status, 'Error');
+    } finally {
+      runtime.respond = () => ({ status: 202, body: {} });
+    }
+  });
+});

@@ -758,7 +758,13 @@ export class BotScheduling implements EventChangeListener {
       // Auto-schedule books no declined invitation, and takes back what it booked for one the owner
       // declines later (a bot booked by the client stays: it asked for that meeting).
       const isDeclined = target !== null && isDeclinedTarget(target) && await isTakeBackable(trx, bot);
-      if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
+      // The calendar's clock is no evidence that a meeting is over: meetings run late, and a bot
+      // that went to its meeting (joining it, or in it) stays until its runtime says it left. Its
+      // link stays too, following the event's times even when they are moved wholly into the past
+      // (it is still that event's meeting). Only a bot that has not gone yet (still waiting, or its
+      // launch waiting to be retried) lets go of a meeting whose end has passed.
+      const isOverForBot = target !== null && target.endMs <= now && !(await hasGoneToItsMeeting(trx, bot));
+      if (!target || target.isCancelled || isOverForBot || reason !== 'updated' || isDeclined) {
         // Gone from the calendar (cancelled, deleted, an occurrence no longer in the series): if it
         // comes back, a series' batch or auto-schedule books it again (the client ended nothing).
         const isGoneFromCalendar = reason === 'deleted' || !target || target.isCancelled;
@@ -809,7 +815,9 @@ export class BotScheduling implements EventChangeListener {
           holders.delete(link.occurrence_key);
           holders.set(target.occurrenceKey, link.bot_id);
         }
-        await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `Event ${eventId} moved to ${formatInstant(target.startMs)}`, { event_id: eventId, start_time: formatInstant(target.startMs), end_time: formatInstant(target.endMs) });
+        const isMovedPastItsBot = target.endMs <= now && link.end_ms !== target.endMs;
+        const moveReason = isMovedPastItsBot ? `Event ${eventId} moved to ${formatInstant(target.startMs)}, ending at ${formatInstant(target.endMs)}, already past; the bot went to its meeting and stays until its runtime reports that it left` : `Event ${eventId} moved to ${formatInstant(target.startMs)}`;
+        await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', moveReason, { event_id: eventId, start_time: formatInstant(target.startMs), end_time: formatInstant(target.endMs) });
         touchedBots.add(bot.id);
       }
     }
@@ -1090,6 +1098,16 @@ export class BotScheduling implements EventChangeListener {
     if (!replacement) return null;
     return { ...occurrenceTarget(replacement, event), isCancelled: replacement.status === 'cancelled' || event.status === 'cancelled' };
   }
+}
+
+/**
+ * Whether the bot has gone to its meeting: launched, still live, and taken by its runtime (a launch
+ * waiting to be retried has not gone). Such a bot is in its meeting, or joining it, whatever time
+ * the calendar now gives the meeting.
+ */
+async function hasGoneToItsMeeting(trx: Transaction<Schema>, bot: BotRow): Promise<boolean> {
+  if (bot.launched_at === null || !isActive(bot.status as BotStatus)) return false;
+  return !(await isLaunchWaitingForRetry(trx, bot));
 }
 
 /** Whether an override moved to this occurrence in this change (its own occurrence's bot goes there, no other). */
