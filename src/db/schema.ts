@@ -151,7 +151,7 @@ export interface BotEventsTable {
   end_cause: string | null;
   /**
    * When the event let go of the bot while the bot was live (migration 058: deleted, cancelled or
-   * moved into the past, its meeting link taken out or now another meeting's, unscheduled, its
+   * moved into the past before the bot went to its meeting, its meeting link taken out or now another meeting's, unscheduled, its
    * calendar disconnected, an invitation declined or the rules no longer passed so auto-schedule
    * took the bot back, or the bot giving way to another at launch); null while the link holds,
    * for a link the bot's own ending ended, and for links ended before migration 058.

@@ -653,6 +653,18 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
   });
 
+  test('a meeting moved into the past while its launch is on the wire: the launch may be taken, so no stop; the refusal that comes back fails the bot (Error, once), the meeting being over, and it is not tried again', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-past-in-flight', start, 180, 82_000_000_013, '600');
+    await whileLaunchOnWire(botId, start, async () => {
+      await moveMeeting(botId, start - 7_200_000, start - 3_600_000);
+      assert.equal((await statusOf(botId)).status, 'Joining');
+    });
+    await assertEndedOnce(botId, 'Error', 'bot.failed');
+    await passRetry(botId, start + 600_000, ['launch', 'update']);
+    assert.ok(!(await statusOf(botId)).decisions.some((d: { kind: string }) => d.kind === 'stop_requested'));
+  });
+
   test('a stop queued after the refusal was written (a deletion committing between the two) ends the bot when its retry comes due, without launching it', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('stopped-after-refusal', start, 180, 82_000_000_012, '600');
@@ -1111,6 +1123,9 @@ describe('a calendar change reaching a bot whose meeting runs past its scheduled
     const updates = runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'update');
     assert.equal(updates.length, 2);
     assert.equal(updates[1]!.json.events[0].end_time, new Date(start - 86_400_000 + 1_800_000).toISOString());
+    // A runtime that never reports the end is still given six hours from the end the bot went to, not from yesterday's.
+    const { meeting_end_ms: meetingEndMs } = await rc.database.db.selectFrom('bots').select('meeting_end_ms').where('id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(Number(meetingEndMs), end);
   });
 
   test('a bot that has not gone to its meeting still lets go of one moved into the past: cancelled while waiting, failed while its launch waits to be retried', async () => {
