@@ -1027,11 +1027,13 @@ describe('a calendar change reaching a bot whose meeting runs past its scheduled
     await report(botId, 'InMeeting');
     // Ten minutes past the scheduled end, still recording.
     clock.set(end + 600_000);
+    const decisionsBefore = (await detailOf(botId)).decisions;
     const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth, body: { title: 'Planning (notes in the doc)' } });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.title, 'Planning (notes in the doc)');
     await assertStays(botId, 'InMeeting', eventId, { startMs: start, endMs: end });
-    assert.ok(!(await detailOf(botId)).decisions.some((d: { kind: string }) => d.kind === 'moved_by_calendar'), 'nothing moved');
+    assert.deepEqual((await detailOf(botId)).decisions, decisionsBefore, 'nothing to say: the meeting goes on as it was');
+    assert.deepEqual(actionsOf(botId), ['launch'], 'no command');
     // The runtime says when the bot leaves.
     await report(botId, 'Done');
     assert.equal((await detailOf(botId)).status, 'Done');

@@ -7,7 +7,8 @@
 //
 // - a sync writes the calendars a meeting arrives in before the calendars it leaves (orderForMoves:
 //   one read of the leaving rows' times), so the arriving event is stored first;
-// - when the sync deletes a single event still to come, an event of the same connection that is
+// - when the sync deletes a single event still to come (or one past its scheduled end whose bot is
+//   in the meeting: meetings run late), an event of the same connection that is
 //   the same meeting (the same iCalendar UID, which both providers keep across calendars; the same
 //   times; the same meeting link) takes its links (followMeetingToOtherCalendar), as an Outlook
 //   occurrence's bots follow it to a new id (instance-moves.ts).
@@ -23,6 +24,8 @@ import type { FetchResult } from '../../adapters/calendars/calendar-provider.ts'
 import { arrivalsFirst } from '../../domain/calendar-read-order.ts';
 import { storedIcalUid } from './calendar-events.ts';
 import { moveLinks } from './instance-moves.ts';
+import { isActive, type BotStatus } from '../../domain/bot-status.ts';
+import { isLaunchWaitingForRetry } from '../scheduling/bot-lifecycle.ts';
 
 /** A single event: no series of its own and none it belongs to (Google, ICS, the API; an Outlook single event). */
 function isSingle(row: Pick<EventRow, 'recurrence' | 'recurring_event_id' | 'provider_series_id'>): boolean {
@@ -59,10 +62,12 @@ export async function orderForMoves<T extends { calendar: ConnectedCalendarRow; 
  * of the connection, if there is one, takes its bots' links (moveLinks: live ones of bots not
  * launched, ended ones of bots that never launched, so that a bot the client cancelled stays
  * cancelled there). One that holds a live link already takes none. Answers the event that took
- * them, or null.
+ * them, or null. An event whose scheduled end has passed is followed too while a bot that went to
+ * its meeting holds it: the meeting may be running late, and the bot is in it.
  */
 export async function followMeetingToOtherCalendar(trx: Transaction<Schema>, engine: Engine, now: number, row: EventRow): Promise<string | null> {
-  if (!isSingle(row) || row.end_ms <= now || row.calendar_id === null || row.meeting_identity === null) return null;
+  if (!isSingle(row) || row.calendar_id === null || row.meeting_identity === null) return null;
+  if (row.end_ms <= now && !(await holdsBotInItsMeeting(trx, row.id))) return null;
   const uid = storedIcalUid(row);
   if (uid === null) return null;
   // On events_user_start: the user's events that start at that instant.
@@ -80,4 +85,18 @@ export async function followMeetingToOtherCalendar(trx: Transaction<Schema>, eng
   if (held) return null;
   const received = await moveLinks(trx, engine, now, [{ old: row, replacement: twin, why: 'moved_calendar' }]);
   return received.length > 0 ? twin.id : null;
+}
+
+/**
+ * Whether a bot that went to its meeting (joining it or in it, its launch taken by the runtime: not
+ * one waiting to be retried) holds the event by a live link.
+ */
+async function holdsBotInItsMeeting(trx: Transaction<Schema>, eventId: string): Promise<boolean> {
+  const held = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+    .select(['bots.id', 'bots.status']).where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 1)
+    .where('bots.launched_at', 'is not', null).where('bots.is_live', '=', 1).execute();
+  for (const bot of held) {
+    if (isActive(bot.status as BotStatus) && !(await isLaunchWaitingForRetry(trx, bot))) return true;
+  }
+  return false;
 }
