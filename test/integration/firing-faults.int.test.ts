@@ -653,16 +653,22 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
   });
 
-  test('a meeting moved into the past while its launch is on the wire: the launch may be taken, so no stop; the refusal that comes back fails the bot (Error, once), the meeting being over, and it is not tried again', async () => {
+  test('a meeting moved into the past while its launch is on the wire: the bot has not gone, so a stop is queued; the refusal that comes back ends it (Stopped, once), and it is not tried again', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('moved-past-in-flight', start, 180, 82_000_000_013, '600');
     await whileLaunchOnWire(botId, start, async () => {
       await moveMeeting(botId, start - 7_200_000, start - 3_600_000);
-      assert.equal((await statusOf(botId)).status, 'Joining');
+      const detail = await statusOf(botId);
+      assert.equal(detail.status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
+      assert.ok(detail.decisions.some((d: { kind: string; reason: string }) => d.kind === 'stop_requested' && /moved into the past/.test(d.reason)), JSON.stringify(detail.decisions));
+      assert.ok(!detail.decisions.some((d: { kind: string }) => d.kind === 'moved_by_calendar'), JSON.stringify(detail.decisions));
     });
-    await assertEndedOnce(botId, 'Error', 'bot.failed');
-    await passRetry(botId, start + 600_000, ['launch', 'update']);
-    assert.ok(!(await statusOf(botId)).decisions.some((d: { kind: string }) => d.kind === 'stop_requested'));
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    const ended = (await statusOf(botId)).decisions.filter((d: { kind: string }) => d.kind === 'stopped');
+    assert.equal(ended.length, 1, JSON.stringify(ended));
+    assert.match(ended[0].reason, /moved into the past; the runtime had not taken the bot's launch, which is not tried again/);
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
   });
 
   test('a stop queued after the refusal was written (a deletion committing between the two) ends the bot when its retry comes due, without launching it', async () => {
@@ -842,6 +848,17 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await moveMeeting(botId, start, start + 3_600_000);
     const row = await scheduleRow(botId);
     assert.equal(Number(row.due_at_ms), start + 120_000, `due ${new Date(Number(row.due_at_ms)).toISOString()}`);
+  });
+
+  test('a meeting moved into the past while a launch that gets no answer is on the wire: the bot ends Stopped (once), and the runtime (which may hold it) is asked to stop it', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-past-no-answer', start, 180, 82_000_000_099, '600');
+    // Never answered: the runtime's client gives up after BOT_RUNTIME_TIMEOUT_MS.
+    await whileLaunchOnWire(botId, start, () => moveMeeting(botId, start - 7_200_000, start - 3_600_000), { isAnswered: false });
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    const commands = await rc.database.db.selectFrom('runtime_commands').select('action').where('bot_id', '=', botId).execute();
+    assert.deepEqual(commands.map((c) => c.action), ['stop']);
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
   });
 
   test('the meeting link taken out while a launch that gets no answer is on the wire: the bot ends Stopped, and the runtime (which may hold it) is asked to stop it', async () => {
@@ -1159,5 +1176,49 @@ describe('a calendar change reaching a bot whose meeting runs past its scheduled
     } finally {
       runtime.respond = () => ({ status: 202, body: {} });
     }
+  });
+
+  test('a meeting moved to yesterday while its launch is on the wire, the runtime then taking it: the bot had not gone, so it lets go of the event and the runtime is sent a stop; it is not swept as silent while it leaves', async () => {
+    const start = clock.now() + 3_600_000;
+    const end = start + 3_600_000;
+    const eventId = await createEvent({ title: 'On the wire', start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString(), meeting_url: 'https://zoom.us/j/84000000001' });
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: 'wire-yesterday', bot_config: {} } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => { release = resolve; });
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action === 'launch' ? { status: 202, body: {}, release: answered } : { status: 202, body: {} });
+    try {
+      clock.set(Date.parse(scheduled.body.scheduled_time));
+      const firing = rc.dispatcher.runDue();
+      await runtime.waitFor(() => actionsOf(botId).includes('launch'));
+      // While the launch is on the wire, the organiser moves the meeting to yesterday's slot.
+      const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth, body: { start_time: new Date(start - 86_400_000).toISOString(), end_time: new Date(end - 86_400_000).toISOString() } });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      const meanwhile = await detailOf(botId);
+      assert.equal(meanwhile.status, 'Joining');
+      assert.equal(await queuedStops(botId), 1, JSON.stringify(meanwhile.decisions));
+      assert.ok(!meanwhile.decisions.some((d: { kind: string }) => d.kind === 'moved_by_calendar'), 'no decision says the bot went to its meeting and stays');
+      const link = (meanwhile.events as { is_linked: boolean; removed_at: string | null }[])[0]!;
+      assert.equal(link.is_linked, false, JSON.stringify(meanwhile.events));
+      assert.notEqual(link.removed_at, null);
+      release();
+      await firing;
+      await rc.dispatcher.runDue();
+    } finally {
+      runtime.respond = () => ({ status: 202, body: {} });
+    }
+    // The runtime took the launch, and is asked to stop the bot it started.
+    assert.deepEqual(actionsOf(botId), ['launch', 'stop']);
+    // The bot got into the meeting before the stop reached it: it leaves when its runtime says so,
+    // and the six-hour sweep counts from the end the bot went to, not yesterday's.
+    await report(botId, 'InMeeting');
+    clock.set(start + 600_000);
+    await rc.silentBots.sweep();
+    assert.equal((await detailOf(botId)).status, 'InMeeting');
+    const { meeting_end_ms: meetingEndMs } = await rc.database.db.selectFrom('bots').select('meeting_end_ms').where('id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(Number(meetingEndMs), end);
+    await report(botId, 'Stopped');
+    assert.equal((await detailOf(botId)).status, 'Stopped');
   });
 });

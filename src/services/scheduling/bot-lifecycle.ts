@@ -3,7 +3,7 @@
 import type { Insertable } from 'kysely';
 import type { BotEventRow, BotEventsTable, BotRow } from '../../db/schema.ts';
 import type { Engine } from '../../db/database.ts';
-import { canTransition, isLive, type BotStatus } from '../../domain/bot-status.ts';
+import { canTransition, isActive, isLive, type BotStatus } from '../../domain/bot-status.ts';
 import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { randomToken } from '../../lib/ids.ts';
@@ -49,6 +49,21 @@ export async function isLaunchWaitingForRetry(trx: Db, bot: Pick<BotRow, 'id' | 
   if (bot.status !== 'Joining') return false;
   const retry = await trx.selectFrom('schedules').select('id').where('bot_id', '=', bot.id).where('state', 'in', MOVABLE_STATES).executeTakeFirst();
   return retry !== undefined;
+}
+
+/**
+ * Whether the bot has gone to its meeting: launched, still live, and its launch taken by the
+ * runtime (its answer accepted the launch, or the runtime or bot provider reported it past
+ * joining: in the waiting room, in the meeting, recording, leaving). A launch on the wire (its
+ * answer not in yet) or waiting to be retried has not gone: the runtime may never take it. A
+ * bot that has gone is in its meeting, or joining it, whatever time the calendar now gives the
+ * meeting, and stays until its runtime reports that it left.
+ */
+export async function hasGoneToItsMeeting(trx: Db, bot: Pick<BotRow, 'id' | 'status' | 'launched_at'>): Promise<boolean> {
+  if (bot.launched_at === null || !isActive(bot.status as BotStatus)) return false;
+  if (bot.status !== 'Joining') return true;
+  const untaken = await trx.selectFrom('schedules').select('id').where('bot_id', '=', bot.id).where('state', 'in', [...MOVABLE_STATES, 'launching']).executeTakeFirst();
+  return untaken === undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeries
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { scheduledReason, type ActionOrigin } from '../../domain/action-origin.ts';
-import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, insertScheduledBot, isLaunchWaitingForRetry, transitionBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, hasGoneToItsMeeting, insertScheduledBot, isLaunchWaitingForRetry, transitionBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
@@ -759,10 +759,11 @@ export class BotScheduling implements EventChangeListener {
       // declines later (a bot booked by the client stays: it asked for that meeting).
       const isDeclined = target !== null && isDeclinedTarget(target) && await isTakeBackable(trx, bot);
       // The calendar's clock is no evidence that a meeting is over: meetings run late, and a bot
-      // that went to its meeting (joining it, or in it) stays until its runtime says it left. Its
-      // link stays too, following the event's times even when they are moved wholly into the past
-      // (it is still that event's meeting). Only a bot that has not gone yet (still waiting, or its
-      // launch waiting to be retried) lets go of a meeting whose end has passed.
+      // that went to its meeting (its launch taken by the runtime: joining it, or in it) stays
+      // until its runtime says it left. Its link stays too, following the event's times even when
+      // they are moved wholly into the past (it is still that event's meeting). A bot that has not
+      // gone (still waiting, its launch on the wire or waiting to be retried) lets go of a meeting
+      // whose end has passed: a launch on the wire is sent a stop, should the runtime take it.
       const isOverForBot = target !== null && target.endMs <= now && !(await hasGoneToItsMeeting(trx, bot));
       if (!target || target.isCancelled || isOverForBot || reason !== 'updated' || isDeclined) {
         // Gone from the calendar (cancelled, deleted, an occurrence no longer in the series): if it
@@ -1098,16 +1099,6 @@ export class BotScheduling implements EventChangeListener {
     if (!replacement) return null;
     return { ...occurrenceTarget(replacement, event), isCancelled: replacement.status === 'cancelled' || event.status === 'cancelled' };
   }
-}
-
-/**
- * Whether the bot has gone to its meeting: launched, still live, and taken by its runtime (a launch
- * waiting to be retried has not gone). Such a bot is in its meeting, or joining it, whatever time
- * the calendar now gives the meeting.
- */
-async function hasGoneToItsMeeting(trx: Transaction<Schema>, bot: BotRow): Promise<boolean> {
-  if (bot.launched_at === null || !isActive(bot.status as BotStatus)) return false;
-  return !(await isLaunchWaitingForRetry(trx, bot));
 }
 
 /** Whether an override moved to this occurrence in this change (its own occurrence's bot goes there, no other). */
