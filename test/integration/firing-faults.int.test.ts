@@ -219,6 +219,24 @@ describe('faults in the fire path', () => {
   });
 });
 
+/**
+ * A Rollcall on `clock` whose http runtime is `runtime`, with `ics` serving feeds beside it, and a
+ * user's credentials. A held launch stays on the wire up to 6 s: long enough for a test's API call
+ * to land meanwhile on a loaded machine, short enough for a test that waits it out.
+ */
+async function startBesideRuntime(runtime: FakeHttpReceiver, ics: FakeIcsServer, clock: ManualClock): Promise<{ rc: TestRollcall; auth: string }> {
+  const runtimeUrl = await runtime.start();
+  await ics.start();
+  const rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '6000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+  return { rc, auth: (await rc.newUser()).auth };
+}
+
+async function stopBesideRuntime(rc: TestRollcall, runtime: FakeHttpReceiver, ics: FakeIcsServer): Promise<void> {
+  await rc.close();
+  await runtime.stop();
+  await ics.stop();
+}
+
 describe('a runtime refusing launches: back after an outage, or asking to wait', () => {
   const runtime = new FakeHttpReceiver();
   const ics = new FakeIcsServer();
@@ -227,18 +245,9 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   let auth: string;
 
   before(async () => {
-    const runtimeUrl = await runtime.start();
-    await ics.start();
-    // A held launch stays on the wire up to this long: long enough for a test's API call to land
-    // meanwhile on a loaded machine, short enough for the one test that waits it out.
-    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '6000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
-    auth = (await rc.newUser()).auth;
+    ({ rc, auth } = await startBesideRuntime(runtime, ics, clock));
   });
-  after(async () => {
-    await rc.close();
-    await runtime.stop();
-    await ics.stop();
-  });
+  after(() => stopBesideRuntime(rc, runtime, ics));
 
   const scheduleRow = (botId: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirstOrThrow();
   // Launches only: a command (an update after a move) goes to the same URL, another `action`.
@@ -984,17 +993,10 @@ describe('a calendar change reaching a bot whose meeting runs past its scheduled
   let auth: string;
 
   before(async () => {
-    const runtimeUrl = await runtime.start();
-    await ics.start();
-    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '6000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
-    auth = (await rc.newUser()).auth;
+    ({ rc, auth } = await startBesideRuntime(runtime, ics, clock));
     runtime.respond = () => ({ status: 202, body: {} });
   });
-  after(async () => {
-    await rc.close();
-    await runtime.stop();
-    await ics.stop();
-  });
+  after(() => stopBesideRuntime(rc, runtime, ics));
 
   const detailOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}`, { auth })).body;
   const actionsOf = (botId: string) => runtime.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json?.action as string);
