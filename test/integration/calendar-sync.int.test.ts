@@ -87,6 +87,23 @@ async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: numb
   return res.body.results as { id: string; title: string; start_time: string; end_time: string; meeting_url: string | null; recurring_event_id: string | null; status: string; bots: { id: string }[] }[];
 }
 
+/**
+ * An occurrence stored without its series (an invitation to one occurrence of someone else's
+ * series, a feed's override whose series is not in it), booked: it is stored on its own with its
+ * original start, and the schedule answer calls it that occurrence. Answers it and the answer.
+ */
+async function bookLoneOccurrence(env: Env, auth: string, calendarId: string, startMs: number, originalMs: number, key: string) {
+  const [listed] = await eventsOf(env, auth, calendarId, startMs - HOUR, startMs + 2 * HOUR);
+  assert.ok(listed, 'stored on its own');
+  assert.equal(listed.recurring_event_id, null, 'its series is not stored');
+  assert.equal((listed as { original_start_time?: string | null }).original_start_time, iso(originalMs), 'the event says where its series put it');
+  const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth, body: { deduplication_key: key, bot_config: {} } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  // As an Outlook occurrence booked by its own id answers (its series is not stored: no master_event_id).
+  assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [listed.id, true, iso(originalMs), undefined]);
+  return { listed, res };
+}
+
 async function schedule(env: Env, auth: string, eventId: string, key: string) {
   const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe' } } });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -3728,14 +3745,7 @@ describe('Google Calendar specifics', () => {
     });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
-    const [listed] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
-    assert.ok(listed, 'stored on its own');
-    assert.equal(listed.recurring_event_id, null, 'its series is not stored');
-    assert.equal((listed as { original_start_time?: string | null }).original_start_time, iso(original), 'the event says where its series put it');
-    const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-occurrence', bot_config: {} } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    // As an Outlook occurrence booked by its own id answers (its series is not stored: no master_event_id).
-    assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [listed.id, true, iso(original), undefined]);
+    const { listed, res } = await bookLoneOccurrence(env, user.auth, calendarId, start, original, 'lone-occurrence');
     assert.equal(res.body.scheduled_time, iso(start - LEAD_MS), 'it joins at its start');
     // Changed through the API, it is still that occurrence.
     const patched = await env.rc.request('PATCH', `/api/v1/calendar/events/${listed.id}`, { auth: user.auth, body: { title: 'Renamed' } });
@@ -8873,13 +8883,7 @@ describe('ICS feed specifics', () => {
     env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Moved occurrence', recurrenceIdMs: original, startMs: start, endMs: start + HOUR, location: meetingUrl() }));
     const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
     assert.equal(connected.status, 200, JSON.stringify(connected.body));
-    const [listed] = await eventsOf(env, user.auth, connected.body.calendar_id, start - HOUR, start + 2 * HOUR);
-    assert.ok(listed, 'stored on its own');
-    assert.equal(listed.recurring_event_id, null, 'its series is not in the feed');
-    assert.equal((listed as { original_start_time?: string | null }).original_start_time, iso(original), 'the event says where its series put it');
-    const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed.id}`, { auth: user.auth, body: { deduplication_key: 'lone-override', bot_config: {} } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual([res.body.event_id, res.body.is_recurring_occurrence, res.body.occurrence_date, res.body.master_event_id], [listed.id, true, iso(original), undefined]);
+    const { listed, res } = await bookLoneOccurrence(env, user.auth, connected.body.calendar_id, start, original, 'lone-override');
     const attributes = (await bot(env, user.auth, res.body.bot_id)).custom_attributes;
     assert.deepEqual([attributes.is_recurring, attributes.occurrence_start_time], ['true', iso(original)]);
     // Its raw, in Google's shape, has originalStartTime alone: there is no series id to give.

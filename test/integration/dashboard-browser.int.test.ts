@@ -192,6 +192,28 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     return (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.status;
   }
 
+  /** A bot of alice's that the fake runtime took, once it is Joining (it joins in about three seconds). */
+  async function launchedBot(title: string, key: string, botName: string): Promise<string> {
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, title, Date.now() + 10 * 60_000, 15), key, { bot_name: botName, join_at: new Date(Date.now() + 3000).toISOString() });
+    await waitUntilLaunched(botId, title);
+    return botId;
+  }
+
+  /** Waits until the fake runtime has taken the bot's launch (Joining). */
+  async function waitUntilLaunched(botId: string, title: string): Promise<void> {
+    for (const deadline = Date.now() + LIVE_TIMEOUT_MS; await statusOf(botId) !== 'Joining';) {
+      assert.ok(Date.now() < deadline, `${title}: its bot was launched`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Reports a status for a launched bot, as its runtime does. */
+  async function report(botId: string, status: string): Promise<void> {
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  }
+
   test('the page is served with a CSP that forbids inline and third-party script and style', async () => {
     const response = await fetch(`${base}/dashboard`);
     assert.equal(response.status, 200);
@@ -348,9 +370,7 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     await page.locator('section[aria-labelledby="events-title"]').getByText('Standup', { exact: true }).waitFor();
     await page.locator('section[aria-labelledby="deliveries-title"] tr[data-delivery-status="delivered"]').first().waitFor({ timeout: LIVE_TIMEOUT_MS });
     // A runtime report moves it on, live, on this page too.
-    const scheduleRow = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
-    const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${scheduleRow.status_token}` }, body: { status: 'InMeeting' } });
-    assert.equal(report.status, 200);
+    await report(botId, 'InMeeting');
     await page.locator('[data-testid="bot-status"]').filter({ hasText: 'In meeting' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     await page.getByTestId('launch-timer').filter({ hasText: 'Done: nothing left to launch' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     await screenshot('bot');
@@ -359,16 +379,8 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
   test('a bot that ran its meeting and ended is not said to be removed from its event (ending lets go of every event)', async () => {
     const eventId = await createEvent(alice.auth, 'Retro', Date.now() + 10 * 60_000, 30, 'https://meet.google.com/ret-roxy-abc');
     const botId = await schedule(alice.auth, eventId, 'retro-ran', { bot_name: 'Retro notes', join_at: new Date(Date.now() + 2000).toISOString() });
-    const deadline = Date.now() + LIVE_TIMEOUT_MS;
-    while (await statusOf(botId) !== 'Joining') {
-      assert.ok(Date.now() < deadline, 'launched');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
-    for (const status of ['InMeeting', 'Done']) {
-      const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
-      assert.equal(report.status, 200, JSON.stringify(report.body));
-    }
+    await waitUntilLaunched(botId, 'Retro');
+    for (const status of ['InMeeting', 'Done']) await report(botId, status);
     await page.goto(`${base}/dashboard/bots/${botId}`);
     await page.getByRole('heading', { name: 'Retro', level: 1 }).waitFor();
     await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Done' }).waitFor();
@@ -381,17 +393,8 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
   test('a bot in its meeting whose event is deleted still shows that event let go of it once the runtime has stopped it', async () => {
     const eventId = await createEvent(alice.auth, 'Standup gone', Date.now() + 10 * 60_000, 30, 'https://meet.google.com/gon-egon-abc');
     const botId = await schedule(alice.auth, eventId, 'standup-gone', { bot_name: 'Standup notes', join_at: new Date(Date.now() + 2000).toISOString() });
-    const deadline = Date.now() + LIVE_TIMEOUT_MS;
-    while (await statusOf(botId) !== 'Joining') {
-      assert.ok(Date.now() < deadline, 'launched');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
-    const report = async (status: string) => {
-      const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
-      assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    };
-    await report('InMeeting');
+    await waitUntilLaunched(botId, 'Standup gone');
+    await report(botId, 'InMeeting');
     // The meeting is taken off the calendar while the bot is in it: the runtime is asked to stop it.
     const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: alice.auth });
     assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
@@ -400,7 +403,7 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     const event = page.locator('section[aria-labelledby="events-title"] li').filter({ hasText: 'Standup gone' });
     await event.waitFor();
     assert.match(await event.innerText(), /Removed from its calendar event/, 'marked while in the meeting');
-    await report('Stopped');
+    await report(botId, 'Stopped');
     await page.reload();
     await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Stopped' }).waitFor();
     await event.waitFor();
@@ -955,23 +958,6 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     assert.equal(await page.getByRole('switch', { name: 'Auto-schedule' }).isChecked(), false);
   });
 
-  /** A bot of alice's that the fake runtime took, once it is Joining (it joins in about three seconds). */
-  async function launchedBot(title: string, key: string, botName: string): Promise<string> {
-    const botId = await schedule(alice.auth, await createEvent(alice.auth, title, Date.now() + 10 * 60_000, 15), key, { bot_name: botName, join_at: new Date(Date.now() + 3000).toISOString() });
-    for (const deadline = Date.now() + LIVE_TIMEOUT_MS; await statusOf(botId) !== 'Joining';) {
-      assert.ok(Date.now() < deadline, `${title}: its bot was launched`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return botId;
-  }
-
-  /** Reports a status for a launched bot, as its runtime does. */
-  async function report(botId: string, status: string): Promise<void> {
-    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
-    const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-  }
-
   test('a bot that is recording is live everywhere: Events offers no second bot, and Upcoming filters by Recording and Leaving', async () => {
     const botId = await launchedBot('Recorded demo', 'recorded-demo', 'Recorder');
     await report(botId, 'Recording');
@@ -1348,8 +1334,7 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     const keptId = events.find((e) => e.title === 'Kept meeting')!.id;
     const keptBot = await schedule(alice.auth, keptId, 'kept-meeting', { bot_name: 'Kept notes', join_at: new Date(Date.now() + 1000).toISOString() });
     for (let i = 0; i < 100 && await statusOf(keptBot) === 'Scheduled'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', keptBot).executeTakeFirstOrThrow();
-    assert.equal((await rc.request('POST', `/api/v1/bots/${keptBot}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status: 'InMeeting' } })).status, 200);
+    await report(keptBot, 'InMeeting');
     feeds.replaceWithRaw(feedUrl, lines(false));
     assert.equal((await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth })).status, 200);
     assert.equal(await statusOf(keptBot), 'InMeeting');
