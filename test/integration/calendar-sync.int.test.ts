@@ -104,6 +104,22 @@ async function bookLoneOccurrence(env: Env, auth: string, calendarId: string, st
   return { listed, res };
 }
 
+/**
+ * A lone occurrence's bot after the occurrence's series arrived (a weekly series of three from
+ * `firstMs`, the occurrence moved to `movedStartMs`): the occurrence is now the series' override,
+ * holding its bot, and the series booked whole makes no second bot for it.
+ */
+async function assertFollowedIntoSeries(env: Env, auth: string, calendarId: string, loneId: string, loneBot: string, firstMs: number, movedStartMs: number) {
+  const listed = await eventsOf(env, auth, calendarId, firstMs - HOUR, firstMs + 3 * 7 * DAY);
+  const override = listed.find((e) => e.id === loneId)!;
+  assert.ok(override.recurring_event_id, 'the occurrence is now an override of its series');
+  assert.deepEqual(override.bots.map((b) => b.id), [loneBot], 'the event list shows its bot on the override');
+  assert.ok((await bot(env, auth, loneBot)).decisions.some((d) => d.kind === 'followed_into_series'));
+  const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${override.recurring_event_id}`, { auth, body: { deduplication_key: 'whole-series', bot_config: {}, schedule_all_occurrences: true } });
+  assert.equal(all.status, 200, JSON.stringify(all.body));
+  assert.deepEqual(await liveJoinTimes(env, auth), [iso(firstMs - LEAD_MS), iso(movedStartMs - LEAD_MS), iso(firstMs + 14 * DAY - LEAD_MS)], 'one bot per meeting, the moved occurrence\'s the one booked first');
+}
+
 async function schedule(env: Env, auth: string, eventId: string, key: string) {
   const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe' } } });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -3789,15 +3805,7 @@ describe('Google Calendar specifics', () => {
     env.google.patchEvent(account.email, account.email, instanceId, { description: 'now one of the series' });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
-    const listed = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 3 * 7 * DAY);
-    const override = listed.find((e) => e.id === lone!.id)!;
-    assert.ok(override.recurring_event_id, 'the occurrence is now an override of its series');
-    assert.deepEqual(override.bots.map((b) => b.id), [loneBot], 'the event list shows its bot on the override');
-    assert.ok((await bot(env, user.auth, loneBot)).decisions.some((d) => d.kind === 'followed_into_series'));
-    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${override.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'whole-series', bot_config: {}, schedule_all_occurrences: true } });
-    assert.equal(all.status, 200, JSON.stringify(all.body));
-    const joins = await liveJoinTimes(env, user.auth);
-    assert.deepEqual(joins, [iso(first - LEAD_MS), iso(start - LEAD_MS), iso(first + 14 * DAY - LEAD_MS)], 'one bot per meeting, the moved occurrence\'s the one booked first');
+    await assertFollowedIntoSeries(env, user.auth, calendarId, lone!.id, loneBot, first, start);
     assert.equal((await bot(env, user.auth, loneBot)).status, 'Scheduled');
   });
 });
@@ -8926,14 +8934,7 @@ describe('ICS feed specifics', () => {
     assert.equal(lone!.recurring_event_id, null);
     const loneBot = await schedule(env, user.auth, lone!.id, 'lone-then-series');
     await addSeries();
-    const listed = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 3 * 7 * DAY);
-    const override = listed.find((e) => e.id === lone!.id)!;
-    assert.ok(override.recurring_event_id, 'the override now belongs to its series');
-    assert.deepEqual(override.bots.map((b) => b.id), [loneBot], 'the event list shows its bot on the override');
-    assert.ok((await bot(env, user.auth, loneBot)).decisions.some((d) => d.kind === 'followed_into_series'));
-    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${override.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'whole-series', bot_config: {}, schedule_all_occurrences: true } });
-    assert.equal(all.status, 200, JSON.stringify(all.body));
-    assert.deepEqual(await liveJoinTimes(env, user.auth), [iso(first - LEAD_MS), iso(start - LEAD_MS), iso(first + 14 * DAY - LEAD_MS)], 'one bot per meeting');
+    await assertFollowedIntoSeries(env, user.auth, calendarId, lone!.id, loneBot, first, start);
     assert.equal((await bot(env, user.auth, loneBot)).status, 'Scheduled');
   });
   test('an override that stood alone and was unscheduled stays without a bot once its series arrives and auto-schedule books the series', async () => {
