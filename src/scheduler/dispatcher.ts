@@ -23,7 +23,7 @@ import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { CALENDAR_ACCESS_LOST_REASON, findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
-import { cancelBotInTransaction, markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
+import { cancelBotInTransaction, endLaunchNotAccepted, markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { requestRuntimeCommand } from '../services/scheduling/runtime-commands.ts';
 import { madeNothing } from '../adapters/bot-runtimes/bot-runtime.ts';
@@ -846,7 +846,7 @@ export class Dispatcher {
         .where('event_id', 'in', (eb) => eb.selectFrom('events').select('events.id').where('events.meeting_identity', 'is', null))
         .execute();
     }
-    await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
+    await endLaunchNotAccepted(trx, bot, why, now);
   }
 
   /**

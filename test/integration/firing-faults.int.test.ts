@@ -675,7 +675,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     const ended = (await statusOf(botId)).decisions.filter((d: { kind: string }) => d.kind === 'stopped');
     assert.equal(ended.length, 1, JSON.stringify(ended));
-    assert.match(ended[0].reason, /moved into the past; the runtime had not taken the bot's launch, which is not tried again/);
+    assert.match(ended[0].reason, /moved into the past; the runtime had not accepted the bot's launch, which is not tried again/);
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
   });
@@ -694,7 +694,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     });
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
-    assert.match((await statusOf(botId)).status_timeline.at(-1).reason, /was deleted; the runtime had not taken the bot's launch/);
+    assert.match((await statusOf(botId)).status_timeline.at(-1).reason, /was deleted; the runtime had not accepted the bot's launch/);
   });
 
   test('remove_bot while the launch waits to be retried: the bot is Stopped at once (once), the retry is not launched, and the runtime is asked to stop it', async () => {

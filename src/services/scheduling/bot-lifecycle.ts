@@ -44,6 +44,15 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
   return true;
 }
 
+/**
+ * Ends, as Stopped, a launched bot whose launch the runtime has not accepted (waiting to be
+ * retried, or refused) and that is not to be launched again: `why` says what let go of it. An
+ * attempt that got no answer may still have started the bot; the caller asks the runtime to stop it.
+ */
+export async function endLaunchNotAccepted(trx: Db, bot: BotRow, why: string, nowMs: number): Promise<void> {
+  await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not accepted the bot's launch, which is not tried again`, nowMs, { decisionKind: 'stopped' });
+}
+
 /** Whether the bot's launch waits to be retried (Joining, its timer back to pending or claimed: the runtime has not taken it). */
 export async function isLaunchWaitingForRetry(trx: Db, bot: Pick<BotRow, 'id' | 'status'>): Promise<boolean> {
   if (bot.status !== 'Joining') return false;

@@ -19,7 +19,7 @@ import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findEvent, listSeriesInstances, lockInstanceSeries } from '../../store/event-store.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
-import { cancelBotInTransaction, isLaunchWaitingForRetry, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { cancelBotInTransaction, endLaunchNotAccepted, isLaunchWaitingForRetry, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
@@ -417,7 +417,7 @@ export class BotManagement {
       // A launch waiting to be retried (the runtime has not taken it) is not tried again: it would
       // reach the runtime after the stop. The stop stays, should an unanswered attempt have started it.
       if (await isLaunchWaitingForRetry(trx, bot)) {
-        await transitionBot(trx, bot, 'Stopped', `Removed ${requestOriginWords(origin)} (remove_bot); the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
+        await endLaunchNotAccepted(trx, bot, `Removed ${requestOriginWords(origin)} (remove_bot)`, now);
         return { message: 'Bot removed: its launch was waiting to be retried and is not tried again', bot_id: bot.id, status: 'Stopped' };
       }
       return { message: 'Bot is leaving the meeting: its runtime was asked to stop it', bot_id: bot.id, status };

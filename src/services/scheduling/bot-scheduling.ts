@@ -22,7 +22,7 @@ import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeries
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { scheduledReason, type ActionOrigin } from '../../domain/action-origin.ts';
-import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, hasGoneToItsMeeting, insertScheduledBot, isLaunchWaitingForRetry, transitionBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { autoScheduleKeyRefused, cancelBotInTransaction, endLaunchNotAccepted, followMeetingEnd, hasGoneToItsMeeting, insertScheduledBot, isLaunchWaitingForRetry, transitionBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
@@ -1057,7 +1057,7 @@ export class BotScheduling implements EventChangeListener {
       // stop stays, should an attempt that got no answer have started the bot.)
       if (await isLaunchWaitingForRetry(trx, bot)) {
         if (options.hasMeetingEnded) await transitionBot(trx, bot, FAILURE_STATUS, `${why}: the meeting is over, and the runtime did not accept the launch before then`, now, { decisionKind: 'failed' });
-        else await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
+        else await endLaunchNotAccepted(trx, bot, why, now);
       }
       return;
     }
