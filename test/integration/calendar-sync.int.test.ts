@@ -4862,7 +4862,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
         // A lookup that fails applies nothing of the round, which is read again later from the same delta link.
         env.microsoft.nameRemovedOutsideWindow(account.email, env.microsoft.defaultCalendarId(account.email), seriesId);
-        env.microsoft.failInstanceLookups = 1;
+        env.microsoft.failInstanceListsOf(seriesId);
         const unconfirmed = await sync();
         assert.deepEqual(unconfirmed.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
         env.clock.advance(5 * MIN);
@@ -5008,7 +5008,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         const booked = [];
         for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `moved-lookup-${index}`));
         env.microsoft.shiftSeries(account.email, seriesId, DAY);
-        env.microsoft.failInstanceLookups = 1;
+        env.microsoft.failInstanceListsOf(seriesId);
         const failed = await sync();
         assert.deepEqual(failed.map((o) => o.start_time), before.map((o) => o.start_time), 'nothing of the round applied');
         env.clock.advance(5 * MIN);
@@ -5057,12 +5057,12 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         // Outlook's second write: the old series ends before tomorrow; Graph does not send its master.
         env.microsoft.truncateSeries(account.email, seriesId, next);
         // The lookup fails once: the round goes on without it, and the sync counts as done.
-        env.microsoft.failInstanceLookups = 1;
+        env.microsoft.failInstanceListsOf(seriesId);
         env.clock.advance(MIN);
         assert.equal((await sync()).length, 6, 'nothing deleted on a lookup that failed');
         const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
         assert.deepEqual([connection.body.status, connection.body.last_error], ['active', null], JSON.stringify(connection.body));
-        assert.equal(env.microsoft.failInstanceLookups, 0, 'the lookup was tried');
+        assert.equal(env.microsoft.failingInstanceLists.get(seriesId), 0, 'the lookup was tried');
         // The next round, still within the hour, looks again.
         env.clock.advance(10 * MIN);
         const after = await sync();

@@ -180,8 +180,14 @@ export class FakeMicrosoftGraph {
   /** The most requests of one mailbox in flight at once, and how many were refused for going past MAILBOX_CONCURRENCY. */
   readonly concurrency = { most: 0, refused: 0 };
   readonly #inFlight = new Map<string, number>();
-  /** The next this many instance listings answer 503 (Graph's transient failure), the rest as usual. */
-  failInstanceLookups = 0;
+  /**
+   * Series whose next listings of instances answer 503 (Graph's transient failure), by provider
+   * series id, and how many more (failInstanceListsOf). Per series, not a count shared by the whole
+   * fake: on a shared Rollcall every connection due in a runDue syncs, and another account's lookup
+   * (a split check kept open for an hour, a usual 30-minute read) would otherwise take the failure
+   * meant for the test's own series. A 503 on Graph is an answer to one request.
+   */
+  readonly failingInstanceLists = new Map<string, number>();
   /**
    * The list of a series' instances leaves out its exceptions (occurrences moved or edited),
    * answering its plain occurrences only. event-list-instances documents "the occurrences and
@@ -447,6 +453,11 @@ export class FakeMicrosoftGraph {
    */
   missInstanceLists(seriesId: string, times = 1): void {
     this.#missedInstanceLists.set(seriesId, times);
+  }
+
+  /** The next `times` listings of this series' instances answer 503 serviceNotAvailable. */
+  failInstanceListsOf(seriesId: string, times = 1): void {
+    this.failingInstanceLists.set(seriesId, times);
   }
 
   /**
@@ -886,8 +897,9 @@ export class FakeMicrosoftGraph {
       const fromMs = Date.parse(url.searchParams.get('startDateTime') ?? '');
       const toMs = Date.parse(url.searchParams.get('endDateTime') ?? '');
       if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
-      if (this.failInstanceLookups > 0) {
-        this.failInstanceLookups--;
+      const failing = this.failingInstanceLists.get(item.id) ?? 0;
+      if (failing > 0) {
+        this.failingInstanceLists.set(item.id, failing - 1);
         return send(503, graphError('serviceNotAvailable', 'Service Unavailable'));
       }
       this.instanceLookups.push(item.id);
