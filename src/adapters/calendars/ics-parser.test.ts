@@ -623,6 +623,34 @@ test('time zones: a customized definition whose transitions fall at another hour
   assert.equal(new Date(events[0]!.startMs!).toISOString(), '2027-06-15T08:00:00.000Z');
 });
 
+test('time zones: each definition is the zone whose offsets it keeps, a familiar zone first, or read by its own rules when none keeps them', () => {
+  // A definition's zone is found among the zones that have its offset at the first instant
+  // compared (kept for every zone); these are the zones every zone compared at every instant gave.
+  const definition = (std: string, dst: string | null, [stdRule, dstRule]: readonly string[] = [], [stdAt, dstAt] = ['030000', '020000']) => ['BEGIN:VTIMEZONE', 'TZID:Custom',
+    'BEGIN:STANDARD', `DTSTART:16010101T${stdAt}`, `TZOFFSETFROM:${dst ?? std}`, `TZOFFSETTO:${std}`, ...(dst ? [`RRULE:${stdRule}`] : []), 'END:STANDARD',
+    ...(dst ? ['BEGIN:DAYLIGHT', `DTSTART:16010101T${dstAt}`, `TZOFFSETFROM:${std}`, `TZOFFSETTO:${dst}`, `RRULE:${dstRule}`, 'END:DAYLIGHT'] : []), 'END:VTIMEZONE'];
+  const eu = ['FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3'];
+  const us = ['FREQ=YEARLY;BYDAY=1SU;BYMONTH=11', 'FREQ=YEARLY;BYDAY=2SU;BYMONTH=3'];
+  const australia = ['FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=10'];
+  const cases: Array<[string, string[], [string, string, string, string]]> = [
+    ['Berlin-like', definition('+0100', '+0200', eu), ['Europe/Berlin', '2027-01-15T08:00:00.000Z', 'Europe/Berlin', '2027-07-15T07:00:00.000Z']],
+    ['New York-like', definition('-0500', '-0400', us, ['020000', '020000']), ['America/New_York', '2027-01-15T14:00:00.000Z', 'America/New_York', '2027-07-15T13:00:00.000Z']],
+    ['Outlook\'s, both changes at 03:00', definition('+0100', '+0200', eu, ['030000', '030000']), ['Europe/Berlin', '2027-01-15T08:00:00.000Z', 'Europe/Berlin', '2027-07-15T07:00:00.000Z']],
+    ['half-hour, Adelaide-like', definition('+0930', '+1030', australia), ['Australia/Adelaide', '2027-01-14T22:30:00.000Z', 'Australia/Adelaide', '2027-07-14T23:30:00.000Z']],
+    ['half-hour, St John\'s-like', definition('-0330', '-0230', us, ['020000', '020000']), ['America/St_Johns', '2027-01-15T12:30:00.000Z', 'America/St_Johns', '2027-07-15T11:30:00.000Z']],
+    ['+05:30 all year (a familiar zone)', definition('+0530', null), ['Asia/Kolkata', '2027-01-15T03:30:00.000Z', 'Asia/Kolkata', '2027-07-15T03:30:00.000Z']],
+    ['+05:45 all year (not a familiar one)', definition('+0545', null), ['Asia/Katmandu', '2027-01-15T03:15:00.000Z', 'Asia/Katmandu', '2027-07-15T03:15:00.000Z']],
+    // Matching nothing: its own rules, stored in a stand-in zone of the offset (UTC for one no zone keeps).
+    ['+01:17/+02:17, matching nothing', definition('+0117', '+0217', eu), ['UTC', '2027-01-15T07:43:00.000Z', 'UTC', '2027-07-15T06:43:00.000Z']],
+    ['+05:45/+06:45, matching nothing', definition('+0545', '+0645', eu), ['Asia/Katmandu', '2027-01-15T03:15:00.000Z', 'UTC', '2027-07-15T02:15:00.000Z']],
+  ];
+  for (const [name, zone, expected] of cases) {
+    const { events } = parseIcs(feed(...zone, 'BEGIN:VEVENT', 'UID:winter', 'DTSTART;TZID=Custom:20270115T090000', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:summer', 'DTSTART;TZID=Custom:20270715T090000', 'END:VEVENT'), { nowMs: NOW });
+    assert.deepEqual(events.flatMap((e) => [e.timeZone, new Date(e.startMs).toISOString()]), expected, name);
+  }
+});
+
 /** US Eastern under its 1987-2006 rules (summer time from the first Sunday of April to the last of October), which no IANA zone keeps now. */
 const customEastern = [
   'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',

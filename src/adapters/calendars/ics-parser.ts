@@ -35,6 +35,7 @@ import { finishSteps, paceSteps } from '../../lib/steps.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
 import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
+import { FIRST_COMPARED_MONTH, ianaZones, keptZoneOffsetAt, monthlyInstant, zoneOffsetAt, zoneOffsetsAt } from './zone-offsets.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
 export interface ParsedFeed {
@@ -165,6 +166,9 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (uid === null || prop(vevent, 'RECURRENCE-ID')) continue;
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
+  // The IANA zones' offsets a comparison starts from, read in steps of their own (their formatters'
+  // first build held the loop 60-140 ms when it was part of the first comparison in a process).
+  yield* zones.prepare();
   const built: BuiltEvent[] = [];
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
@@ -1024,6 +1028,19 @@ class ZoneResolver {
    * late). One whose rules cannot be read so (see observed) is read as UTC, at most the
    * definition's own offset off.
    */
+  /**
+   * Reads, in steps, the IANA zones' offsets that comparisons start from (zone-offsets.ts), when
+   * a VTIMEZONE of the feed may be compared with them: one whose TZID no name resolves. At once
+   * when the process has them already (the start-up warm-up reads them).
+   */
+  *prepare(): Generator<void, void> {
+    for (const tzid of this.#definitions.keys()) {
+      if (this.#named(tzid) !== null) continue;
+      yield* zoneOffsetsAt(monthlyInstant(this.#nowMs, FIRST_COMPARED_MONTH));
+      return;
+    }
+  }
+
   withFallback(fallback: string): TzidReader {
     return {
       resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback),
@@ -1073,6 +1090,26 @@ class ZoneResolver {
   }
 
   #find(tzid: string): string | null {
+    const named = this.#named(tzid);
+    if (named !== null) return named;
+    const trimmed = tzid.trim();
+    // A Windows name (Outlook and Exchange exports). With the feed's own definition beside it,
+    // that definition decides: the named zone when its offsets agree (tried first), else the
+    // zone that matches them, so that a mapping out of date with the places' clocks loses.
+    const windows = ianaZoneOf(trimmed);
+    const definition = this.#definitions.get(tzid);
+    if (!definition) return windows;
+    const key = `${this.#text.sha256(definition.start, definition.end)}|${windows ?? ''}`;
+    if (!matchCache.has(key)) {
+      if (++this.#matches > this.#limits.maxZoneMatches) return windows;
+      if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);
+      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits, windows) ?? windows);
+    }
+    return matchCache.get(key) ?? null;
+  }
+
+  /** The IANA zone a TZID names: itself, its end (a prefixed name), or its VTIMEZONE's X-LIC-LOCATION; else null. */
+  #named(tzid: string): string | null {
     const trimmed = tzid.trim();
     if (isValidTimeZone(trimmed)) return trimmed;
     // A zone name at the end of a prefixed TZID (/citadel.org/20190903_1/Europe/Berlin): its last
@@ -1084,19 +1121,7 @@ class ZoneResolver {
     }
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;
-    if (location && isValidTimeZone(location)) return location;
-    // A Windows name (Outlook and Exchange exports). With the feed's own definition beside it,
-    // that definition decides: the named zone when its offsets agree (tried first), else the
-    // zone that matches them, so that a mapping out of date with the places' clocks loses.
-    const windows = ianaZoneOf(trimmed);
-    if (!definition) return windows;
-    const key = `${this.#text.sha256(definition.start, definition.end)}|${windows ?? ''}`;
-    if (!matchCache.has(key)) {
-      if (++this.#matches > this.#limits.maxZoneMatches) return windows;
-      if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);
-      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits, windows) ?? windows);
-    }
-    return matchCache.get(key) ?? null;
+    return location && isValidTimeZone(location) ? location : null;
   }
 }
 
@@ -1197,7 +1222,8 @@ const standIns = new Map<number, string>();
  * An IANA zone with a fixed UTC offset, for an event in a zone read by its own rules: its times are
  * instants already, and a series is expanded in this zone. Whole hours have Etc/GMT zones (their
  * sign is reversed: Etc/GMT+5 is UTC-05:00); another offset takes a zone that has kept it over the
- * years around now (Asia/Kolkata for +05:30), else UTC.
+ * years around now (Asia/Kolkata for +05:30), else UTC. The zones that have it at the comparisons'
+ * first instant (zone-offsets.ts keeps every zone's offset there) are the only ones tried.
  */
 function standInZone(offset: number, nowMs: number): string {
   const known = standIns.get(offset);
@@ -1208,9 +1234,10 @@ function standInZone(offset: number, nowMs: number): string {
     zone = hours === 0 ? 'UTC' : `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
   } else {
     const samples = Array.from({ length: 61 }, (_, i) => nowMs + (i - 24) * 30 * 86_400_000);
-    zone = Intl.supportedValuesOf('timeZone').find((candidate) => {
+    const kept = monthlyInstant(nowMs, FIRST_COMPARED_MONTH);
+    zone = ianaZones().find((candidate) => {
       try {
-        return zoneOffsetAt(candidate, nowMs) === offset && samples.every((at) => zoneOffsetAt(candidate, at) === offset);
+        return keptZoneOffsetAt(candidate, kept) === offset && zoneOffsetAt(candidate, nowMs) === offset && samples.every((at) => zoneOffsetAt(candidate, at) === offset);
       } catch {
         return false;
       }
@@ -1219,22 +1246,6 @@ function standInZone(offset: number, nowMs: number): string {
   if (standIns.size >= 64) standIns.clear();
   standIns.set(offset, zone);
   return zone;
-}
-
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A zone's UTC offset at an instant; Intl rather than Temporal here, as hundreds of zones are tried. */
-function zoneOffsetAt(zone: string, atMs: number): number {
-  let format = offsetFormats.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-    offsetFormats.set(zone, format);
-  }
-  const name = format.formatToParts(atMs).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const match = /GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?/.exec(name);
-  if (!match) return 0;
-  const ms = ((+match[2]! * 60 + +match[3]!) * 60 + +(match[4] ?? 0)) * 1000;
-  return match[1] === '-' ? -ms : ms;
 }
 
 /**
@@ -1256,7 +1267,7 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
   const defined = new DefinedOffsets(observances, now - 800 * 86_400_000, now + 740 * 86_400_000);
   // Zones people name in calendars first, so that of several equivalent zones a familiar one wins.
   const familiar = new Set([...(preferred === null ? [] : [preferred]), ...familiarZones()]);
-  const candidates = [...familiar, ...Intl.supportedValuesOf('timeZone').filter((z) => !familiar.has(z))];
+  const candidates = [...familiar, ...ianaZones().filter((z) => !familiar.has(z))];
   // Sampled an hour either side of each transition, so that zones which switch on different
   // weekends, or at different hours, are told apart. Failing that, a day and a half either side:
   // Outlook's "Customized Time Zone" definitions can put a transition at another hour of the same
@@ -1265,17 +1276,21 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
   return zoneMatching(defined, now, candidates, 3_600_000) ?? zoneMatching(defined, now, candidates, 36 * 3_600_000);
 }
 
-/** The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of each transition. */
+/**
+ * The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of
+ * each transition. Most zones differ at the first monthly instant, where every zone's offset is
+ * kept (zone-offsets.ts): only the few that agree there are read at the others.
+ */
 function zoneMatching(defined: DefinedOffsets, now: number, candidates: readonly string[], marginMs: number): string | null {
   const samples: number[] = [];
-  for (let month = -12; month <= 24; month++) samples.push(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + month, 15, 12));
+  for (let month = FIRST_COMPARED_MONTH; month <= 24; month++) samples.push(monthlyInstant(now, month));
   for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - marginMs, onset + marginMs);
   const expected = samples.map((s) => defined.at(s));
   const first = samples[0]!;
   for (const zone of candidates) {
     try {
-      if (zoneOffsetAt(zone, first) !== expected[0]) continue;
-      if (samples.every((s, i) => zoneOffsetAt(zone, s) === expected[i])) return zone;
+      if (keptZoneOffsetAt(zone, first) !== expected[0]) continue;
+      if (samples.every((s, i) => i === 0 || zoneOffsetAt(zone, s) === expected[i])) return zone;
     } catch {
       // a zone this runtime lists but Temporal does not know
     }
