@@ -12,6 +12,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-k
 import { opensNoneOfTheSealed, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { createRollcall } from './container.ts';
 import { warmUpHttpClient } from './adapters/http-client-warm-up.ts';
+import { warmUpZoneOffsets } from './adapters/calendars/zone-offsets.ts';
 
 const USAGE = `Usage: rollcall <command>
 
@@ -222,6 +223,11 @@ async function serve(config: Config): Promise<number> {
   }
   // Read now: a stop asked for from here on closes the server, which then has no address.
   const listening = app.server.address() as AddressInfo;
+  // In the background, a few zones per turn of the event loop: the IANA zones' formatters, which
+  // the first feed with a VTIMEZONE no name resolves would otherwise wait for (zone-offsets.ts).
+  // Every run mode reads feeds (a connect is an API request).
+  const zonesFrom = performance.now();
+  void warmUpZoneOffsets(systemClock.now()).then(() => logger.debug({ ms: Math.round(performance.now() - zonesFrom) }, 'IANA zone offsets read for VTIMEZONE comparisons'));
   // Before the dispatcher starts: the first launches after a start should not pay for the HTTP
   // client's first use.
   if (config.runMode !== 'api') {
