@@ -3,9 +3,9 @@
 // zone that keeps them, so every zone the runtime knows (about 420) is tried.
 //
 // An offset is read through one Intl.DateTimeFormat per zone (Intl rather than Temporal, as
-// hundreds of zones are tried). Building those formatters is most of the cost of a first
-// comparison: about 35 ms for all of them, 60-140 ms with the first comparison's other work, on
-// a quiet machine. So they are built in steps of ZONES_PER_STEP zones with the event loop's turns
+// hundreds of zones are tried). Building those formatters was most of the cost of a first
+// comparison: 50-60 ms for all of them, 60-140 ms with the first comparison's other work, on a
+// quiet machine. So they are built in steps of ZONES_PER_STEP zones with the event loop's turns
 // between them (zoneOffsetsAt): at start-up (warmUpZoneOffsets, main.ts), and by a parse that
 // needs them before the warm-up has finished, which carries on from where the warm-up stopped.
 //
@@ -14,7 +14,7 @@
 // kept; a comparison reads the other instants only for the few zones that agree at that one.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-/** Zones whose offsets are read between two yields: about 2.5 ms when their formatters are new. */
+/** Zones whose offsets are read between two yields: 2-4 ms when their formatters are new. */
 export const ZONES_PER_STEP = 25;
 /** Instants whose offsets are kept (one a month is used; the one before stays while a parse still uses it). */
 const INSTANTS_KEPT = 4;
