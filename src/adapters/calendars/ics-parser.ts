@@ -35,7 +35,7 @@ import { finishSteps, paceSteps } from '../../lib/steps.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
 import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
-import { FIRST_COMPARED_MONTH, ianaZones, keptZoneOffsetAt, monthlyInstant, zoneOffsetAt, zoneOffsetsAt } from './zone-offsets.ts';
+import { FIRST_COMPARED_MONTH, hasZoneOffsetsAt, ianaZones, keptZoneOffsetAt, monthlyInstant, zoneOffsetAt, zoneOffsetsAt } from './zone-offsets.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
 export interface ParsedFeed {
@@ -166,9 +166,6 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (uid === null || prop(vevent, 'RECURRENCE-ID')) continue;
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
-  // The IANA zones' offsets a comparison starts from, read in steps of their own (their formatters'
-  // first build held the loop 60-140 ms when it was part of the first comparison in a process).
-  yield* zones.prepare();
   const built: BuiltEvent[] = [];
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
@@ -180,6 +177,10 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
       yield;
     }
     const { vevent, zone } = vevents[i]!;
+    // The IANA zones' offsets a comparison starts from, read in steps of their own before the
+    // first event to need one (their formatters' first build held the loop 60-140 ms when it was
+    // part of the first comparison in a process).
+    yield* zones.prepareFor(vevent, masters);
     try {
       const reader = zones.withFallback(zone);
       const event = toProviderEvent(text, vevent, reader, zone, limits, masters);
@@ -1017,6 +1018,34 @@ class ZoneResolver {
   }
 
   /**
+   * Reads, in steps, the IANA zones' offsets that comparisons start from (zone-offsets.ts), before
+   * the first event whose times need a VTIMEZONE compared with them: one of the feed's whose TZID
+   * no name resolves, written in a property of `vevent` or of the series of its UID (an
+   * override's RECURRENCE-ID may be read in the series' zone). At once when the process has them
+   * already (the start-up warm-up reads them). Only the TZIDs events use are looked at, as when
+   * their times are read, and each name found is kept for them: a feed of thousands of VTIMEZONEs
+   * that no event uses costs nothing here.
+   */
+  *prepareFor(vevent: Component, masters: ReadonlyMap<string, Component>): Generator<void, void> {
+    const first = monthlyInstant(this.#nowMs, FIRST_COMPARED_MONTH);
+    if (hasZoneOffsetsAt(first)) return;
+    for (const component of [vevent, masters.get(propValue(vevent, 'UID') ?? '')]) {
+      for (const property of component?.properties ?? []) {
+        const tzid = property.params.get('TZID');
+        if (tzid === undefined || this.#resolved.has(tzid) || !this.#definitions.has(tzid)) continue;
+        const named = this.#named(tzid);
+        if (named !== null) {
+          this.#resolved.set(tzid, named);
+          continue;
+        }
+        yield* zoneOffsetsAt(first);
+        yield;
+        return;
+      }
+    }
+  }
+
+  /**
    * The TZIDs of a calendar object whose own zone is `fallback` (its X-WR-TIMEZONE, else 'UTC').
    * A TZID nothing resolves and no VTIMEZONE of the feed defines is read in that zone: a feed
    * that states its calendar's zone (Google's do: mangstadt/biweekly issue 90) names a better
@@ -1028,19 +1057,6 @@ class ZoneResolver {
    * late). One whose rules cannot be read so (see observed) is read as UTC, at most the
    * definition's own offset off.
    */
-  /**
-   * Reads, in steps, the IANA zones' offsets that comparisons start from (zone-offsets.ts), when
-   * a VTIMEZONE of the feed may be compared with them: one whose TZID no name resolves. At once
-   * when the process has them already (the start-up warm-up reads them).
-   */
-  *prepare(): Generator<void, void> {
-    for (const tzid of this.#definitions.keys()) {
-      if (this.#named(tzid) !== null) continue;
-      yield* zoneOffsetsAt(monthlyInstant(this.#nowMs, FIRST_COMPARED_MONTH));
-      return;
-    }
-  }
-
   withFallback(fallback: string): TzidReader {
     return {
       resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback),
