@@ -12,13 +12,17 @@ import { promisify } from 'node:util';
 import type { Stall } from '../support/stall-probe.ts';
 
 const CHILD = fileURLToPath(new URL('../support/first-zone-comparison.ts', import.meta.url));
-/** The promise: no parse holds the event loop longer than this. */
-const STALL_BOUND_MS = 100;
 /**
  * A definition without transitions costs next to nothing to expand, so the longest stretch is the
  * parse's own cold start: 12 ms measured, against 39-84 ms when the formatters were built in one step.
  */
 const QUICK_DEFINITION_BOUND_MS = 30;
+/**
+ * Yearly rules from 1970 add their expansion to the comparison's step: 20-37 ms measured (36-44 ms
+ * beside two processes each keeping a core busy), against 71-111 ms when the formatters were
+ * built in one step. Tighter than the promise of 100 ms, which that one step kept on a quiet machine.
+ */
+const YEARLY_DEFINITION_BOUND_MS = 60;
 
 async function firstComparison(...args: string[]): Promise<{ stall: Stall; events: Array<{ timeZone: string; start: string }> }> {
   const { stdout } = await promisify(execFile)(process.execPath, [CHILD, ...args], { timeout: 60_000 });
@@ -35,5 +39,5 @@ test('the first VTIMEZONE compared with the IANA zones in a process builds their
   const yearly = await firstComparison('yearly');
   console.log(`first comparison, yearly rules from 1970: longest busy stretch ${yearly.stall.busyMs} ms (wall ${yearly.stall.wallMs} ms, collector ${yearly.stall.gcMs} ms)`);
   assert.deepEqual(yearly.events, [{ timeZone: 'UTC', start: '2026-11-21T07:43:00.000Z' }]);
-  assert.ok(yearly.stall.busyMs < STALL_BOUND_MS, `held the event loop for ${yearly.stall.busyMs} ms of work`);
+  assert.ok(yearly.stall.busyMs < YEARLY_DEFINITION_BOUND_MS, `held the event loop for ${yearly.stall.busyMs} ms of work`);
 });
