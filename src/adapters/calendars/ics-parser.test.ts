@@ -644,10 +644,13 @@ test('time zones: each definition is the zone whose offsets it keeps, a familiar
     ['+01:17/+02:17, matching nothing', definition('+0117', '+0217', eu), ['UTC', '2027-01-15T07:43:00.000Z', 'UTC', '2027-07-15T06:43:00.000Z']],
     ['+05:45/+06:45, matching nothing', definition('+0545', '+0645', eu), ['Asia/Katmandu', '2027-01-15T03:15:00.000Z', 'UTC', '2027-07-15T02:15:00.000Z']],
   ];
+  // Nepal's zone is listed by the runtime's ICU under its older name, Asia/Katmandu, or under
+  // Asia/Kathmandu by a newer one: either is the zone.
+  const nepal = (zone: string | null) => (zone === 'Asia/Kathmandu' ? 'Asia/Katmandu' : zone);
   for (const [name, zone, expected] of cases) {
     const { events } = parseIcs(feed(...zone, 'BEGIN:VEVENT', 'UID:winter', 'DTSTART;TZID=Custom:20270115T090000', 'END:VEVENT',
       'BEGIN:VEVENT', 'UID:summer', 'DTSTART;TZID=Custom:20270715T090000', 'END:VEVENT'), { nowMs: NOW });
-    assert.deepEqual(events.flatMap((e) => [e.timeZone, new Date(e.startMs).toISOString()]), expected, name);
+    assert.deepEqual(events.flatMap((e) => [nepal(e.timeZone), new Date(e.startMs).toISOString()]), expected, name);
   }
 });
 
