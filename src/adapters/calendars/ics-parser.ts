@@ -34,7 +34,7 @@ import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { finishSteps, paceSteps } from '../../lib/steps.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
-import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
+import { familiarZones, windowsZoneOf } from './time-zone-names.ts';
 import { FIRST_COMPARED_MONTH, hasZoneOffsetsAt, ianaZones, keptZoneOffsetAt, monthlyInstant, zoneOffsetAt, zoneOffsetsAt } from './zone-offsets.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
@@ -145,16 +145,24 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
   const [calendar] = calendars;
   if (!calendar) throw new IcsParseError('not an iCalendar feed: no BEGIN:VCALENDAR');
   const warnings = new Warnings(limits.maxWarnings);
+  const names = new ZoneNameChecks();
   const zoneOf = (object: Component) => {
     const declared = propValue(object, 'X-WR-TIMEZONE');
-    return declared && isValidTimeZone(declared) ? declared : null;
+    return declared && names.isZone(declared) ? declared : null;
   };
   const defaultZone = zoneOf(calendar);
-  const zones = new ZoneResolver(text, calendars.flatMap((c) => c.children.filter((child) => child.type === 'VTIMEZONE')), warnings, options.nowMs, limits);
-  const vevents = calendars.flatMap((c) => {
+  const zones = new ZoneResolver(text, calendars.flatMap((c) => c.children.filter((child) => child.type === 'VTIMEZONE')), warnings, options.nowMs, limits, names);
+  const vevents: Array<{ vevent: Component; zone: string }> = [];
+  for (const c of calendars) {
+    // Each calendar object's X-WR-TIMEZONE is a name to check: a stream of thousands of them is
+    // checked in steps.
+    if (names.stepIsFull) {
+      names.stepTaken();
+      yield;
+    }
     const zone = zoneOf(c) ?? 'UTC';
-    return c.children.filter((child) => child.type === 'VEVENT').map((vevent) => ({ vevent, zone }));
-  });
+    for (const child of c.children) if (child.type === 'VEVENT') vevents.push({ vevent: child, zone });
+  }
   if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
   /**
    * The series (a VEVENT without RECURRENCE-ID) of each UID, for the zone of its overrides'
@@ -174,12 +182,14 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     // read by its own rules (its ended rules walked once, up to ZONE_ONSETS_WALKED onsets).
     if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.effort !== matchesSeen) {
       matchesSeen = zones.effort;
+      names.stepTaken();
       yield;
     }
     const { vevent, zone } = vevents[i]!;
-    // The IANA zones' offsets a comparison starts from, read in steps of their own before the
-    // first event to need one (their formatters' first build held the loop 60-140 ms when it was
-    // part of the first comparison in a process).
+    // The event's TZIDs named (NAME_CHECKS_PER_STEP name checks per step), and the IANA zones'
+    // offsets a comparison starts from read in steps of their own before the first event to need
+    // one (their formatters' first build held the loop 60-140 ms when it was part of the first
+    // comparison in a process).
     yield* zones.prepareFor(vevent, masters);
     try {
       const reader = zones.withFallback(zone);
@@ -973,6 +983,43 @@ type Observance = ObservanceRule;
 const matchCache = new Map<string, string | null>();
 const MATCH_CACHE_SIZE = 256;
 
+/** Zone names checked between two yields of a parse: about 40 µs each for a name no zone has. */
+const NAME_CHECKS_PER_STEP = 100;
+
+/**
+ * The zone-name checks (isValidTimeZone) of one parse. A name no IANA zone has costs about 40 µs
+ * to check (Temporal throws), and a TZID takes up to five (itself, three of its ends, its
+ * X-LIC-LOCATION): an event writing thousands of distinct TZIDs held the event loop for a second
+ * when they were checked in one step. So each name's answer is kept, and an end shared by many
+ * prefixed TZIDs (Europe/Berlin) is checked once; and the checks made are counted, so that the
+ * parse yields after every NAME_CHECKS_PER_STEP of them (stepIsFull).
+ */
+class ZoneNameChecks {
+  readonly #answers = new Map<string, boolean>();
+  #made = 0;
+  #madeAtStep = 0;
+
+  /** isValidTimeZone, asked once per name. */
+  isZone(name: string): boolean {
+    let answer = this.#answers.get(name);
+    if (answer === undefined) {
+      this.#made++;
+      this.#answers.set(name, (answer = isValidTimeZone(name)));
+    }
+    return answer;
+  }
+
+  /** Whether the step has made its share of checks: the parse yields, and calls stepTaken. */
+  get stepIsFull(): boolean {
+    return this.#made - this.#madeAtStep >= NAME_CHECKS_PER_STEP;
+  }
+
+  /** A yield was made: a new step begins. */
+  stepTaken(): void {
+    this.#madeAtStep = this.#made;
+  }
+}
+
 /** TZIDs as IANA zones, for the events of one calendar object. */
 interface TzidReader {
   resolve(tzid: string): string;
@@ -994,6 +1041,9 @@ class ZoneResolver {
   readonly #limits: IcsLimits;
   /** Per TZID with a VTIMEZONE that matches no IANA zone: its own rules, null when they cannot be read. */
   readonly #observed = new Map<string, ObservedOffsets | null>();
+  /** The IANA zone each TZID names (#named), null for none. */
+  readonly #names = new Map<string, string | null>();
+  readonly #checks: ZoneNameChecks;
   #matches = 0;
 
   /** VTIMEZONEs compared with the IANA zones so far. */
@@ -1006,8 +1056,9 @@ class ZoneResolver {
     return this.#matches + this.#observed.size;
   }
 
-  constructor(text: FeedText, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
+  constructor(text: FeedText, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits, checks: ZoneNameChecks) {
     this.#text = text;
+    this.#checks = checks;
     this.#nowMs = nowMs;
     this.#limits = limits;
     for (const vtimezone of vtimezones) {
@@ -1018,30 +1069,39 @@ class ZoneResolver {
   }
 
   /**
-   * Reads, in steps, the IANA zones' offsets that comparisons start from (zone-offsets.ts), before
-   * the first event whose times need a VTIMEZONE compared with them: one of the feed's whose TZID
-   * no name resolves, written in a property of `vevent` or of the series of its UID (an
-   * override's RECURRENCE-ID may be read in the series' zone). At once when the process has them
-   * already (the start-up warm-up reads them). Only the TZIDs events use are looked at, as when
-   * their times are read, and each name found is kept for them: a feed of thousands of VTIMEZONEs
-   * that no event uses costs nothing here.
+   * Before `vevent`'s times are read: names, in steps (ZoneNameChecks), every TZID it writes and
+   * that of its series' DTSTART when it is an override (its RECURRENCE-ID may be read in the
+   * series' zone), so that reading them checks no name; then reads, in steps, the IANA zones'
+   * offsets that comparisons start from (zone-offsets.ts) when one of those TZIDs is the feed's
+   * and no name resolves it: a VTIMEZONE to compare with them. At once when the process has the
+   * offsets already (the start-up warm-up reads them). Only the TZIDs events use are looked at,
+   * as when their times are read: a feed of thousands of VTIMEZONEs that no event uses costs
+   * nothing here.
    */
   *prepareFor(vevent: Component, masters: ReadonlyMap<string, Component>): Generator<void, void> {
+    const uid = prop(vevent, 'RECURRENCE-ID') ? propValue(vevent, 'UID') : null;
+    const master = uid === null ? undefined : masters.get(uid);
+    const seriesStart = master === undefined ? undefined : prop(master, 'DTSTART');
+    const properties = seriesStart === undefined ? vevent.properties : [...vevent.properties, seriesStart];
+    for (const property of properties) {
+      const tzid = property.params.get('TZID');
+      if (tzid === undefined || this.#names.has(tzid)) continue;
+      if (this.#checks.stepIsFull) {
+        this.#checks.stepTaken();
+        yield;
+      }
+      this.#named(tzid);
+    }
     const first = monthlyInstant(this.#nowMs, FIRST_COMPARED_MONTH);
     if (hasZoneOffsetsAt(first)) return;
-    for (const component of [vevent, masters.get(propValue(vevent, 'UID') ?? '')]) {
-      for (const property of component?.properties ?? []) {
-        const tzid = property.params.get('TZID');
-        if (tzid === undefined || this.#resolved.has(tzid) || !this.#definitions.has(tzid)) continue;
-        const named = this.#named(tzid);
-        if (named !== null) {
-          this.#resolved.set(tzid, named);
-          continue;
-        }
-        yield* zoneOffsetsAt(first);
-        yield;
-        return;
-      }
+    const compared = properties.some((property) => {
+      const tzid = property.params.get('TZID');
+      return tzid !== undefined && !this.#resolved.has(tzid) && this.#definitions.has(tzid) && this.#named(tzid) === null;
+    });
+    if (compared) {
+      yield* zoneOffsetsAt(first);
+      this.#checks.stepTaken();
+      yield;
     }
   }
 
@@ -1112,7 +1172,7 @@ class ZoneResolver {
     // A Windows name (Outlook and Exchange exports). With the feed's own definition beside it,
     // that definition decides: the named zone when its offsets agree (tried first), else the
     // zone that matches them, so that a mapping out of date with the places' clocks loses.
-    const windows = ianaZoneOf(trimmed);
+    const windows = windowsZoneOf(trimmed);
     const definition = this.#definitions.get(tzid);
     if (!definition) return windows;
     const key = `${this.#text.sha256(definition.start, definition.end)}|${windows ?? ''}`;
@@ -1124,20 +1184,27 @@ class ZoneResolver {
     return matchCache.get(key) ?? null;
   }
 
-  /** The IANA zone a TZID names: itself, its end (a prefixed name), or its VTIMEZONE's X-LIC-LOCATION; else null. */
+  /** The IANA zone a TZID names: itself, its end (a prefixed name), or its VTIMEZONE's X-LIC-LOCATION; else null. Kept per TZID. */
   #named(tzid: string): string | null {
+    let named = this.#names.get(tzid);
+    if (named === undefined) this.#names.set(tzid, (named = this.#nameOf(tzid)));
+    return named;
+  }
+
+  #nameOf(tzid: string): string | null {
+    const isZone = (name: string) => this.#checks.isZone(name);
     const trimmed = tzid.trim();
-    if (isValidTimeZone(trimmed)) return trimmed;
+    if (isZone(trimmed)) return trimmed;
     // A zone name at the end of a prefixed TZID (/citadel.org/20190903_1/Europe/Berlin): its last
     // two to four segments, the longest that names a zone (America/Argentina/Buenos_Aires).
     const segments = /[A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+)+$/.exec(trimmed.slice(-200))?.[0].split('/') ?? [];
     for (let count = Math.min(4, segments.length); count >= 2; count--) {
       const suffix = segments.slice(-count).join('/');
-      if (isValidTimeZone(suffix)) return suffix;
+      if (isZone(suffix)) return suffix;
     }
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;
-    return location && isValidTimeZone(location) ? location : null;
+    return location && isZone(location) ? location : null;
   }
 }
 

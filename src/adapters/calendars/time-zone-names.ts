@@ -77,6 +77,13 @@ export function ianaZoneOf(name: string | null | undefined): string | null {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) return null;
   const trimmed = name.trim();
   if (isValidTimeZone(trimmed)) return trimmed;
+  return windowsZoneOf(trimmed);
+}
+
+/** The IANA zone of a Windows zone name, in any case; null for any other name (an IANA one too: ianaZoneOf checks those first). */
+export function windowsZoneOf(name: string): string | null {
+  if (name.length === 0 || name.length > 200) return null;
+  const trimmed = name.trim();
   return WINDOWS_ZONES.get(trimmed) ?? WINDOWS_ZONES.get(BY_LOWER_CASE.get(trimmed.toLowerCase()) ?? '') ?? null;
 }
 
