@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IcsParseError, parseContentLine, parseIcs, parseIcsYielding } from './ics-parser.ts';
+import { IcsParseError, MAX_KEPT_NAME_ANSWERS, parseContentLine, parseIcs, parseIcsYielding, ZoneNameChecks } from './ics-parser.ts';
 import { FeedText } from './feed-text.ts';
 import { expandSeries } from '../../domain/recurrence.ts';
 import { storedZoneRules } from '../../domain/observed-offsets.ts';
@@ -419,6 +419,20 @@ test('a 19 MB folded value is read in slices: its line kept up to 1 MiB, the eve
   assert.ok(description.startsWith(event.description!));
   assert.equal(event.conferenceUrl, null);
   assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
+});
+
+test('a parse keeps at most MAX_KEPT_NAME_ANSWERS zone-name answers, and answers rightly after forgetting them', () => {
+  const checks = new ZoneNameChecks();
+  assert.equal(checks.isZone('Europe/Berlin'), true);
+  for (let i = 0; i < MAX_KEPT_NAME_ANSWERS + 1_000; i++) {
+    assert.equal(checks.isZone(`Made/Up${i}`), false);
+    assert.ok(checks.kept <= MAX_KEPT_NAME_ANSWERS, `${checks.kept} answers kept`);
+  }
+  // Forgotten, Europe/Berlin is checked again, and once: kept again.
+  const made = checks.made;
+  assert.equal(checks.isZone('Europe/Berlin'), true);
+  assert.equal(checks.isZone('Europe/Berlin'), true);
+  assert.equal(checks.made, made + 1);
 });
 
 test('a UID too long to index stands in by its hash; raw keeps the UID as given', () => {

@@ -985,28 +985,46 @@ const MATCH_CACHE_SIZE = 256;
 
 /** Zone names checked between two yields of a parse: about 40 µs each for a name no zone has. */
 const NAME_CHECKS_PER_STEP = 100;
+/**
+ * Answers one parse keeps at most (ZoneNameChecks): a Map that grows past 2^20 entries rehashes
+ * them all in one step (113-140 ms), which a feed of 350,000 distinct unknown TZIDs, four names
+ * each, reached. Past it, the answers kept so far are forgotten and shared ends checked again.
+ */
+export const MAX_KEPT_NAME_ANSWERS = 65_536;
 
 /**
  * The zone-name checks (isValidTimeZone) of one parse. A name no IANA zone has costs about 40 µs
  * to check (Temporal throws), and a TZID takes up to five (itself, three of its ends, its
  * X-LIC-LOCATION): an event writing thousands of distinct TZIDs held the event loop for a second
  * when they were checked in one step. So each name's answer is kept, and an end shared by many
- * prefixed TZIDs (Europe/Berlin) is checked once; and the checks made are counted, so that the
- * parse yields after every NAME_CHECKS_PER_STEP of them (stepIsFull).
+ * prefixed TZIDs (Europe/Berlin) is checked once, MAX_KEPT_NAME_ANSWERS of them at most; and the
+ * checks made are counted, so that the parse yields after every NAME_CHECKS_PER_STEP of them
+ * (stepIsFull).
  */
-class ZoneNameChecks {
+export class ZoneNameChecks {
   readonly #answers = new Map<string, boolean>();
   #made = 0;
   #madeAtStep = 0;
 
-  /** isValidTimeZone, asked once per name. */
+  /** isValidTimeZone, asked once per name while its answer is kept. */
   isZone(name: string): boolean {
     let answer = this.#answers.get(name);
     if (answer === undefined) {
       this.#made++;
+      if (this.#answers.size >= MAX_KEPT_NAME_ANSWERS) this.#answers.clear();
       this.#answers.set(name, (answer = isValidTimeZone(name)));
     }
     return answer;
+  }
+
+  /** Answers kept. */
+  get kept(): number {
+    return this.#answers.size;
+  }
+
+  /** Names checked so far (each answer not kept is checked again when asked). */
+  get made(): number {
+    return this.#made;
   }
 
   /** Whether the step has made its share of checks: the parse yields, and calls stepTaken. */
