@@ -421,6 +421,18 @@ test('a 19 MB folded value is read in slices: its line kept up to 1 MiB, the eve
   assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
 });
 
+test('events with thousands of EXDATEs are built a bounded number of properties per step: 50 events of 6,000 each never hold the event loop long', async () => {
+  const events = Array.from({ length: 50 }, (_, e) => ['BEGIN:VEVENT', `UID:e${e}`, 'DTSTART;TZID=Europe/Berlin:20261121T090000', 'RRULE:FREQ=DAILY;COUNT=3',
+    ...Array.from({ length: 6_000 }, () => 'EXDATE;TZID=Europe/Berlin:20300101T090000'), 'END:VEVENT'].join('\r\n'));
+  const text = feed(...events);
+  await parseIcsYielding(feed(...vevent('warm-up')), { nowMs: NOW });
+  const { result, stall } = await measureStall(() => parseIcsYielding(text, { nowMs: NOW }));
+  console.log(`50 events x 6,000 EXDATEs: longest busy stretch ${stall.busyMs} ms (wall ${stall.wallMs} ms, collector ${stall.gcMs} ms)`);
+  assert.equal(result.events.length, 50);
+  assert.ok(result.events.every((e) => e.recurrence!.filter((l) => l.startsWith('EXDATE')).length === 6_000));
+  assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
+});
+
 test('a parse keeps at most MAX_KEPT_NAME_ANSWERS zone-name answers, and answers rightly after forgetting them', () => {
   const checks = new ZoneNameChecks();
   assert.equal(checks.isZone('Europe/Berlin'), true);
