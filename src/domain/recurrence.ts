@@ -129,12 +129,16 @@ const DAYS_PER_PERIOD: Record<Freq, number> = {
   SECONDLY: 1, MINUTELY: 1, HOURLY: 1, DAILY: 1, WEEKLY: 7, MONTHLY: 31, YEARLY: 366,
 };
 
-/** A DATE or DATE-TIME value as written, before it is placed in a zone. */
+/**
+ * A DATE or DATE-TIME value as written, before it is placed in a zone. Local values are "wall"
+ * milliseconds (the UTC instant of the same digits), so that thousands of EXDATE/RDATE values
+ * cost no calendar objects; a date is its midnight, `text` its YYYY-MM-DD.
+ */
 type DateValue =
   | { kind: 'utc'; ms: number }
-  | { kind: 'zoned'; local: Temporal.PlainDateTime; zone: string }
-  | { kind: 'floating'; local: Temporal.PlainDateTime }
-  | { kind: 'date'; date: Temporal.PlainDate };
+  | { kind: 'zoned'; wallMs: number; zone: string }
+  | { kind: 'floating'; wallMs: number }
+  | { kind: 'date'; wallMs: number; text: string };
 
 interface ParsedRule {
   freq: Freq;
@@ -169,17 +173,113 @@ type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 // ---------------------------------------------------------------------------------------------
 // Time zones and occurrence keys
 
+/** Answers of isValidTimeZone, by name: a series' thousands of TZID= lines name a zone or two. */
+const zoneValidity = new Map<string, boolean>();
+const ZONE_VALIDITY_CAP = 1_024;
+
 /** True for an IANA zone name Temporal knows ('Europe/Berlin', 'UTC'); false for offsets and other strings. */
 export function isValidTimeZone(zone: string): boolean {
   // Temporal also accepts offsets ('+01:00') and whole ISO strings with a bracketed zone as a
   // "time zone"; neither is an IANA name, and a fixed offset would silently ignore DST.
   if (typeof zone !== 'string' || !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
-  try {
-    Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(zone);
-    return true;
-  } catch {
-    return false;
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    try {
+      Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(zone);
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (zoneValidity.size >= ZONE_VALIDITY_CAP) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
   }
+  return valid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local times placed in an IANA zone without a calendar object per value
+//
+// Temporal's 'compatible' placement of a local time, computed from the zone's offsets: the
+// offsets are read through Temporal once per stretch between two of the zone's transitions and
+// remembered, so that a series' thousands of EXDATE/RDATE values, or a rule's generated local
+// times, cost a lookup each rather than several Temporal objects (12-20 µs a value). The
+// placement follows the polyfill's own (temporal-polyfill 1.0: IntlTimeZone's possible instants
+// and getSingleInstantFor), in whole seconds with the sub-second part carried over, so the
+// instants are the ones Temporal gives: in a repeated hour the first, in a skipped hour the local
+// time read with the offset before the gap (RFC 5545 3.3.5).
+
+const DAY_SECONDS = 86_400;
+/** How far Temporal searches for a zone's next transition (3 years and a day, in seconds). */
+const TRANSITION_SEARCH_SECONDS = 94_867_200;
+
+/** A stretch of instants (epoch seconds, [startSec, endSec)) over which a zone keeps one offset. */
+interface OffsetSpan { startSec: number; endSec: number; offsetSec: number }
+
+/** Per zone, known spans, sorted and disjoint. */
+const offsetSpans = new Map<string, OffsetSpan[]>();
+const OFFSET_SPAN_ZONES_CAP = 256;
+const OFFSET_SPANS_PER_ZONE_CAP = 4_096;
+
+/** The zone's UTC offset (seconds) at an instant (epoch seconds), as Temporal gives it. */
+function zoneOffsetSec(zone: string, epochSec: number): number {
+  let spans = offsetSpans.get(zone);
+  if (!spans) {
+    if (offsetSpans.size >= OFFSET_SPAN_ZONES_CAP) offsetSpans.clear();
+    spans = [];
+    offsetSpans.set(zone, spans);
+  }
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.endSec <= epochSec) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = spans[lo];
+  if (found && found.startSec <= epochSec) return found.offsetSec;
+  const at = Temporal.Instant.fromEpochMilliseconds(epochSec * 1000).toZonedDateTimeISO(zone);
+  const offsetSec = at.offsetNanoseconds / 1e9;
+  // The transition at or before the instant (asked from just after it, as Temporal gives only
+  // transitions strictly before), and the next one after it; where Temporal finds none within
+  // its search, only the stretch it searched is known to keep the offset.
+  const previous = Temporal.Instant.fromEpochMilliseconds((epochSec + 1) * 1000).toZonedDateTimeISO(zone).getTimeZoneTransition('previous');
+  const next = at.getTimeZoneTransition('next');
+  let startSec = previous ? Math.floor(previous.epochMilliseconds / 1000) : epochSec - TRANSITION_SEARCH_SECONDS;
+  let endSec = next ? Math.floor(next.epochMilliseconds / 1000) : epochSec + TRANSITION_SEARCH_SECONDS;
+  // Never overlap a known span (they are exact, so this only trims a conservative end).
+  if (lo > 0) startSec = Math.max(startSec, spans[lo - 1]!.endSec);
+  if (found) endSec = Math.min(endSec, found.startSec);
+  if (spans.length >= OFFSET_SPANS_PER_ZONE_CAP) {
+    spans.length = 0;
+    lo = 0;
+  }
+  spans.splice(lo, 0, { startSec, endSec, offsetSec });
+  return offsetSec;
+}
+
+/** The instants (epoch seconds) a local time (wall seconds) can be in a zone: none in a gap, two in an overlap. */
+function possibleInstantsSec(zone: string, wallSec: number): number[] {
+  const offset0 = zoneOffsetSec(zone, wallSec - DAY_SECONDS);
+  const offset1 = zoneOffsetSec(zone, wallSec + DAY_SECONDS);
+  if (offset0 === offset1) return [wallSec - offset0];
+  const narrow0 = zoneOffsetSec(zone, wallSec - offset0);
+  if (narrow0 === zoneOffsetSec(zone, wallSec - offset1)) return [wallSec - narrow0];
+  return offset0 > offset1 ? [wallSec - offset0, wallSec - offset1] : [];
+}
+
+/** A local date-time (written as the UTC instant of the same digits) placed in a zone, 'compatible'. */
+function wallTimeToInstant(wallMs: number, zone: string): number {
+  const wallSec = Math.floor(wallMs / 1000);
+  const subMs = wallMs - wallSec * 1000;
+  const possible = possibleInstantsSec(zone, wallSec);
+  if (possible.length > 0) return possible[0]! * 1000 + subMs;
+  // In a gap: shifted forward by the gap's length, the latest reading of that.
+  const gapSec = zoneOffsetSec(zone, wallSec + DAY_SECONDS) - zoneOffsetSec(zone, wallSec - DAY_SECONDS);
+  const shifted = gapSec <= DAY_SECONDS ? possibleInstantsSec(zone, wallSec + gapSec) : [];
+  if (shifted.length > 0) return shifted.at(-1)! * 1000 + subMs;
+  // Not a shape any zone has had; Temporal says what it makes of it (or throws as it does).
+  return Temporal.Instant.fromEpochMilliseconds(wallMs).toZonedDateTimeISO('UTC').toPlainDateTime()
+    .toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +304,37 @@ export function validateRecurrence(lines: string[]): { ok: true } | { ok: false;
   return { ok: true };
 }
 
-function parseRecurrence(lines: readonly string[]): { ok: true; value: ParsedRecurrence } | { ok: false; line: number; message: string } {
+type RecurrenceParse = { ok: true; value: ParsedRecurrence } | { ok: false; line: number; message: string };
+
+/**
+ * Parses of long recurrence lists (a series with thousands of EXDATE/RDATE lines), by their text:
+ * a sync validates a series and then compiles it, and compiles it again for each question asked
+ * of it in a round, and each would otherwise read every line again. Short lists are parsed each
+ * time (cheaper than the key). A parse is never changed once made.
+ */
+const longParses = new Map<string, RecurrenceParse>();
+const LONG_PARSE_CHARS = 4_096;
+const LONG_PARSES_CAP = 8;
+
+function parseRecurrence(lines: readonly string[]): RecurrenceParse {
+  if (!Array.isArray(lines)) return parseLines(lines);
+  let chars = 0;
+  for (const line of lines) chars += typeof line === 'string' ? line.length : 0;
+  if (chars < LONG_PARSE_CHARS) return parseLines(lines);
+  const key = JSON.stringify(lines);
+  let parsed = longParses.get(key);
+  if (parsed) {
+    // Most recently used last, so that the oldest is the one let go.
+    longParses.delete(key);
+  } else {
+    parsed = parseLines(lines);
+    if (longParses.size >= LONG_PARSES_CAP) longParses.delete(longParses.keys().next().value!);
+  }
+  longParses.set(key, parsed);
+  return parsed;
+}
+
+function parseLines(lines: readonly string[]): RecurrenceParse {
   if (!Array.isArray(lines)) return { ok: false, line: 0, message: 'recurrence must be a list of lines' };
   const result: ParsedRecurrence = { rule: undefined, rdates: [], exdates: [] };
   for (let index = 0; index < lines.length; index++) {
@@ -245,11 +375,18 @@ function parseRecurrence(lines: readonly string[]): { ok: true; value: ParsedRec
 
 /** Splits 'NAME;P=V;P2="V":VALUE', honouring quoted parameter values that may contain ':' or ';'. */
 function splitContentLine(line: string): { name: string; params: Array<[string, string]>; value: string } | null {
-  const segments: string[] = [];
+  const colon = line.indexOf(':');
+  const quote = line.indexOf('"');
+  let segments: string[] = [];
+  let valueStart = -1;
+  if (colon >= 0 && (quote < 0 || quote > colon)) {
+    // No quoted parameter value before the value: the first ':' ends the name and parameters.
+    segments = line.slice(0, colon).split(';');
+    valueStart = colon + 1;
+  }
   let current = '';
   let quoted = false;
-  let valueStart = -1;
-  for (let i = 0; i < line.length; i++) {
+  for (let i = 0; valueStart < 0 && i < line.length; i++) {
     const ch = line[i]!;
     if (ch === '"') quoted = !quoted;
     if (!quoted && (ch === ';' || ch === ':')) {
@@ -301,49 +438,59 @@ function parseDateList(name: 'EXDATE' | 'RDATE', params: Array<[string, string]>
     if (text === '') return { ok: false, message: `${name}: empty value in list` };
     if (valueType === 'DATE') {
       const date = parseDate(text);
-      if (!date) return { ok: false, message: `${name}: "${truncate(text)}" is not a date (YYYYMMDD)` };
-      out.push({ kind: 'date', date });
+      if (date === null) return { ok: false, message: `${name}: "${truncate(text)}" is not a date (YYYYMMDD)` };
+      out.push({ kind: 'date', wallMs: date, text: `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}` });
       continue;
     }
     const dateTime = parseDateTime(text);
     if (!dateTime) {
-      const hint = parseDate(text) ? ' (date-only values need VALUE=DATE)' : '';
+      const hint = parseDate(text) !== null ? ' (date-only values need VALUE=DATE)' : '';
       return { ok: false, message: `${name}: "${truncate(text)}" is not a date-time (YYYYMMDDTHHMMSS[Z])${hint}` };
     }
     if (dateTime.utc) {
       if (tzid !== undefined) return { ok: false, message: `${name}: a UTC value ("${text}") cannot also carry TZID` };
-      out.push({ kind: 'utc', ms: dateTime.local.toZonedDateTime('UTC').epochMilliseconds });
+      out.push({ kind: 'utc', ms: dateTime.wallMs });
     } else if (tzid !== undefined) {
-      out.push({ kind: 'zoned', local: dateTime.local, zone: tzid });
+      out.push({ kind: 'zoned', wallMs: dateTime.wallMs, zone: tzid });
     } else {
-      out.push({ kind: 'floating', local: dateTime.local });
+      out.push({ kind: 'floating', wallMs: dateTime.wallMs });
     }
   }
   return { ok: true, value: out };
 }
 
-function parseDate(text: string): Temporal.PlainDate | null {
+/** A YYYYMMDD date's midnight as wall milliseconds, or null when it is no date. */
+function parseDate(text: string): number | null {
   const match = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
   if (!match) return null;
-  try {
-    return Temporal.PlainDate.from({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, { overflow: 'reject' });
-  } catch {
-    return null;
-  }
+  return wallMsOf(Number(match[1]), Number(match[2]), Number(match[3]), 0, 0, 0);
 }
 
-function parseDateTime(text: string): { local: Temporal.PlainDateTime; utc: boolean } | null {
+/** A YYYYMMDDTHHMMSS[Z] date-time as wall milliseconds (the instant itself when `utc`), or null. */
+function parseDateTime(text: string): { wallMs: number; utc: boolean } | null {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$/i.exec(text);
   if (!match) return null;
-  try {
-    const local = Temporal.PlainDateTime.from(
-      { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]), hour: Number(match[4]), minute: Number(match[5]), second: Number(match[6]) },
-      { overflow: 'reject' },
-    );
-    return { local, utc: match[7] !== '' };
-  } catch {
-    return null;
-  }
+  const wallMs = wallMsOf(Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]));
+  return wallMs === null ? null : { wallMs, utc: match[7] !== '' };
+}
+
+/**
+ * The UTC instant of these digits in the proleptic Gregorian calendar (years 0-9999, as four
+ * digits write them), or null for a date or time that does not exist (the 30th of February,
+ * 24:00, a 60th second: Temporal's overflow 'reject').
+ */
+function wallMsOf(year: number, month: number, day: number, hour: number, minute: number, second: number): number | null {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  const isLeap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 ? (isLeap ? 29 : 28) : MONTH_MAX_DAYS[month - 1]!)) return null;
+  // Days from 1970-01-01 (H. Hinnant's days_from_civil), exact for every year here.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const days = era * 146_097 + dayOfEra - 719_468;
+  return days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000;
 }
 
 interface NumberListSpec { min: number; max: number; signed: boolean }
@@ -398,8 +545,8 @@ function parseRule(text: string): ParseResult<ParsedRule> {
     } else if (key === 'UNTIL') {
       const dateTime = parseDateTime(value);
       const date = dateTime ? null : parseDate(value);
-      if (dateTime) until = dateTime.utc ? { kind: 'utc', ms: dateTime.local.toZonedDateTime('UTC').epochMilliseconds } : { kind: 'floating', local: dateTime.local };
-      else if (date) until = { kind: 'date', date };
+      if (dateTime) until = dateTime.utc ? { kind: 'utc', ms: dateTime.wallMs } : { kind: 'floating', wallMs: dateTime.wallMs };
+      else if (date !== null) until = { kind: 'date', wallMs: date, text: value };
       else return fail(`RRULE: UNTIL=${value} is not a date (YYYYMMDD) or date-time (YYYYMMDDTHHMMSS[Z])`);
     } else if (key === 'BYDAY') {
       byDay = [];
@@ -541,21 +688,20 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   const dtstart = zoneRules
     ? Temporal.Instant.fromEpochMilliseconds(startMs + zoneRules.offsetAt(startMs)).toZonedDateTimeISO('UTC')
     : Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(timeZone);
-  const startTime = dtstart.toPlainTime();
+  // DTSTART's local time of day, in milliseconds: a date-only RDATE is at that time.
+  const wallDtstart = dtstart.toPlainDateTime().toZonedDateTime('UTC');
+  const startTimeMs = ((wallDtstart.epochMilliseconds % 86_400_000) + 86_400_000) % 86_400_000;
 
   // Explicit local values use 'compatible' disambiguation: in an overlap that is the first
   // instant (matching generated occurrences), in a gap the RFC 5545 reading of a nonexistent
   // local time (shifted forward by the gap).
-  const toInstant = (local: Temporal.PlainDateTime, zone: string) => local.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
-  const inSeriesZone = (local: Temporal.PlainDateTime) => zoneRules
-    ? zoneRules.instantOf(local.toZonedDateTime('UTC').epochMilliseconds)
-    : toInstant(local, timeZone);
+  const inSeriesZone = (wallMs: number) => zoneRules ? zoneRules.instantOf(wallMs) : wallTimeToInstant(wallMs, timeZone);
   const resolve = (value: DateValue): number => {
     switch (value.kind) {
       case 'utc': return value.ms;
-      case 'zoned': return toInstant(value.local, value.zone);
-      case 'floating': return inSeriesZone(value.local);
-      case 'date': return inSeriesZone(value.date.toPlainDateTime(startTime));
+      case 'zoned': return wallTimeToInstant(value.wallMs, value.zone);
+      case 'floating': return inSeriesZone(value.wallMs);
+      case 'date': return inSeriesZone(value.wallMs + startTimeMs);
     }
   };
 
@@ -564,7 +710,7 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   const exInstants = new Set<number>();
   const exLocalDates = new Set<string>();
   for (const value of exdates) {
-    if (value.kind === 'date') exLocalDates.add(value.date.toString());
+    if (value.kind === 'date') exLocalDates.add(value.text);
     else exInstants.add(resolve(value));
   }
 
@@ -572,7 +718,7 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   if (rule?.until) {
     // A date-only UNTIL keeps the whole local day: everything before the next day's start.
     untilMs = rule.until.kind === 'date'
-      ? inSeriesZone(rule.until.date.add({ days: 1 }).toPlainDateTime()) - 1
+      ? inSeriesZone(rule.until.wallMs + 86_400_000) - 1
       : resolve(rule.until);
   }
 
@@ -586,7 +732,6 @@ function compileParts(series: SeriesDefinition): SeriesParts {
 
   // Rules that repeat a time of day are expanded in wall-clock time (see SeriesParts.wallClock);
   // in a zone given by its rules, every rule is (the library knows only IANA zones).
-  const wallDtstart = dtstart.toPlainDateTime().toZonedDateTime('UTC');
   const byWallClock = rule !== undefined && (WALL_CLOCK_FREQS.has(rule.freq) || zoneRules !== null);
   return {
     zone: timeZone,
@@ -674,12 +819,6 @@ function offsetMsAt(c: SeriesParts, ms: number): number {
     c.offsets.set(at, offset);
   }
   return offset;
-}
-
-/** A local date-time (written as the UTC instant of the same digits) placed in a zone, 'compatible'. */
-function wallTimeToInstant(wallMs: number, zone: string): number {
-  return Temporal.Instant.fromEpochMilliseconds(wallMs).toZonedDateTimeISO('UTC').toPlainDateTime()
-    .toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
 }
 
 /** The library's own safety caps and Temporal range errors end generation; anything else is a bug. */
