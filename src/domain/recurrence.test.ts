@@ -920,3 +920,91 @@ describe('seriesEndMs: when a series is over', () => {
     );
   });
 });
+
+describe('EXDATE and RDATE values are placed as Temporal places them', () => {
+  const GAP_SERIES = [
+    'RRULE:FREQ=DAILY;UNTIL=20261102',
+    'EXDATE;TZID=America/New_York:20260308T023000',
+    'EXDATE;TZID=America/New_York:20260309T023000,20260309T023000,20260310T023000',
+    'EXDATE:20260311T063000Z',
+    'EXDATE;VALUE=DATE:20261031,20261031',
+    'RDATE;TZID=America/New_York:20260308T021500,20260308T030000',
+    'RDATE;TZID=Europe/Berlin:20260329T023000,20261025T023000',
+    'RDATE:20260312T023000',
+    'RDATE;VALUE=DATE:20261101,20261101',
+    'RDATE;TZID=America/New_York:20261101T013000',
+    'RDATE;TZID=Pacific/Apia:20111230T120000,20111229T233000',
+    'RDATE;TZID=Europe/Berlin:00010101T000000,99991231T233000',
+    'RDATE;TZID=Australia/Lord_Howe:20261004T021500,20260405T013000',
+    'RDATE:20261102T120000Z,20261102T120000Z',
+  ];
+
+  test('values in a spring-forward gap, a fall-back overlap, a skipped day, half-hour changes, year 1 and 9999, dates, UTC, floating, comma lists and duplicates', () => {
+    // A daily 02:30 New York series: on 8 March 02:30 does not exist (03:30 EDT); on 1 November 01:30 happens twice.
+    const compiled = compileSeries(series('2026-03-06T07:30:00Z', 'America/New_York', GAP_SERIES));
+    const window = (from: string, to: string) => starts(compiled.expand({ fromMs: at(from), toMs: at(to) }));
+    assert.deepEqual(window('2026-03-05T00:00:00Z', '2026-03-13T00:00:00Z'), ['2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z', '2026-03-08T07:00:00.000Z', '2026-03-08T07:15:00.000Z', '2026-03-12T06:30:00.000Z']);
+    assert.deepEqual(window('2026-10-30T00:00:00Z', '2026-11-04T00:00:00Z'), ['2026-10-30T06:30:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-01T07:30:00.000Z', '2026-11-02T07:30:00.000Z', '2026-11-02T12:00:00.000Z']);
+    assert.deepEqual(window('2026-03-28T12:00:00Z', '2026-03-29T03:00:00Z'), ['2026-03-29T01:30:00.000Z']);
+    assert.deepEqual(window('2026-04-04T14:00:00Z', '2026-04-04T16:00:00Z'), ['2026-04-04T14:30:00.000Z']);
+    assert.deepEqual(window('2026-10-03T15:00:00Z', '2026-10-03T16:00:00Z'), ['2026-10-03T15:45:00.000Z']);
+    assert.deepEqual(window('2026-10-25T00:00:00Z', '2026-10-25T03:00:00Z'), ['2026-10-25T00:30:00.000Z']);
+    assert.deepEqual(starts(compiled.expand({ fromMs: at('0000-01-01T00:00:00Z'), toMs: at('9999-12-31T23:59:59Z') }, { limit: 3 })), ['0000-12-31T23:06:32.000Z', '2011-12-30T09:30:00.000Z', '2011-12-30T22:00:00.000Z']);
+    assert.equal(isoOf(compiled.lastEndMs()!), '9999-12-31T23:00:00.000Z');
+  });
+
+  test('values inside a fall-back overlap take its first instant, and an EXDATE there removes the rule instance', () => {
+    const compiled = compileSeries(series('2026-10-30T05:30:00Z', 'America/New_York', [
+      'RRULE:FREQ=DAILY;COUNT=8',
+      'EXDATE;TZID=America/New_York:20261101T013000',
+      'EXDATE;TZID=Europe/Berlin:20261103T073000',
+      'EXDATE;VALUE=DATE:20261104',
+      'RDATE;TZID=America/New_York:20261101T015959,20261101T010000,20261101T020000',
+      'RDATE;VALUE=DATE:20261101',
+    ]));
+    assert.deepEqual(starts(compiled.expand({ fromMs: at('2026-10-29T00:00:00Z'), toMs: at('2026-11-05T00:00:00Z') })), ['2026-10-30T05:30:00.000Z', '2026-10-31T05:30:00.000Z', '2026-11-01T05:00:00.000Z', '2026-11-01T05:59:59.000Z', '2026-11-01T07:00:00.000Z', '2026-11-02T06:30:00.000Z']);
+    assert.equal(isoOf(compiled.lastEndMs()!), '2026-11-06T07:00:00.000Z');
+  });
+
+  test('a value every 7 h 45 min through a year of clock changes, in six zones, lands where Temporal puts it', () => {
+    for (const zone of ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Tehran', 'Pacific/Apia']) {
+      const wallTimes: Temporal.PlainDateTime[] = [];
+      for (let t = Temporal.PlainDateTime.from('2011-03-01T00:00'); Temporal.PlainDateTime.compare(t, '2012-03-01T00:00') < 0; t = t.add({ hours: 7, minutes: 45 })) wallTimes.push(t);
+      const text = (t: Temporal.PlainDateTime) => t.toString().replace(/[-:]/g, '').slice(0, 15);
+      const lines = wallTimes.map((t) => `RDATE;TZID=${zone}:${text(t)}`);
+      const expected = [...new Set(wallTimes.map((t) => t.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds))].sort((a, b) => a - b);
+      const found = compileSeries(series('2011-01-01T00:00:00Z', 'UTC', lines)).expand({ fromMs: at('2011-02-01T00:00:00Z'), toMs: at('2012-04-01T00:00:00Z') }).map((o) => o.startMs);
+      assert.deepEqual(found.map(isoOf), expected.map(isoOf), zone);
+    }
+  });
+
+  test('invalid dates and times are refused with the same messages', () => {
+    const answers: Array<[string, ReturnType<typeof validateRecurrence>]> = [
+      ['EXDATE;TZID=Europe/Berlin:20260230T090000', { ok: false, line: 0, message: 'EXDATE: "20260230T090000" is not a date-time (YYYYMMDDTHHMMSS[Z])' }],
+      ['EXDATE:20260101T240000', { ok: false, line: 0, message: 'EXDATE: "20260101T240000" is not a date-time (YYYYMMDDTHHMMSS[Z])' }],
+      ['EXDATE:20260101T235960', { ok: false, line: 0, message: 'EXDATE: "20260101T235960" is not a date-time (YYYYMMDDTHHMMSS[Z])' }],
+      ['EXDATE;VALUE=DATE:00000229', { ok: true }],
+      ['EXDATE;VALUE=DATE:19000229', { ok: false, line: 0, message: 'EXDATE: "19000229" is not a date (YYYYMMDD)' }],
+      ['RDATE;VALUE=DATE:20240229', { ok: true }],
+      ['EXDATE;TZID=Mars/Base:20260101T090000', { ok: false, line: 0, message: 'EXDATE: unknown time zone TZID=Mars/Base' }],
+      ['EXDATE;TZID=Europe/Berlin:20260101T090000Z', { ok: false, line: 0, message: 'EXDATE: a UTC value ("20260101T090000Z") cannot also carry TZID' }],
+      ['RDATE:20260101', { ok: false, line: 0, message: 'RDATE: "20260101" is not a date-time (YYYYMMDDTHHMMSS[Z]) (date-only values need VALUE=DATE)' }],
+      ['EXDATE;VALUE=DATE:2026010', { ok: false, line: 0, message: 'EXDATE: "2026010" is not a date (YYYYMMDD)' }],
+      ['RRULE:FREQ=DAILY;UNTIL=20260231', { ok: false, line: 0, message: 'RRULE: UNTIL=20260231 is not a date (YYYYMMDD) or date-time (YYYYMMDDTHHMMSS[Z])' }],
+    ];
+    for (const [line, answer] of answers) assert.deepEqual(validateRecurrence([line]), answer, line);
+  });
+
+  test('a long list read again (validated, then compiled twice) gives the same answers, and a bad line in it is still named', () => {
+    const lines = ['RRULE:FREQ=DAILY', ...Array.from({ length: 3000 }, (_, i) => `EXDATE;TZID=Europe/Berlin:${Temporal.PlainDate.from('2026-01-02').add({ days: i }).toString().replace(/-/g, '')}T090000`)];
+    assert.deepEqual(validateRecurrence(lines), { ok: true });
+    const definition = series('2026-01-01T08:00:00Z', 'Europe/Berlin', lines);
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(starts(compileSeries({ ...definition, recurrence: [...lines] }).expand({ fromMs: at('2025-12-31T00:00:00Z'), toMs: at('2034-03-25T00:00:00Z') })), ['2026-01-01T08:00:00.000Z', '2034-03-21T08:00:00.000Z', '2034-03-22T08:00:00.000Z', '2034-03-23T08:00:00.000Z', '2034-03-24T08:00:00.000Z']);
+    }
+    const bad = [...lines];
+    bad[1500] = 'EXDATE;TZID=Europe/Berlin:20260230T090000';
+    assert.deepEqual(validateRecurrence(bad), { ok: false, line: 1500, message: 'EXDATE: "20260230T090000" is not a date-time (YYYYMMDDTHHMMSS[Z])' });
+    assert.deepEqual(validateRecurrence(lines), { ok: true });
+  });
+});
