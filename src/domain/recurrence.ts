@@ -212,8 +212,11 @@ const DAY_SECONDS = 86_400;
 /** How far Temporal searches for a zone's next transition (3 years and a day, in seconds). */
 const TRANSITION_SEARCH_SECONDS = 94_867_200;
 
-/** A stretch of instants (epoch seconds, [startSec, endSec)) over which a zone keeps one offset. */
-interface OffsetSpan { startSec: number; endSec: number; offsetSec: number }
+/**
+ * A stretch of instants (epoch seconds, [startSec, endSec)) over which a zone keeps one offset;
+ * `endIsTransition` when endSec is the zone's next transition (not only the end of a search).
+ */
+interface OffsetSpan { startSec: number; endSec: number; offsetSec: number; endIsTransition: boolean }
 
 /** Per zone, known spans, sorted and disjoint. */
 const offsetSpans = new Map<string, OffsetSpan[]>();
@@ -237,24 +240,45 @@ function zoneOffsetSec(zone: string, epochSec: number): number {
   }
   const found = spans[lo];
   if (found && found.startSec <= epochSec) return found.offsetSec;
-  const at = Temporal.Instant.fromEpochMilliseconds(epochSec * 1000).toZonedDateTimeISO(zone);
-  const offsetSec = at.offsetNanoseconds / 1e9;
-  // The transition at or before the instant (asked from just after it, as Temporal gives only
-  // transitions strictly before), and the next one after it; where Temporal finds none within
-  // its search, only the stretch it searched is known to keep the offset.
-  const previous = Temporal.Instant.fromEpochMilliseconds((epochSec + 1) * 1000).toZonedDateTimeISO(zone).getTimeZoneTransition('previous');
-  const next = at.getTimeZoneTransition('next');
-  let startSec = previous ? Math.floor(previous.epochMilliseconds / 1000) : epochSec - TRANSITION_SEARCH_SECONDS;
-  let endSec = next ? Math.floor(next.epochMilliseconds / 1000) : epochSec + TRANSITION_SEARCH_SECONDS;
+  // Values come mostly in order: the stretch after a known transition not far before the instant
+  // is read from that transition (one search, the next transition), else the instant's own.
+  const left = lo > 0 ? spans[lo - 1]! : undefined;
+  const isNextStretch = left !== undefined && left.endIsTransition && epochSec - left.endSec < TRANSITION_SEARCH_SECONDS;
+  const span = isNextStretch ? offsetSpanFrom(zone, left.endSec) : offsetSpanAround(zone, epochSec);
   // Never overlap a known span (they are exact, so this only trims a conservative end).
-  if (lo > 0) startSec = Math.max(startSec, spans[lo - 1]!.endSec);
-  if (found) endSec = Math.min(endSec, found.startSec);
+  if (left) span.startSec = Math.max(span.startSec, left.endSec);
+  if (found && found.startSec < span.endSec) {
+    span.endSec = found.startSec;
+    span.endIsTransition = false;
+  }
   if (spans.length >= OFFSET_SPANS_PER_ZONE_CAP) {
     spans.length = 0;
     lo = 0;
   }
-  spans.splice(lo, 0, { startSec, endSec, offsetSec });
-  return offsetSec;
+  spans.splice(lo, 0, span);
+  return span.startSec <= epochSec && epochSec < span.endSec ? span.offsetSec : zoneOffsetSec(zone, epochSec);
+}
+
+/** The stretch that begins at a transition of the zone, up to its next one. */
+function offsetSpanFrom(zone: string, transitionSec: number): OffsetSpan {
+  const at = Temporal.Instant.fromEpochMilliseconds(transitionSec * 1000).toZonedDateTimeISO(zone);
+  const next = at.getTimeZoneTransition('next');
+  return {
+    startSec: transitionSec,
+    // Where Temporal finds no transition within its search, only the stretch it searched is known.
+    endSec: next ? Math.floor(next.epochMilliseconds / 1000) : transitionSec + TRANSITION_SEARCH_SECONDS,
+    offsetSec: at.offsetNanoseconds / 1e9,
+    endIsTransition: next !== null,
+  };
+}
+
+/** The stretch around an instant: from the transition at or before it to the next one. */
+function offsetSpanAround(zone: string, epochSec: number): OffsetSpan {
+  // Asked from just after the instant, as Temporal gives only transitions strictly before.
+  const previous = Temporal.Instant.fromEpochMilliseconds((epochSec + 1) * 1000).toZonedDateTimeISO(zone).getTimeZoneTransition('previous');
+  const span = offsetSpanFrom(zone, epochSec);
+  span.startSec = previous ? Math.floor(previous.epochMilliseconds / 1000) : epochSec - TRANSITION_SEARCH_SECONDS;
+  return span;
 }
 
 /** The instants (epoch seconds) a local time (wall seconds) can be in a zone: none in a gap, two in an overlap. */
