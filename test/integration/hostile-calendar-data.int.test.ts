@@ -6,6 +6,7 @@
 // 100 ms; the figures are printed for docs/ics-parsing.md.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Temporal } from 'temporal-polyfill';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { occurrenceKey } from '../../src/domain/recurrence.ts';
 import { CUT_MARKER, EVENT_FIELD_LIMITS, RAW_LIMIT_BYTES } from '../../src/domain/event-field-limits.ts';
@@ -174,6 +175,33 @@ describe('hostile feeds', () => {
     const again = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${connected.result.body.calendar_id}/sync`, { auth: user.auth }));
     assert.equal(again.result.status, 200, JSON.stringify(again.result.body).slice(0, 500));
     assertNoStall('sync the 3,000 series again', again);
+  });
+
+  test('a daily series with 9,990 EXDATE lines (one zone): connecting keeps the event loop turning, and the excluded days are gone', async () => {
+    // As many EXDATE lines as a component may carry besides its other properties (the parser
+    // refuses more than 10,000 in one): every day of 32 years but each seventh is excluded.
+    const user = await env.rc.newUser();
+    const first = Temporal.PlainDate.from('2026-11-21');
+    const wall = (date: Temporal.PlainDate) => date.toString().replace(/-/g, '');
+    const excluded = Array.from({ length: 9_990 }, (_, i) => i + 1 + Math.floor(i / 6)).map((k) => first.add({ days: k }));
+    const url = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN',
+      'BEGIN:VEVENT', 'UID:exdates@feed.example', 'DTSTAMP:20261201T000000Z', `DTSTART;TZID=Europe/Berlin:${wall(first)}T090000`,
+      `DTEND;TZID=Europe/Berlin:${wall(first)}T093000`, 'RRULE:FREQ=DAILY', 'SUMMARY:Daily with exceptions', `LOCATION:${meetingUrl()}`,
+      ...excluded.map((date) => `EXDATE;TZID=Europe/Berlin:${wall(date)}T090000`), 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    assert.equal(connected.result.body.sync.created, 1);
+    assertNoStall('connect a daily series with 9,990 EXDATE lines', connected);
+    // The first two weeks: the first day and each seventh after it; then the first day past the exceptions.
+    const listed = async (fromIso: string, days: number) => {
+      const res = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${connected.result.body.calendar_id}&time_min=${fromIso}&time_max=${new Date(Date.parse(fromIso) + days * DAY).toISOString()}&limit=100`, { auth: user.auth });
+      assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
+      return (res.body.results as { start_time: string }[]).map((e) => e.start_time);
+    };
+    assert.deepEqual(await listed('2026-11-21T00:00:00.000Z', 15), ['2026-11-21T08:00:00.000Z', '2026-11-28T08:00:00.000Z', '2026-12-05T08:00:00.000Z']);
+    const last = excluded.at(-1)!;
+    const after = last.add({ days: 1 }).toZonedDateTime({ timeZone: 'Europe/Berlin', plainTime: '09:00' }).epochMilliseconds;
+    assert.deepEqual(await listed(`${last.toString()}T00:00:00.000Z`, 2), [new Date(after).toISOString()]);
   });
 
   test('150 daily series in a "Customized Time Zone" no IANA zone matches: each expanded by its rules, in every year, the event loop turning', async () => {
