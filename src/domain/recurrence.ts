@@ -343,7 +343,11 @@ const LONG_PARSES_CAP = 8;
 function parseRecurrence(lines: readonly string[]): RecurrenceParse {
   if (!Array.isArray(lines)) return parseLines(lines);
   let chars = 0;
-  for (const line of lines) chars += typeof line === 'string' ? line.length : 0;
+  for (const line of lines) {
+    // A list with anything but strings is refused by the parse; only lists of text are kept.
+    if (typeof line !== 'string') return parseLines(lines);
+    chars += line.length;
+  }
   if (chars < LONG_PARSE_CHARS) return parseLines(lines);
   const key = JSON.stringify(lines);
   let parsed = longParses.get(key);
