@@ -7,7 +7,7 @@ import { Temporal } from 'temporal-polyfill';
 import { RRuleTemporal } from 'rrule-temporal';
 import {
   compileSeries, expandSeries, findOccurrence, findOccurrencesOnLocalDate, isValidTimeZone, nextOccurrences,
-  occurrenceKey, parseOccurrenceKey, seriesEndMs, validateRecurrence,
+  occurrenceKey, parseOccurrenceKey, seriesEndMs, temporalPlacement, validateRecurrence,
   type Occurrence, type SeriesDefinition,
 } from './recurrence.ts';
 
@@ -1006,5 +1006,66 @@ describe('EXDATE and RDATE values are placed as Temporal places them', () => {
     bad[1500] = 'EXDATE;TZID=Europe/Berlin:20260230T090000';
     assert.deepEqual(validateRecurrence(bad), { ok: false, line: 1500, message: 'EXDATE: "20260230T090000" is not a date-time (YYYYMMDDTHHMMSS[Z])' });
     assert.deepEqual(validateRecurrence(lines), { ok: true });
+  });
+});
+
+describe('EXDATE and RDATE values spread over many clock changes', () => {
+  const text = (t: Temporal.PlainDateTime) => t.toString().replace(/[-:]/g, '').slice(0, 15);
+  const wallMsOf = (t: Temporal.PlainDateTime) => t.toZonedDateTime('UTC').epochMilliseconds;
+
+  test('9,999 RDATE values one a year (years 1-9999) compile in no more than 1.5 times Temporal placing each', () => {
+    const zone = 'Europe/Berlin';
+    const wallTimes = Array.from({ length: 9999 }, (_, i) => Temporal.PlainDateTime.from({ year: i + 1, month: 7, day: 1, hour: 9 }));
+    const lines: string[] = [];
+    for (let i = 0; i < wallTimes.length; i += 100) lines.push(`RDATE;TZID=${zone}:${wallTimes.slice(i, i + 100).map(text).join(',')}`);
+    assert.deepEqual(validateRecurrence(lines), { ok: true });
+    const definition = series('2026-01-01T08:00:00Z', zone, lines);
+    let compiled = compileSeries(definition);
+    const wallMs = wallTimes.map(wallMsOf);
+    // Best of three each, alternated, so that one busy moment on the machine decides nothing.
+    let compileMs = Infinity;
+    let temporalMs = Infinity;
+    for (let round = 0; round < 3; round++) {
+      temporalMs = Math.min(temporalMs, cpuMs(() => { for (const ms of wallMs) temporalPlacement(ms, zone); }));
+      compileMs = Math.min(compileMs, cpuMs(() => { compiled = compileSeries({ ...definition, recurrence: [...lines] }); }));
+    }
+    assert.ok(compileMs <= 1.5 * temporalMs + 20, `compile ${compileMs.toFixed(0)} ms, Temporal placing the values ${temporalMs.toFixed(0)} ms`);
+    const expected = wallTimes.map((t) => t.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds);
+    const found = compiled.expand({ fromMs: at('0000-01-01T00:00:00Z'), toMs: at('9999-12-31T23:59:59Z') }).map((o) => o.startMs).filter((ms) => ms !== definition.startMs);
+    assert.deepEqual(found.map(isoOf), expected.map(isoOf));
+  });
+
+  test('in 30 zones, local times around every transition from 1970 to 2040 land where Temporal puts them', () => {
+    const zones = [
+      'America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'America/Anchorage', 'America/Havana',
+      'America/Santiago', 'America/Asuncion', 'America/Sao_Paulo', 'America/St_Johns', 'America/Godthab', 'Atlantic/Azores',
+      'Europe/London', 'Europe/Berlin', 'Europe/Moscow', 'Europe/Istanbul', 'Europe/Kiev', 'Africa/Cairo', 'Africa/Casablanca',
+      'Asia/Tehran', 'Asia/Jerusalem', 'Asia/Beirut', 'Asia/Gaza', 'Asia/Kolkata', 'Asia/Pyongyang', 'Australia/Sydney',
+      'Australia/Lord_Howe', 'Pacific/Auckland', 'Pacific/Chatham', 'Pacific/Apia',
+    ];
+    let checked = 0;
+    for (const zone of zones) {
+      // Per decade, so that each compile stays within its stretch reads and places every value itself.
+      for (let year = 1970; year < 2040; year += 10) {
+        const wallTimes: Temporal.PlainDateTime[] = [];
+        const end = Temporal.Instant.from(`${year + 10}-01-01T00:00:00Z`);
+        let zdt: Temporal.ZonedDateTime | null = Temporal.Instant.from(`${year}-01-01T00:00:00Z`).toZonedDateTimeISO(zone);
+        while ((zdt = zdt.getTimeZoneTransition('next')) !== null && Temporal.Instant.compare(zdt.toInstant(), end) < 0) {
+          const before = zdt.subtract({ nanoseconds: 1 }).toPlainDateTime().round('second');
+          const after = zdt.toPlainDateTime();
+          for (const local of [before, after]) {
+            for (const seconds of [-5400, -1800, -1, 0, 1, 1799, 1800, 3600, 5400]) wallTimes.push(local.add({ seconds }));
+          }
+        }
+        if (wallTimes.length === 0) continue;
+        const lines = wallTimes.map((t) => `RDATE;TZID=${zone}:${text(t)}`);
+        const expected = [...new Set(wallTimes.map((t) => temporalPlacement(wallMsOf(t), zone)))].sort((a, b) => a - b);
+        const found = compileSeries(series('1969-01-01T00:00:00Z', 'UTC', lines))
+          .expand({ fromMs: at(`${year - 1}-01-01T00:00:00Z`), toMs: at(`${year + 11}-01-01T00:00:00Z`) }).map((o) => o.startMs).filter((ms) => ms !== at('1969-01-01T00:00:00Z'));
+        assert.deepEqual(found.map(isoOf), expected.map(isoOf), `${zone} ${year}s`);
+        checked += wallTimes.length;
+      }
+    }
+    assert.ok(checked > 20_000, `${checked} local times checked`);
   });
 });

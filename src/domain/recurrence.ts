@@ -218,16 +218,37 @@ const TRANSITION_SEARCH_SECONDS = 94_867_200;
  */
 interface OffsetSpan { startSec: number; endSec: number; offsetSec: number; endIsTransition: boolean }
 
-/** Per zone, known spans, sorted and disjoint. */
+/** Per zone, known spans, sorted and disjoint; the zone least recently read is forgotten first. */
 const offsetSpans = new Map<string, OffsetSpan[]>();
 const OFFSET_SPAN_ZONES_CAP = 256;
 const OFFSET_SPANS_PER_ZONE_CAP = 4_096;
+/** Stamps a span with its last use, so that a full zone forgets its least recently used quarter. */
+let spanClock = 0;
+interface StampedSpan extends OffsetSpan { usedAt: number }
 
-/** The zone's UTC offset (seconds) at an instant (epoch seconds), as Temporal gives it. */
-function zoneOffsetSec(zone: string, epochSec: number): number {
-  let spans = offsetSpans.get(zone);
+/**
+ * How many stretches one compiled series may read through Temporal. A stretch read costs about
+ * what placing a few values with Temporal does, so it pays only when values share stretches: a
+ * series starts with SPAN_READS_AT_START reads, and each value placed without a read earns an eighth of a
+ * read more (up to SPAN_READS_CAP). Values spread over many stretches (one a year over centuries)
+ * thus spend the reads at the start, and the rest are placed by Temporal directly, one calendar
+ * object each.
+ */
+const SPAN_READS_AT_START = 32;
+const SPAN_READS_CAP = 256;
+interface PlacementBudget { spanReadsLeft: number }
+function newPlacementBudget(): PlacementBudget {
+  return { spanReadsLeft: SPAN_READS_AT_START };
+}
+
+/**
+ * The zone's UTC offset (seconds) at an instant (epoch seconds), as Temporal gives it; undefined
+ * when the stretch is not known and the budget has no read left.
+ */
+function zoneOffsetSec(zone: string, epochSec: number, budget: PlacementBudget): number | undefined {
+  let spans = offsetSpans.get(zone) as StampedSpan[] | undefined;
   if (!spans) {
-    if (offsetSpans.size >= OFFSET_SPAN_ZONES_CAP) offsetSpans.clear();
+    if (offsetSpans.size >= OFFSET_SPAN_ZONES_CAP) offsetSpans.delete(offsetSpans.keys().next().value!);
     spans = [];
     offsetSpans.set(zone, spans);
   }
@@ -239,24 +260,39 @@ function zoneOffsetSec(zone: string, epochSec: number): number {
     else hi = mid;
   }
   const found = spans[lo];
-  if (found && found.startSec <= epochSec) return found.offsetSec;
-  // Values come mostly in order: the stretch after a known transition not far before the instant
-  // is read from that transition (one search, the next transition), else the instant's own.
+  if (found && found.startSec <= epochSec) {
+    found.usedAt = ++spanClock;
+    return found.offsetSec;
+  }
+  if (budget.spanReadsLeft < 1) return undefined;
+  budget.spanReadsLeft--;
+  // Values come mostly in order: when the instant is likely in the stretch after a known
+  // transition (no further past it than that stretch's predecessor lasted), that stretch is read
+  // from the transition (one search). Otherwise, or when it turns out not to hold the instant, the
+  // instant's own stretch is read: never a walk through the stretches between.
   const left = lo > 0 ? spans[lo - 1]! : undefined;
-  const isNextStretch = left !== undefined && left.endIsTransition && epochSec - left.endSec < TRANSITION_SEARCH_SECONDS;
-  const span = isNextStretch ? offsetSpanFrom(zone, left.endSec) : offsetSpanAround(zone, epochSec);
-  // Never overlap a known span (they are exact, so this only trims a conservative end).
+  const isLikelyNext = left !== undefined && left.endIsTransition && epochSec - left.endSec < Math.min(left.endSec - left.startSec, TRANSITION_SEARCH_SECONDS);
+  let span: OffsetSpan | undefined = isLikelyNext ? offsetSpanFrom(zone, left.endSec) : undefined;
+  if (!span || epochSec >= span.endSec) span = offsetSpanAround(zone, epochSec);
+  // Never overlap a known span (they are exact, so this only trims a conservative end or start).
   if (left) span.startSec = Math.max(span.startSec, left.endSec);
   if (found && found.startSec < span.endSec) {
     span.endSec = found.startSec;
     span.endIsTransition = false;
   }
-  if (spans.length >= OFFSET_SPANS_PER_ZONE_CAP) {
-    spans.length = 0;
-    lo = 0;
-  }
-  spans.splice(lo, 0, span);
-  return span.startSec <= epochSec && epochSec < span.endSec ? span.offsetSec : zoneOffsetSec(zone, epochSec);
+  const stamped: StampedSpan = { ...span, usedAt: ++spanClock };
+  spans.splice(lo, 0, stamped);
+  if (spans.length > OFFSET_SPANS_PER_ZONE_CAP) forgetLeastUsed(spans);
+  return stamped.offsetSec;
+}
+
+/** Drops the least recently used quarter of a zone's spans (the rest keep their order). */
+function forgetLeastUsed(spans: StampedSpan[]): void {
+  const stamps = spans.map((span) => span.usedAt).sort((a, b) => a - b);
+  const oldestKept = stamps[Math.floor(spans.length / 4)]!;
+  let kept = 0;
+  for (const span of spans) if (span.usedAt >= oldestKept) spans[kept++] = span;
+  spans.length = kept;
 }
 
 /** The stretch that begins at a transition of the zone, up to its next one. */
@@ -281,28 +317,55 @@ function offsetSpanAround(zone: string, epochSec: number): OffsetSpan {
   return span;
 }
 
-/** The instants (epoch seconds) a local time (wall seconds) can be in a zone: none in a gap, two in an overlap. */
-function possibleInstantsSec(zone: string, wallSec: number): number[] {
-  const offset0 = zoneOffsetSec(zone, wallSec - DAY_SECONDS);
-  const offset1 = zoneOffsetSec(zone, wallSec + DAY_SECONDS);
+/**
+ * The instants (epoch seconds) a local time (wall seconds) can be in a zone: none in a gap, two in
+ * an overlap; undefined when a stretch it needs is past the budget.
+ */
+function possibleInstantsSec(zone: string, wallSec: number, budget: PlacementBudget): number[] | undefined {
+  const offset0 = zoneOffsetSec(zone, wallSec - DAY_SECONDS, budget);
+  const offset1 = zoneOffsetSec(zone, wallSec + DAY_SECONDS, budget);
+  if (offset0 === undefined || offset1 === undefined) return undefined;
   if (offset0 === offset1) return [wallSec - offset0];
-  const narrow0 = zoneOffsetSec(zone, wallSec - offset0);
-  if (narrow0 === zoneOffsetSec(zone, wallSec - offset1)) return [wallSec - narrow0];
+  const narrow0 = zoneOffsetSec(zone, wallSec - offset0, budget);
+  const narrow1 = zoneOffsetSec(zone, wallSec - offset1, budget);
+  if (narrow0 === undefined || narrow1 === undefined) return undefined;
+  if (narrow0 === narrow1) return [wallSec - narrow0];
   return offset0 > offset1 ? [wallSec - offset0, wallSec - offset1] : [];
 }
 
 /** A local date-time (written as the UTC instant of the same digits) placed in a zone, 'compatible'. */
-function wallTimeToInstant(wallMs: number, zone: string): number {
+function wallTimeToInstant(wallMs: number, zone: string, budget: PlacementBudget): number {
+  const readsLeft = budget.spanReadsLeft;
+  const ms = placeWithSpans(wallMs, zone, budget);
+  if (ms === undefined) return temporalPlacement(wallMs, zone);
+  if (budget.spanReadsLeft === readsLeft) budget.spanReadsLeft = Math.min(readsLeft + 0.125, SPAN_READS_CAP);
+  return ms;
+}
+
+/** The placement from known stretches (reading those missing), or undefined past the budget. */
+function placeWithSpans(wallMs: number, zone: string, budget: PlacementBudget): number | undefined {
   const wallSec = Math.floor(wallMs / 1000);
   const subMs = wallMs - wallSec * 1000;
-  const possible = possibleInstantsSec(zone, wallSec);
-  if (possible.length > 0) return possible[0]! * 1000 + subMs;
-  // In a gap: shifted forward by the gap's length, the latest reading of that.
-  const gapSec = zoneOffsetSec(zone, wallSec + DAY_SECONDS) - zoneOffsetSec(zone, wallSec - DAY_SECONDS);
-  const shifted = gapSec <= DAY_SECONDS ? possibleInstantsSec(zone, wallSec + gapSec) : [];
-  if (shifted.length > 0) return shifted.at(-1)! * 1000 + subMs;
-  // Not a shape any zone has had; Temporal says what it makes of it (or throws as it does).
-  return Temporal.Instant.fromEpochMilliseconds(wallMs).toZonedDateTimeISO('UTC').toPlainDateTime()
+  const possible = possibleInstantsSec(zone, wallSec, budget);
+  if (possible && possible.length > 0) return possible[0]! * 1000 + subMs;
+  if (possible) {
+    // In a gap: shifted forward by the gap's length, the latest reading of that (both offsets
+    // are known: the gap was found with them).
+    const gapSec = zoneOffsetSec(zone, wallSec + DAY_SECONDS, budget)! - zoneOffsetSec(zone, wallSec - DAY_SECONDS, budget)!;
+    const shifted = gapSec <= DAY_SECONDS ? possibleInstantsSec(zone, wallSec + gapSec, budget) : [];
+    if (shifted && shifted.length > 0) return shifted.at(-1)! * 1000 + subMs;
+    if (shifted) return temporalPlacement(wallMs, zone);
+  }
+  return undefined;
+}
+
+/**
+ * Temporal's own 'compatible' placement, one calendar object per value: for a value past the
+ * budget, and for a shape no zone has had (Temporal says what it makes of it, or throws as it does).
+ */
+export function temporalPlacement(wallMs: number, zone: string): number {
+  const d = new Date(wallMs);
+  return new Temporal.PlainDateTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds())
     .toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
 }
 
@@ -681,6 +744,8 @@ interface SeriesParts {
   wallClock: { dtstartWallMs: number } | null;
   /** Offsets of the zone at instants asked about (see offsetMsAt). */
   offsets: Map<number, number>;
+  /** Stretch reads left for placing this series' local times (see SPAN_READS_PER_SERIES). */
+  placement: PlacementBudget;
   /** A COUNT rule's instances walked so far (null until a question needs them). */
   walk: CountWalk | null;
   /** See ParsedRule.plainStepMs; with it, `count` bounds the instances (Infinity without COUNT). */
@@ -723,11 +788,12 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   // Explicit local values use 'compatible' disambiguation: in an overlap that is the first
   // instant (matching generated occurrences), in a gap the RFC 5545 reading of a nonexistent
   // local time (shifted forward by the gap).
-  const inSeriesZone = (wallMs: number) => zoneRules ? zoneRules.instantOf(wallMs) : wallTimeToInstant(wallMs, timeZone);
+  const placement = newPlacementBudget();
+  const inSeriesZone = (wallMs: number) => zoneRules ? zoneRules.instantOf(wallMs) : wallTimeToInstant(wallMs, timeZone, placement);
   const resolve = (value: DateValue): number => {
     switch (value.kind) {
       case 'utc': return value.ms;
-      case 'zoned': return wallTimeToInstant(value.wallMs, value.zone);
+      case 'zoned': return wallTimeToInstant(value.wallMs, value.zone, placement);
       case 'floating': return inSeriesZone(value.wallMs);
       case 'date': return inSeriesZone(value.wallMs + startTimeMs);
     }
@@ -769,6 +835,7 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, byWallClock ? wallDtstart : dtstart) : undefined,
     wallClock: byWallClock ? { dtstartWallMs: wallDtstart.epochMilliseconds } : null,
     offsets: new Map(),
+    placement,
     ruleHasCount: rule?.count !== undefined,
     walk: null,
     plainStepMs: rule?.plainStepMs ?? null,
@@ -830,7 +897,7 @@ function ruleInstantsBetween(c: SeriesParts, rule: RRuleTemporal, fromMs: number
   for (const zdt of rule.between(new Date(wallFrom), new Date(wallTo), true)) {
     const wallMs = zdt.epochMilliseconds;
     // DTSTART is its own instant even where its local time happens twice (the second of the pair).
-    const ms = wallMs === wallClock.dtstartWallMs ? c.startMs : c.zoneRules ? c.zoneRules.instantOf(wallMs) : wallTimeToInstant(wallMs, c.zone);
+    const ms = wallMs === wallClock.dtstartWallMs ? c.startMs : c.zoneRules ? c.zoneRules.instantOf(wallMs) : wallTimeToInstant(wallMs, c.zone, c.placement);
     if (ms >= fromMs && ms < toMs) out.push(ms);
   }
   return out.sort((a, b) => a - b);
