@@ -203,8 +203,8 @@ export function isValidTimeZone(zone: string): boolean {
 // offsets are read through Temporal once per stretch between two of the zone's transitions and
 // remembered, so that a series' thousands of EXDATE/RDATE values, or a rule's generated local
 // times, cost a lookup each rather than several Temporal objects (12-20 µs a value). The
-// placement follows the polyfill's own (temporal-polyfill 1.0: IntlTimeZone's possible instants
-// and getSingleInstantFor), in whole seconds with the sub-second part carried over, so the
+// placement follows the polyfill's own (temporal-polyfill 1.0.8, pinned exactly for this:
+// IntlTimeZone's possible instants and getSingleInstantFor), in whole seconds with the sub-second part carried over, so the
 // instants are the ones Temporal gives: in a repeated hour the first, in a skipped hour the local
 // time read with the offset before the gap (RFC 5545 3.3.5).
 
@@ -530,7 +530,7 @@ function parseDateList(name: 'EXDATE' | 'RDATE', params: Array<[string, string]>
     if (valueType === 'DATE') {
       const date = parseDate(text);
       if (date === null) return { ok: false, message: `${name}: "${truncate(text)}" is not a date (YYYYMMDD)` };
-      out.push({ kind: 'date', wallMs: date, text: `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}` });
+      out.push(dateValue(text, date));
       continue;
     }
     const dateTime = parseDateTime(text);
@@ -548,6 +548,11 @@ function parseDateList(name: 'EXDATE' | 'RDATE', params: Array<[string, string]>
     }
   }
   return { ok: true, value: out };
+}
+
+/** A date value from its YYYYMMDD text (already checked) and its midnight as wall milliseconds. */
+function dateValue(text: string, wallMs: number): DateValue {
+  return { kind: 'date', wallMs, text: `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}` };
 }
 
 /** A YYYYMMDD date's midnight as wall milliseconds, or null when it is no date. */
@@ -637,7 +642,7 @@ function parseRule(text: string): ParseResult<ParsedRule> {
       const dateTime = parseDateTime(value);
       const date = dateTime ? null : parseDate(value);
       if (dateTime) until = dateTime.utc ? { kind: 'utc', ms: dateTime.wallMs } : { kind: 'floating', wallMs: dateTime.wallMs };
-      else if (date !== null) until = { kind: 'date', wallMs: date, text: value };
+      else if (date !== null) until = dateValue(value, date);
       else return fail(`RRULE: UNTIL=${value} is not a date (YYYYMMDD) or date-time (YYYYMMDDTHHMMSS[Z])`);
     } else if (key === 'BYDAY') {
       byDay = [];
