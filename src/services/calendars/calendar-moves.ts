@@ -24,7 +24,7 @@ import type { FetchResult } from '../../adapters/calendars/calendar-provider.ts'
 import { arrivalsFirst } from '../../domain/calendar-read-order.ts';
 import { storedIcalUid } from './calendar-events.ts';
 import { moveLinks } from './instance-moves.ts';
-import { hasGoneToItsMeeting } from '../scheduling/bot-lifecycle.ts';
+import { eventsWithBotInItsMeeting } from '../scheduling/bot-lifecycle.ts';
 
 /** A single event: no series of its own and none it belongs to (Google, ICS, the API; an Outlook single event). */
 function isSingle(row: Pick<EventRow, 'recurrence' | 'recurring_event_id' | 'provider_series_id'>): boolean {
@@ -68,7 +68,7 @@ export async function followMeetingToOtherCalendar(trx: Transaction<Schema>, eng
   if (!isSingle(row) || row.calendar_id === null || row.meeting_identity === null) return null;
   const uid = storedIcalUid(row);
   if (uid === null) return null;
-  if (row.end_ms <= now && !(await holdsBotInItsMeeting(trx, row.id))) return null;
+  if (row.end_ms <= now && !(await eventsWithBotInItsMeeting(trx, [row.id])).has(row.id)) return null;
   // On events_user_start: the user's events that start at that instant.
   const twins = await trx.selectFrom('events').selectAll()
     .where('user_id', '=', row.user_id).where('start_ms', '=', row.start_ms).where('id', '!=', row.id)
@@ -84,15 +84,4 @@ export async function followMeetingToOtherCalendar(trx: Transaction<Schema>, eng
   if (held) return null;
   const received = await moveLinks(trx, engine, now, [{ old: row, replacement: twin, why: 'moved_calendar' }]);
   return received.length > 0 ? twin.id : null;
-}
-
-/** Whether a bot that went to its meeting (hasGoneToItsMeeting) holds the event by a live link. */
-async function holdsBotInItsMeeting(trx: Transaction<Schema>, eventId: string): Promise<boolean> {
-  const held = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-    .select(['bots.id', 'bots.status', 'bots.launched_at']).where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 1)
-    .where('bots.launched_at', 'is not', null).where('bots.is_live', '=', 1).execute();
-  for (const bot of held) {
-    if (await hasGoneToItsMeeting(trx, bot)) return true;
-  }
-  return false;
 }

@@ -2107,7 +2107,8 @@ class SyncedEventWriter {
       for (const row of rows) {
         if (!row.provider_event_id?.startsWith(prefix)) continue;
         this.#rows.set(row.provider_event_id, row);
-        if (isNew.has(row.provider_series_id!) && row.is_deleted === 0 && row.end_ms > this.#now) this.#arrived.push(row);
+        // Those over too: one may still be the meeting a bot is in (followMovedInstances keeps those only).
+        if (isNew.has(row.provider_series_id!) && row.is_deleted === 0) this.#arrived.push(row);
       }
     }
   }

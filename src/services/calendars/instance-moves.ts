@@ -24,6 +24,7 @@ import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domai
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
+import { hasGoneToItsMeeting, meetingsNotOver } from '../scheduling/bot-lifecycle.ts';
 
 /**
  * Moves the links of the instances about to be deleted (`gone`) to the instances of the same
@@ -35,12 +36,18 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
   const goneIds = new Set(gone.map((row) => row.id));
   const arrived = arrivedRows.filter((row) => !goneIds.has(row.id));
   if (arrived.length === 0) return [];
-  const leavingBySeries = groupBySeries(gone.filter((row) => row.end_ms > now));
+  // The instances not over, and those over that a bot in its meeting holds (a meeting running
+  // late, split from: its bot follows into the new series' occurrence that is still that meeting).
+  const leaving = await meetingsNotOver(trx, gone, now);
+  const leavingBySeries = groupBySeries(leaving);
   if (leavingBySeries.size === 0) return [];
+  // Of the instances that arrived, those over only as that meeting (their times overlap).
+  const running = leaving.filter((row) => row.end_ms <= now);
+  const current = arrived.filter((row) => row.end_ms > now || running.some((old) => overlaps(old, row)));
   // An instance that has a bot already (a new series booked in an earlier round, when a split's
   // halves came in two) takes no other: the old instance's bot goes with it instead.
-  const held = await bots.eventsWithLiveLinks(trx, arrived.map((row) => row.id));
-  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled' && !held.has(row.id)));
+  const held = await bots.eventsWithLiveLinks(trx, current.map((row) => row.id));
+  const arrivedBySeries = groupBySeries(current.filter((row) => row.status !== 'cancelled' && !held.has(row.id)));
   const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'));
   // Series new in this round (every live instance arrived in it, none went): a split's
   // continuation is one. A series that moved to another day is not, and each new one continues
@@ -117,16 +124,19 @@ export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: n
   const candidates = [];
   for (let i = 0; i < oldIds.length; i += 500) {
     candidates.push(...await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.event_id', 'bot_events.is_live', 'bots.launched_at'])
+      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.event_id', 'bot_events.is_live', 'bots.launched_at', 'bots.status'])
       .where('bot_events.event_id', 'in', oldIds.slice(i, i + 500))
       .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb.and([eb('bots.launched_at', 'is', null), eb('bot_events.start_ms', '>', now)])]))
       .orderBy('bot_events.id').execute());
   }
-  const links = candidates.filter((link) => {
-    if (link.launched_at === null) return true;
+  const links = [];
+  for (const link of candidates) {
     const { old, replacement } = byOld.get(link.event_id)!;
-    return link.is_live === 1 && replacement.start_ms < old.end_ms && replacement.end_ms > old.start_ms;
-  });
+    // From an event over, only a bot in its meeting follows: no other is taken back.
+    if (old.end_ms <= now) {
+      if (overlaps(old, replacement) && await hasGoneToItsMeeting(trx, { id: link.bot_id, status: link.status, launched_at: link.launched_at })) links.push(link);
+    } else if (link.launched_at === null || (link.is_live === 1 && overlaps(old, replacement))) links.push(link);
+  }
   if (links.length === 0) return [];
   // Bots before their links, in id order: the order every path that changes both follows.
   await bots.lockBots(trx, engine, [...new Set(links.map((l) => l.bot_id))]);
@@ -148,6 +158,11 @@ export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: n
     await bots.appendDecision(trx, link.bot_id, now, kind, reason, { from_event_id: old.id, to_event_id: replacement.id });
   }
   return [...received];
+}
+
+/** Whether the two events' times overlap: the same meeting still, for a bot already in it. */
+function overlaps(a: Pick<EventRow, 'start_ms' | 'end_ms'>, b: Pick<EventRow, 'start_ms' | 'end_ms'>): boolean {
+  return b.start_ms < a.end_ms && b.end_ms > a.start_ms;
 }
 
 /** Instances by their series (instanceSeriesId). */

@@ -22,6 +22,7 @@ import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import { organizerOf } from './instance-moves.ts';
 import { mapBounded } from '../../lib/bounded-parallel.ts';
+import { meetingsNotOver } from '../scheduling/bot-lifecycle.ts';
 
 /** Lookups at most per round: each is one request (or a few pages) to Graph. */
 const MAX_LOOKUPS = 10;
@@ -32,10 +33,13 @@ const RECENT_SERIES_MS = 60 * 60_000;
 /** Most new series remembered per calendar (the newest kept). */
 const MAX_RECENT_SERIES = 50;
 
-/** A series' traits, with its instances' starts and (stored series) provider ids from now on. */
+/** A series' traits, with its instances' starts and (stored series) provider ids, of those not over (meetingsNotOver). */
 type Traits = InstanceSeriesTraits & { startsMs: number[]; providerIds: string[] };
 
-type StoredInstance = Pick<EventRow, 'provider_event_id' | 'provider_series_id' | 'start_ms' | 'meeting_identity' | 'title' | 'raw'>;
+/** What is read of a stored instance: its traits, and its id and end for meetingsNotOver. */
+const STORED_INSTANCE = ['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'end_ms', 'meeting_identity', 'title', 'raw'] as const;
+
+type StoredInstance = Pick<EventRow, (typeof STORED_INSTANCE)[number]>;
 
 export interface Recheck {
   /** The round, with the looked-up series' current instances, and those series marked complete. */
@@ -82,7 +86,7 @@ export async function recheckTruncatedSeries(
     for (const row of known) arriving.delete(row.provider_series_id!);
   }
   const remembered = parseRecent(calendar.recent_series).filter((r) => r.untilMs > now && !arriving.has(r.seriesId));
-  const earlier = await storedTraits(db, connection, storedId, remembered.map((r) => r.seriesId), now);
+  const earlier = await storedTraits(db, connection, storedId, remembered.map((r) => r.seriesId), window, now);
   const newlyRemembered = [...arriving.keys()].map((seriesId) => ({ seriesId, untilMs: now + RECENT_SERIES_MS }));
   const keep = [...remembered.filter((r) => earlier.has(r.seriesId)), ...newlyRemembered].slice(-MAX_RECENT_SERIES);
   const recentSeries = keep.length === 0 ? null : JSON.stringify(keep);
@@ -92,14 +96,14 @@ export async function recheckTruncatedSeries(
 
   const identities = appeared.flatMap((t) => (t.meetingIdentity === null ? [] : [t.meetingIdentity]));
   const titles = appeared.flatMap((t) => (t.title === null ? [] : [t.title]));
-  const rows = await db.selectFrom('events').select(['provider_event_id', 'provider_series_id', 'start_ms', 'meeting_identity', 'title', 'raw'])
+  const rows = await meetingsNotOver(db, await db.selectFrom('events').select(STORED_INSTANCE)
     .where('calendar_id', '=', connection.id).where('provider_series_id', 'is not', null).where('is_deleted', '=', 0)
-    .where('end_ms', '>', now).where('start_ms', '<', window.toMs)
+    .where('end_ms', '>', window.fromMs).where('start_ms', '<', window.toMs)
     .where((eb) => eb.or([
       ...(identities.length > 0 ? [eb('meeting_identity', 'in', identities)] : []),
       ...(titles.length > 0 ? [eb('title', 'in', titles)] : []),
     ]))
-    .orderBy('start_ms').execute();
+    .orderBy('start_ms').execute(), now);
   const stored = traitsBySeries(rows.filter((row) => !inRound.has(row.provider_series_id!)), storedId(''));
   // A series can only continue one older than itself: each new one of this round any stored
   // series, one remembered from an earlier round those that were there before it.
@@ -180,13 +184,13 @@ export async function lookUpSeriesInstances(
   }
 }
 
-/** The stored traits (instances from now on) of the given series, those that still have any. */
-async function storedTraits(db: Kysely<Schema>, connection: CalendarConnectionRow, storedId: (id: string) => string, seriesIds: string[], now: number): Promise<Map<string, Traits>> {
+/** The stored traits (instances not over: meetingsNotOver) of the given series, those that still have any. */
+async function storedTraits(db: Kysely<Schema>, connection: CalendarConnectionRow, storedId: (id: string) => string, seriesIds: string[], window: { fromMs: number }, now: number): Promise<Map<string, Traits>> {
   if (seriesIds.length === 0) return new Map();
-  const rows = await db.selectFrom('events').select(['provider_event_id', 'provider_series_id', 'start_ms', 'meeting_identity', 'title', 'raw'])
-    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', seriesIds).where('is_deleted', '=', 0).where('end_ms', '>', now)
+  const rows = await db.selectFrom('events').select(STORED_INSTANCE)
+    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', seriesIds).where('is_deleted', '=', 0).where('end_ms', '>', window.fromMs)
     .where('status', '!=', 'cancelled').orderBy('start_ms').execute();
-  return traitsBySeries(rows, storedId(''));
+  return traitsBySeries(await meetingsNotOver(db, rows, now), storedId(''));
 }
 
 /** Stored instance rows (in start order) as their series' traits; rows of another calendar (another prefix) left out. */

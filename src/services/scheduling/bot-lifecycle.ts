@@ -76,6 +76,35 @@ export async function hasGoneToItsMeeting(trx: Db, bot: Pick<BotRow, 'id' | 'sta
 }
 
 /**
+ * Of the given events, those a bot that has gone to its meeting (hasGoneToItsMeeting) holds by a
+ * live link: past its scheduled end, such an event is a meeting that may still be running, the
+ * bot in it.
+ */
+export async function eventsWithBotInItsMeeting(db: Db, eventIds: readonly string[]): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const links = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.event_id', 'bots.id', 'bots.status', 'bots.launched_at'])
+      .where('bot_events.event_id', 'in', eventIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
+      .where('bots.launched_at', 'is not', null).where('bots.is_live', '=', 1).orderBy('bots.id').execute();
+    for (const link of links) {
+      if (!held.has(link.event_id) && await hasGoneToItsMeeting(db, link)) held.add(link.event_id);
+    }
+  }
+  return held;
+}
+
+/**
+ * The rows not over at `now`, and of those over, the ones a bot in its meeting holds
+ * (eventsWithBotInItsMeeting): the meetings that may still be going on.
+ */
+export async function meetingsNotOver<T extends { id: string; end_ms: number }>(db: Db, rows: readonly T[], now: number): Promise<T[]> {
+  const over = rows.filter((row) => row.end_ms <= now);
+  const held = over.length === 0 ? new Set<string>() : await eventsWithBotInItsMeeting(db, over.map((row) => row.id));
+  return rows.filter((row) => row.end_ms > now || held.has(row.id));
+}
+
+/**
  * A launched bot's meeting moved (a calendar change or an edit): it now ends at `meeting.endMs`,
  * and its join time, derived from its events as for a bot still waiting, is `meeting.joinAtMs`.
  * While its launch waits to be retried (Joining: the runtime has not taken it yet), the bot follows
