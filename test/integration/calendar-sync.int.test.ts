@@ -844,7 +844,7 @@ for (const provider of PROVIDERS) {
       assert.deepEqual([...botsByStart.values()].map((pairs) => new Set(pairs.map(([, id]) => id)).size), [1, 1, 1], JSON.stringify(after.map((o) => [o.start_time, o.end_time, o.bots.map((b) => b.id)])));
     });
 
-    test('a series split from an occurrence running past its scheduled end: its bot in the meeting is not stopped, and keeps the occurrence (Google, ICS); Outlook stops it with the old instance', async (t) => {
+    test('a series split from an occurrence running past its scheduled end: its bot in the meeting is not stopped, and follows into the new series\' occurrence that is still that meeting', async (t) => {
       if ('skip' in driver.splitSeries) return t.skip(driver.splitSeries.skip);
       // The clock is stepped past the meeting: a Rollcall of the test's own.
       const own = await ownScenarioEnv(t);
@@ -876,19 +876,18 @@ for (const provider of PROVIDERS) {
       }
       const view = await bot(own.env, user.auth, botId);
       const stops = own.env.runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'stop');
-      if (!driver.hasSeriesRows) {
-        // Outlook writes a split as two changes its delta reports over two rounds (the new series,
-        // then the old one's instances gone), which Rollcall ties through the series it remembers,
-        // from the instances still to come (truncated-series.ts, instance-moves.ts): an instance
-        // past its scheduled end is not tied, and when it is deleted its bot is stopped with it.
-        assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), JSON.stringify(view.decisions));
-        assert.equal(stops.length, 1, JSON.stringify(view.decisions));
-        return;
-      }
       assert.equal(view.status, 'Joining', JSON.stringify(view.decisions));
       assert.ok(!view.decisions.some((d) => d.kind === 'stop_requested'), JSON.stringify(view.decisions));
       assert.equal(stops.length, 0);
       assert.deepEqual(view.events.map((e) => e.is_linked), [true], JSON.stringify(view.events));
+      // It followed into the new series' occurrence (Outlook: a new instance; Google, ICS: the
+      // continuation's occurrence), which is still that meeting; no second bot went to it.
+      assert.ok(view.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(view.decisions));
+      const after = await eventsOf(own.env, user.auth, calendarId, first - MIN, first + 30 * DAY);
+      assert.deepEqual(after.map((o) => [o.start_time, o.end_time, o.bots.map((b) => b.id)]), [0, 1, 2].map((w) => [iso(first + w * 7 * DAY), iso(first + w * 7 * DAY + 70 * MIN), w === 0 ? [botId] : []]));
+      assert.notEqual(after[0]!.id, occurrence!.id, 'the old occurrence went');
+      const launched = own.env.runtime.received.filter((r) => r.json?.meeting_url === url && r.json?.action !== 'stop').map((r) => r.json.bot_id as string);
+      assert.deepEqual([...new Set(launched)], [botId], 'no second bot');
     });
 
     test('a provider that is down for a while is caught up with once it answers', async () => {
@@ -1399,6 +1398,38 @@ async function outlookSeriesDueTomorrow(env: FullEnv, title: string) {
     return (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === title);
   };
   return { user, account, calendarId, next, seriesId, joinUrl, sync };
+}
+
+/**
+ * On a Rollcall of its own with a runtime (the clock is stepped past a meeting), auto-schedule on:
+ * a weekly Teams series of four on a new user's Outlook calendar whose second occurrence (`first`,
+ * an hour long) starts in half an hour, its bot (`botId`) gone to that meeting (`onLaunch` may
+ * change that: let it leave, or cancel it first); the clock is then twenty minutes past that
+ * occurrence's end. `sync` syncs, runs what is due and lists the occurrences from `first` on.
+ */
+async function outlookMeetingRunningLate(t: TestContext, title: string, onLaunch: (own: FullEnv, user: { auth: string }, botId: string) => Promise<void> = async () => {}) {
+  const own = await ownFullEnv(t, {}, { withRuntime: true });
+  const user = await own.rc.newUser();
+  assert.equal((await own.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+  const { account, calendarId } = await connectMicrosoft(own, user.auth);
+  const first = own.clock.now() + 30 * MIN;
+  const joinUrl = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${title.replace(/\W/g, '')}late%40thread.v2/0?context=%7b%7d`;
+  const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+  const sync = async () => {
+    await own.microsoft.notifyChanges(account.email);
+    await own.rc.calendarSync.runDue();
+    await own.rc.dispatcher.runDue();
+    return (await eventsOf(own, user.auth, calendarId, first - MIN, first + 30 * DAY)).filter((o) => o.title === title);
+  };
+  const [occurrence] = await sync();
+  const botId = occurrence!.bots[0]!.id;
+  own.clock.set(first - LEAD_MS);
+  await onLaunch(own, user, botId);
+  await own.rc.dispatcher.runDue();
+  own.clock.set(first + HOUR + 20 * MIN);
+  /** The bots the runtime was told to launch into the meeting. */
+  const launched = () => [...new Set(own.runtime.received.filter((r) => r.json?.meeting_url === joinUrl && r.json?.action === 'launch').map((r) => r.json.bot_id as string))];
+  return { own, user, account, first, joinUrl, seriesId, occurrence: occurrence!, botId, sync, launched };
 }
 
 /**
@@ -5310,6 +5341,68 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.ok(stored.includes('Unrelated meeting'), `after 6 syncs over 12 h the calendar is still not read: ${JSON.stringify(stored)} ${JSON.stringify(row)}`);
         assert.equal(row?.last_error ?? null, null, 'the calendar reads without an error');
       });
+    });
+  }
+
+  test('an Outlook split from an occurrence running past its scheduled end whose halves come in two rounds (the new series first, the old one shortened after a sync): the bot in the meeting is not stopped and follows into the new series; one bot per occurrence', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Late planning');
+    assert.equal((await bot(late.own, late.user.auth, late.botId)).status, 'Joining');
+    // Outlook's first write: the new series, from this occurrence on, 70 minutes long. A sync runs now.
+    late.own.microsoft.createEvent(late.account.email, { subject: 'Late planning', startMs: late.first, endMs: late.first + 70 * MIN, joinUrl: late.joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    const between = await late.sync();
+    assert.deepEqual(between.filter((o) => o.id === late.occurrence.id).map((o) => o.bots.map((b) => b.id)), [[late.botId]], 'both series stand for now, the bot on its occurrence');
+    // Outlook's second write: the old series ends before this occurrence; Graph does not send its
+    // master (nothing of it is left in the window). Then later rounds, the meeting still going.
+    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+    let after = between;
+    for (let round = 0; round < 3; round++) {
+      late.own.clock.advance(5 * MIN);
+      after = await late.sync();
+    }
+    const view = await bot(late.own, late.user.auth, late.botId);
+    assert.equal(view.status, 'Joining', JSON.stringify(view.decisions));
+    assert.ok(!view.decisions.some((d) => d.kind === 'stop_requested'), JSON.stringify(view.decisions));
+    assert.equal(late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length, 0);
+    assert.ok(view.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(view.decisions));
+    // One bot per occurrence, each of the new series; the one under way is the bot in the meeting.
+    assert.deepEqual(after.map((o) => [o.start_time, o.end_time, o.bots.length]), [0, 1, 2].map((w) => [iso(late.first + w * 7 * DAY), iso(late.first + w * 7 * DAY + 70 * MIN), 1]));
+    assert.notEqual(after[0]!.id, late.occurrence.id);
+    assert.deepEqual(after[0]!.bots.map((b) => b.id), [late.botId]);
+    assert.deepEqual(late.launched(), [late.botId], 'no second bot');
+  });
+
+  for (const [what, onLaunch, status] of [
+    ['left the meeting before the split (Done)', async (own: FullEnv, _user: { auth: string }, botId: string) => {
+      await own.rc.dispatcher.runDue();
+      const launch = own.runtime.received.filter((r) => r.json?.action === 'launch' && r.json?.bot_id === botId).at(-1);
+      assert.ok(launch, 'launched');
+      own.clock.advance(30 * MIN);
+      const done = await own.rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${launch.json.status_token}` }, body: { status: 'Done' } });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+    }, 'Done'],
+    ['was cancelled by the client before it launched', async (own: FullEnv, user: { auth: string }, botId: string) => {
+      own.clock.advance(-MIN);
+      assert.equal((await own.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
+    }, 'Cancelled'],
+  ] as const) {
+    test(`an Outlook split from an occurrence past its scheduled end whose bot ${what}: that bot stays as it was, nothing follows into the new series' occurrence and no bot goes to it`, async (t) => {
+      const late = await outlookMeetingRunningLate(t, `Over ${status}`, onLaunch);
+      const launchedBefore = late.launched();
+      assert.equal((await bot(late.own, late.user.auth, late.botId)).status, status);
+      late.own.microsoft.splitSeries(late.account.email, late.seriesId, late.first, { startMs: late.first, endMs: late.first + 70 * MIN });
+      let after = await late.sync();
+      for (let round = 0; round < 3; round++) {
+        late.own.clock.advance(5 * MIN);
+        after = await late.sync();
+      }
+      const view = await bot(late.own, late.user.auth, late.botId);
+      assert.equal(view.status, status, JSON.stringify(view.decisions));
+      assert.ok(!view.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(view.decisions));
+      assert.deepEqual(view.events.map((e) => [e.event_id, e.is_linked]), [[late.occurrence.id, false]], 'its link stays on the old occurrence');
+      // The new series' occurrence over gets no bot; the later ones keep one each (auto-schedule).
+      assert.deepEqual(after.map((o) => [o.start_time, o.end_time, o.bots.length]), [0, 1, 2].map((w) => [iso(late.first + w * 7 * DAY), iso(late.first + w * 7 * DAY + 70 * MIN), w === 0 ? 0 : 1]));
+      assert.notEqual(after[0]!.id, late.occurrence.id);
+      assert.deepEqual(late.launched(), launchedBefore, 'no bot launched into the meeting');
     });
   }
 
