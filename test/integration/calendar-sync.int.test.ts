@@ -5418,6 +5418,45 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     });
   }
 
+  test('an Outlook split from an occurrence running past its scheduled end whose new series has another join link: the bot in the running meeting is not sent to the other meeting; it goes with the old occurrence, stopped with it', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Late relinked');
+    const otherUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_Otherlinklate%40thread.v2/0?context=%7b%7d';
+    // Both writes of the split in one round; the new series (same subject and organizer) on another meeting.
+    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+    late.own.microsoft.createEvent(late.account.email, { subject: 'Late relinked', startMs: late.first, endMs: late.first + 70 * MIN, joinUrl: otherUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    await late.sync();
+    const view = await bot(late.own, late.user.auth, late.botId);
+    const commands = late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action !== 'launch').map((r) => [r.json.action, r.json.meeting_url]);
+    // Another meeting link: not the meeting the bot is in. Its occurrence went, and it with it.
+    assert.deepEqual(commands, [['stop', late.joinUrl]], JSON.stringify(view.decisions));
+    assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), JSON.stringify(view.decisions));
+    assert.ok(!view.decisions.some((d) => d.kind === 'followed_series_split' || d.kind === 'moved_by_calendar'), JSON.stringify(view.decisions));
+    assert.deepEqual(view.events.map((e) => [e.event_id, e.is_linked]), [[late.occurrence.id, false]], 'its link stays on the old occurrence');
+  });
+
+  test('an Outlook series moved to another day while an occurrence runs past its scheduled end: the instance of the meeting under way takes no new instance it is not in, which stays free for the next occurrence\'s bot', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Late moved');
+    // Next week's occurrence was moved to two days from now; its bot is booked there.
+    late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first + 7 * DAY, { startMs: late.first + 2 * DAY, endMs: late.first + 2 * DAY + HOUR });
+    const before = await late.sync();
+    const [moved, last] = before.filter((o) => o.start_time > iso(late.first)).map((o) => [o.start_time, o.bots.map((b) => b.id)] as const);
+    assert.deepEqual([moved![0], last![0], moved![1].length, last![1].length], [iso(late.first + 2 * DAY), iso(late.first + 14 * DAY), 1, 1]);
+    // The series moved a day later: Graph gives the instances new ids, ties none to the one it
+    // replaces, and drops the exception (fake-microsoft.ts, shiftSeries). By distance, the moved
+    // occurrence's bot goes to tomorrow's instance (the meeting under way is nearer to it, but is
+    // over and not that meeting), the last one's to the instance a day after it.
+    late.own.microsoft.shiftSeries(late.account.email, late.seriesId, DAY);
+    const after = await late.sync();
+    const summary = JSON.stringify(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]));
+    assert.deepEqual(after.filter((o) => o.bots.some((b) => b.id === moved![1][0])).map((o) => o.start_time), [iso(late.first + DAY)], summary);
+    assert.deepEqual(after.filter((o) => o.bots.some((b) => b.id === last![1][0])).map((o) => o.start_time), [iso(late.first + 15 * DAY)], summary);
+    for (const botId of [moved![1][0]!, last![1][0]!]) {
+      const view = await bot(late.own, late.user.auth, botId);
+      assert.equal(view.status, 'Scheduled', JSON.stringify(view.decisions));
+      assert.ok(view.decisions.some((d) => d.kind === 'followed_moved_occurrence'), JSON.stringify(view.decisions));
+    }
+  });
+
   test('cancel_all_occurrences and from_date on an Outlook occurrence unschedule its series, and what the window brings later gets no bot', async () => {
     const series = await outlookSeries(env, 'Unscheduled series', 12);
     const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-cut', schedule_all_occurrences: true, bot_config: {} } });

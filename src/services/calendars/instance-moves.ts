@@ -75,9 +75,13 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
       await carryChain(trx, seriesId, continuation, now);
     }
     for (const old of leaving.sort((a, b) => a.start_ms - b.start_ms)) {
-      const start = nearestReplacement(old.start_ms, free.map((row) => row.start_ms), spacing);
+      // An instance over hands its bot only to one that is still its meeting (their times overlap).
+      const fits = old.end_ms > now ? free : free.filter((row) => overlaps(old, row));
+      const start = nearestReplacement(old.start_ms, fits.map((row) => row.start_ms), spacing);
       if (start === undefined) continue;
-      pairs.push({ old, replacement: free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!, why: isSplit ? 'series_split' : 'moved_occurrence' });
+      const replacement = fits.find((row) => row.start_ms === start)!;
+      free.splice(free.indexOf(replacement), 1);
+      pairs.push({ old, replacement, why: isSplit ? 'series_split' : 'moved_occurrence' });
     }
   }
   return moveLinks(trx, engine, now, pairs);
@@ -114,7 +118,9 @@ export function organizerOf(raw: unknown): string | null {
  * Moves the links that follow (see above) from each old instance to its replacement: live links
  * of bots not launched yet, ended links of bots that never launched, and the live link of a bot
  * already in its meeting when the replacement is that same meeting still (their times overlap:
- * a split from the occurrence under way). Every bot concerned is locked first, in id order.
+ * a split from the occurrence under way; from an old instance past its end, the meeting link the
+ * same too, and only a bot that has gone to its meeting). Every bot concerned is locked first, in
+ * id order.
  * Answers the replacements that received links.
  */
 export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, pairs: readonly LinkMove[]): Promise<string[]> {
@@ -132,9 +138,10 @@ export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: n
   const links = [];
   for (const link of candidates) {
     const { old, replacement } = byOld.get(link.event_id)!;
-    // From an event over, only a bot in its meeting follows: no other is taken back.
+    // From an event over, only a bot in its meeting follows, and only to that same meeting (times
+    // overlapping, the same meeting link): no other bot is taken back, and none is sent elsewhere.
     if (old.end_ms <= now) {
-      if (overlaps(old, replacement) && await hasGoneToItsMeeting(trx, { id: link.bot_id, status: link.status, launched_at: link.launched_at })) links.push(link);
+      if (isSameMeetingStill(old, replacement) && await hasGoneToItsMeeting(trx, { id: link.bot_id, status: link.status, launched_at: link.launched_at })) links.push(link);
     } else if (link.launched_at === null || (link.is_live === 1 && overlaps(old, replacement))) links.push(link);
   }
   if (links.length === 0) return [];
@@ -160,7 +167,12 @@ export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: n
   return [...received];
 }
 
-/** Whether the two events' times overlap: the same meeting still, for a bot already in it. */
+/** Whether `replacement` is still the meeting a bot in `old`'s meeting is in: the same meeting link, times overlapping. */
+function isSameMeetingStill(old: EventRow, replacement: EventRow): boolean {
+  return old.meeting_identity !== null && replacement.meeting_identity === old.meeting_identity && overlaps(old, replacement);
+}
+
+/** Whether the two events' times overlap. */
 function overlaps(a: Pick<EventRow, 'start_ms' | 'end_ms'>, b: Pick<EventRow, 'start_ms' | 'end_ms'>): boolean {
   return b.start_ms < a.end_ms && b.end_ms > a.start_ms;
 }
