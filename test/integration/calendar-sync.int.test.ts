@@ -5377,8 +5377,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(late.launched(), [late.botId], 'no second bot');
   });
 
-  // An occurrence over that no bot in its meeting holds goes with the old series as before the
-  // split was tied from instances over: its bot is not carried, and none is revived or booked.
+  // An occurrence over that no bot in its meeting holds goes with the old series, which Graph
+  // ends before it: its bot is not carried, and none is revived or booked.
   for (const [what, onLaunch, statusBefore, statusAfter] of [
     ['left the meeting before the split (Done)', async (own: FullEnv, _user: { auth: string }, botId: string) => {
       await own.rc.dispatcher.runDue();
@@ -5394,7 +5394,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     }, 'Cancelled', 'Cancelled'],
     ['has a launch the runtime refused, waiting to be retried (not taken: not gone to its meeting)', async (own: FullEnv) => {
       own.runtime.respond = () => ({ status: 503, body: { error: 'busy' } });
-    }, 'Joining', 'Error'],
+    }, 'Joining', 'Stopped'],
   ] as const) {
     test(`an Outlook split from an occurrence past its scheduled end whose bot ${what}: that bot is not carried into the new series' occurrence, and no bot goes to it`, async (t) => {
       const late = await outlookMeetingRunningLate(t, `Over ${statusBefore}`, onLaunch);
@@ -5407,7 +5407,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         after = await late.sync();
       }
       const view = await bot(late.own, late.user.auth, late.botId);
-      // (A launch never taken fails at the meeting's end, as before the split.)
+      // (A launch never taken ends with its occurrence, deleted in the round that brings the split: Stopped.)
       assert.equal(view.status, statusAfter, JSON.stringify(view.decisions));
       assert.ok(!view.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(view.decisions));
       assert.deepEqual(view.events.map((e) => [e.event_id, e.is_linked]), [[late.occurrence.id, false]], 'its link stays on the old occurrence');
@@ -5456,6 +5456,50 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
       assert.ok(view.decisions.some((d) => d.kind === 'followed_moved_occurrence'), JSON.stringify(view.decisions));
     }
   });
+
+  // A split from an occurrence already over that no bot holds: the later occurrences' bots follow
+  // into the new series, in the round that brings the split, whether or not Graph sends the old
+  // master again (it does while the old series keeps an instance in the window), and stay there.
+  for (const [what, hasEarlierInWindow, laterRounds] of [
+    ['in the round that brings it', false, 0],
+    ['and over the later rounds', false, 3],
+    ['in the round that brings it, the old series keeping an instance in the window (its master sent again)', true, 0],
+  ] as const) {
+    test(`an Outlook split (one round) from an occurrence already over with no bot: the bots of the later occurrences follow into the new series ${what}`, async (t) => {
+      const own = await ownFullEnv(t, {}, { withRuntime: true });
+      const user = await own.rc.newUser();
+      const { account, calendarId } = await connectMicrosoft(own, user.auth);
+      const first = own.clock.now() - 2 * HOUR;
+      const title = `Over split ${hasEarlierInWindow} ${laterRounds}`;
+      const joinUrl = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_oversplit${hasEarlierInWindow}${laterRounds}%40thread.v2/0?context=%7b%7d`;
+      const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, joinUrl, weeklyCount: 7, timeZone: 'Europe/Berlin' });
+      // Last week's occurrence moved to this morning (over too).
+      if (hasEarlierInWindow) own.microsoft.updateOccurrence(account.email, seriesId, first - 7 * DAY, { startMs: first - 5 * HOUR, endMs: first - 4 * HOUR });
+      const sync = async () => {
+        await own.microsoft.notifyChanges(account.email);
+        await own.rc.calendarSync.runDue();
+        await own.rc.dispatcher.runDue();
+        return (await eventsOf(own, user.auth, calendarId, first - MIN, first + 60 * DAY)).filter((o) => o.title === title);
+      };
+      const upcoming = (await sync()).filter((o) => Date.parse(o.start_time) > own.clock.now());
+      const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${upcoming[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'over-batch', schedule_all_occurrences: true, bot_config: {} } });
+      assert.equal(all.status, 200, JSON.stringify(all.body));
+      const booked = (await sync()).filter((o) => o.bots.length > 0).map((o) => o.bots[0]!.id);
+      assert.equal(booked.length, 5);
+      own.microsoft.splitSeries(account.email, seriesId, first, { startMs: first, endMs: first + HOUR });
+      let after = await sync();
+      for (let round = 0; round < laterRounds; round++) {
+        own.clock.advance(5 * MIN);
+        after = await sync();
+      }
+      const summary = JSON.stringify(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]));
+      assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2, 3, 4, 5].map((w) => iso(first + w * 7 * DAY)), `one occurrence a week, the old series' instances gone: ${summary}`);
+      assert.ok(!upcoming.some((o) => after.some((a) => a.id === o.id)), 'the new series\' instances');
+      assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), [[], ...booked.map((id) => [id])], `the same bots followed: ${summary}`);
+      const states = await Promise.all(booked.map((id) => bot(own, user.auth, id)));
+      assert.deepEqual(states.map((b) => b.status), booked.map(() => 'Scheduled'));
+    });
+  }
 
   test('cancel_all_occurrences and from_date on an Outlook occurrence unschedule its series, and what the window brings later gets no bot', async () => {
     const series = await outlookSeries(env, 'Unscheduled series', 12);

@@ -70,7 +70,9 @@ export async function recheckTruncatedSeries(
     const event = change.event;
     const seriesId = event.providerSeriesId!;
     inRound.add(seriesId);
-    if (event.status === 'cancelled') continue;
+    // Its instances not over: those are what the stored series is compared with (an instance over
+    // that a running meeting's bot holds is compared through the later ones).
+    if (event.status === 'cancelled' || event.endMs <= now) continue;
     let traits = arriving.get(seriesId);
     if (!traits) {
       const link = resolveMeetingLink({ meetingUrl: event.conferenceUrl, location: event.location, description: event.description });
