@@ -5418,6 +5418,29 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     });
   }
 
+  test('an Outlook split from an occurrence running past its scheduled end whose old series, shortened first, keeps an instance in the window (its master sent again), the new series a round later: the old instance is deleted in that first round, and the bot in the meeting is stopped with it', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Late old first');
+    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
+    late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
+    await late.sync();
+    assert.equal((await bot(late.own, late.user.auth, late.botId)).status, 'Joining');
+    // Outlook's first write: the old series ends before the running occurrence; Graph sends its
+    // master, and nothing new has come that it could continue into. A sync runs.
+    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+    await late.sync();
+    // Outlook's second write: the new series from the running occurrence on. Later rounds.
+    late.own.microsoft.createEvent(late.account.email, { subject: 'Late old first', startMs: late.first, endMs: late.first + 70 * MIN, joinUrl: late.joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    for (let round = 0; round < 3; round++) {
+      late.own.clock.advance(5 * MIN);
+      await late.sync();
+    }
+    const view = await bot(late.own, late.user.auth, late.botId);
+    assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), JSON.stringify(view.decisions));
+    assert.ok(!view.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(view.decisions));
+    assert.equal(late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length, 1);
+    assert.deepEqual(late.launched(), [late.botId], 'no other bot launched into the meeting');
+  });
+
   test('an Outlook split from an occurrence running past its scheduled end whose new series has another join link: the bot in the running meeting is not sent to the other meeting; it goes with the old occurrence, stopped with it', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Late relinked');
     const otherUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_Otherlinklate%40thread.v2/0?context=%7b%7d';
