@@ -5441,6 +5441,71 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(late.launched(), [late.botId], 'no other bot launched into the meeting');
   });
 
+  test('an Outlook split from an occurrence running past its scheduled end whose old series keeps an instance in the window (as a daily one would), the new series first and the old one shortened a round later, its master sent again: the bot in the meeting is not stopped and follows into the new series', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Late kept');
+    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
+    late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
+    await late.sync();
+    assert.equal((await bot(late.own, late.user.auth, late.botId)).status, 'Joining');
+    // Outlook's first write: the new series from the running occurrence on. A sync runs.
+    late.own.microsoft.createEvent(late.account.email, { subject: 'Late kept', startMs: late.first, endMs: late.first + 70 * MIN, joinUrl: late.joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    await late.sync();
+    // Outlook's second write: the old series ends before the running occurrence; Graph sends its
+    // master again with the instance it keeps in the window. Then later rounds.
+    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+    let after = await late.sync();
+    for (let round = 0; round < 3; round++) {
+      late.own.clock.advance(5 * MIN);
+      after = await late.sync();
+    }
+    const view = await bot(late.own, late.user.auth, late.botId);
+    const summary = JSON.stringify({ decisions: view.decisions.map((d) => [d.kind, d.reason]), after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]) });
+    assert.equal(view.status, 'Joining', summary);
+    assert.equal(late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length, 0, summary);
+    assert.ok(view.decisions.some((d) => d.kind === 'followed_series_split'), summary);
+    // One bot per occurrence of the new series; the one under way is the bot in the meeting.
+    assert.deepEqual(after.map((o) => [o.start_time, o.end_time, o.bots.length]), [0, 1, 2].map((w) => [iso(late.first + w * 7 * DAY), iso(late.first + w * 7 * DAY + 70 * MIN), 1]), summary);
+    assert.deepEqual(after[0]!.bots.map((b) => b.id), [late.botId], summary);
+    assert.deepEqual(late.launched(), [late.botId], 'no second bot');
+  });
+
+  test('an Outlook split of a future series whose old series keeps an instance in the window, the new series first and the old one shortened a round later, its master sent again: the bots booked for all occurrences follow into the new series', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const user = await own.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(own, user.auth);
+    const next = own.clock.now() + DAY;
+    const title = 'Future new first';
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_futurenewfirst%40thread.v2/0?context=%7b%7d';
+    const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: next - 7 * DAY, endMs: next - 7 * DAY + HOUR, joinUrl, weeklyCount: 5, timeZone: 'Europe/Berlin' });
+    // Last week's occurrence was moved to an hour from now: the old series keeps it in the window after the split.
+    own.microsoft.updateOccurrence(account.email, seriesId, next - 7 * DAY, { startMs: own.clock.now() + HOUR, endMs: own.clock.now() + 2 * HOUR });
+    const sync = async () => {
+      await own.microsoft.notifyChanges(account.email);
+      await own.rc.calendarSync.runDue();
+      await own.rc.dispatcher.runDue();
+      return (await eventsOf(own, user.auth, calendarId, next - MIN, next + 60 * DAY)).filter((o) => o.title === title);
+    };
+    const before = await sync();
+    const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'fut', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const booked = (await sync()).map((o) => o.bots[0]!.id);
+    assert.equal(booked.length, 4);
+    // Outlook's first write: the new series, an hour later, from the next occurrence on. A sync runs.
+    own.microsoft.createEvent(account.email, { subject: title, startMs: next + HOUR, endMs: next + 2 * HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    await sync();
+    // Outlook's second write: the old series ends before the next occurrence; its master is sent again.
+    own.microsoft.truncateSeries(account.email, seriesId, next);
+    own.clock.advance(5 * MIN);
+    let after = await sync();
+    for (let round = 0; round < 2; round++) {
+      own.clock.advance(5 * MIN);
+      after = await sync();
+    }
+    const summary = JSON.stringify(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]));
+    assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2, 3].map((w) => iso(next + w * 7 * DAY + HOUR)), summary);
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]), summary);
+  });
+
   test('an Outlook split from an occurrence running past its scheduled end whose new series has another join link: the bot in the running meeting is not sent to the other meeting; it goes with the old occurrence, stopped with it', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Late relinked');
     const otherUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_Otherlinklate%40thread.v2/0?context=%7b%7d';

@@ -12,8 +12,9 @@
 // Outlook writes a split in two steps, and a sync can come between them: the new series first,
 // the old one not yet shortened. So a new series is remembered on its calendar for an hour
 // (connected_calendars.recent_series), and each round in that hour looks its old series up
-// again; the round that finds it shortened treats the new series' instances as arriving in it,
-// so that the bots follow just the same.
+// again (or, when the round brings its master with its complete list, as a series keeping an
+// instance in the window has, reads that list); the round that finds it shortened treats the new
+// series' instances as arriving in it, so that the bots follow just the same.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CalendarProviderError, inLookupGroup, LookupsStopped, PROVIDER_LOOKUPS_AT_ONCE, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
@@ -106,22 +107,32 @@ export async function recheckTruncatedSeries(
       ...(titles.length > 0 ? [eb('title', 'in', titles)] : []),
     ]))
     .orderBy('start_ms').execute(), now);
-  const stored = traitsBySeries(rows.filter((row) => !inRound.has(row.provider_series_id!)), storedId(''));
+  // Stored series not in the round (to look up), and those whose master came with the round
+  // complete (its list of instances is the round's: no lookup).
+  const sentComplete = new Set(result.completeSeries ?? []);
+  const stored = traitsBySeries(rows.filter((row) => !inRound.has(row.provider_series_id!) || sentComplete.has(row.provider_series_id!)), storedId(''));
   // A series can only continue one older than itself: each new one of this round any stored
-  // series, one remembered from an earlier round those that were there before it.
+  // series not in the round (one in it is tied by the split rule itself), one remembered from an
+  // earlier round those that were there before it, the round's complete ones too (the old
+  // series shortened after the new one came, its master sent again).
   // The list keeps the order they appeared in.
   const seenSince = new Map(remembered.map((r, index) => [r.seriesId, index]));
   const rank = (seriesId: string) => (arriving.has(seriesId) ? Infinity : seenSince.get(seriesId) ?? -Infinity);
   const partners = new Map<string, string[]>();
   for (const series of appeared) {
-    const older = [...stored.values()].filter((old) => rank(old.seriesId) < rank(series.seriesId));
+    const older = [...stored.values()].filter((old) => rank(old.seriesId) < rank(series.seriesId) && !(arriving.has(series.seriesId) && inRound.has(old.seriesId)));
     for (const old of seriesToRecheck([series], older)) partners.set(old, [...(partners.get(old) ?? []), series.seriesId]);
   }
-  const wanted = [...partners.keys()].slice(0, MAX_LOOKUPS);
+  const shortened: string[] = [];
+  const sent = [...partners.keys()].filter((seriesId) => inRound.has(seriesId));
+  if (sent.length > 0) {
+    const listed = new Set(result.changes.flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
+    shortened.push(...sent.filter((seriesId) => isShortened(stored.get(seriesId)!, listed)));
+  }
+  const wanted = [...partners.keys()].filter((seriesId) => !inRound.has(seriesId)).slice(0, MAX_LOOKUPS);
   const changes: ProviderChange[] = [...result.changes];
   const complete: string[] = [];
   const unreadable: string[] = [];
-  const shortened: string[] = [];
   // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar, an
   // outage) leaves that series as the round found it rather than failing the sync; after a 429
   // the round sends no more requests for them. PROVIDER_LOOKUPS_AT_ONCE at a time, the series
@@ -149,7 +160,7 @@ export async function recheckTruncatedSeries(
     // One it could not read counts as missing here, which changes nothing: being shortened only
     // lets bots follow from instances that go, and that one stays.
     const present = new Set((instances?.changes ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
-    if (stored.get(seriesId)!.providerIds.some((id) => !present.has(id))) shortened.push(seriesId);
+    if (isShortened(stored.get(seriesId)!, present)) shortened.push(seriesId);
   }
   return {
     result: complete.length === 0 ? result : { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...complete], ...withUnreadable(result, unreadable) },
@@ -159,6 +170,11 @@ export async function recheckTruncatedSeries(
     recentSeries: isRecentChanged ? recentSeries : undefined,
     lookedUp: complete,
   };
+}
+
+/** Whether a stored series lost an instance (not over, or held by a bot in its meeting) that its list now leaves out. */
+function isShortened(stored: Traits, listed: ReadonlySet<string>): boolean {
+  return stored.providerIds.some((id) => !listed.has(id));
 }
 
 /** `result`'s unreadable ids with `more` added (nothing when there are none to add). */
