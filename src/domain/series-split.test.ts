@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { continuationIdAffixes, parseSplitId, pickInstanceContinuation, seriesToRecheck } from './series-split.ts';
+import { continuationIdAffixes, isRangeCut, parseSplitId, pickInstanceContinuation, seriesToRecheck } from './series-split.ts';
 
 test('a split continuation\'s id names its series and the split time, as the API gives it and as a Google feed\'s UID', () => {
   const at = Date.UTC(2026, 11, 3, 9, 0, 0);
@@ -82,4 +82,19 @@ test('a Google series cut with its UNTIL: the continuation is a series that appe
   // The same meeting link with an opaque UID: the meeting decides, still within half a week of the cut.
   assert.equal(pickInstanceContinuation(lost, [{ ...other, meetingIdentity: 'meet:abc', icalUid: 'h7t0m1@google.com' }], WEEK), 'new');
   assert.equal(pickInstanceContinuation(lost, [{ ...other, startsMs: [18 * DAY], meetingIdentity: 'meet:abc', icalUid: 'h7t0m1@google.com' }], WEEK), null);
+});
+
+test('a series\' range is cut when its rule now ends earlier: a smaller COUNT, an earlier UNTIL, an end where there was none; a rule ending where it did (an occurrence cancelled) or unknown is not', () => {
+  const weekly = 'RRULE:FREQ=WEEKLY;WKST=SU;BYDAY=TH';
+  assert.equal(isRangeCut('RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TH', 'RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=TH'), true);
+  assert.equal(isRangeCut('RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TH', 'RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TH'), false);
+  assert.equal(isRangeCut('RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TH', 'RRULE:FREQ=WEEKLY;COUNT=5;BYDAY=TH'), false);
+  assert.equal(isRangeCut('RRULE:FREQ=DAILY;UNTIL=20261231T225959Z', 'RRULE:FREQ=DAILY;UNTIL=20261210T225959Z'), true);
+  assert.equal(isRangeCut('RRULE:FREQ=DAILY;UNTIL=20261231T225959Z', 'RRULE:FREQ=DAILY;UNTIL=20261231T225959Z'), false);
+  assert.equal(isRangeCut('RRULE:FREQ=DAILY;UNTIL=20261231', 'RRULE:FREQ=DAILY;UNTIL=20261210'), true);
+  assert.equal(isRangeCut(weekly, 'RRULE:FREQ=WEEKLY;UNTIL=20261210T225959Z;WKST=SU;BYDAY=TH'), true);
+  assert.equal(isRangeCut(weekly, 'RRULE:FREQ=WEEKLY;COUNT=4;WKST=SU;BYDAY=TH'), true);
+  assert.equal(isRangeCut(weekly, weekly), false);
+  assert.equal(isRangeCut('RRULE:FREQ=WEEKLY;COUNT=3', weekly), false, 'an end taken away cuts nothing');
+  for (const [before, after] of [[null, 'RRULE:FREQ=DAILY;COUNT=2'], ['RRULE:FREQ=DAILY;COUNT=3', null], [undefined, undefined]] as const) assert.equal(isRangeCut(before, after), false);
 });

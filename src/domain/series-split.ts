@@ -122,3 +122,27 @@ export function seriesToRecheck(appeared: readonly InstanceSeriesTraits[], store
   }
   return wanted;
 }
+
+/**
+ * Whether a series' rule (one RRULE line, as its master's recurrence maps to) now ends earlier
+ * than it did (`before`): a smaller COUNT, an earlier UNTIL, or an end where there was none.
+ * Outlook's "this and following events" moves the old series' recurrence range end before the
+ * edited occurrence; cancelling an occurrence leaves the range as it was (Graph lists the
+ * occurrence in the master's cancelledOccurrences), so an instance gone with the rule unchanged
+ * was cancelled, not cut off. False when either rule is unknown.
+ */
+export function isRangeCut(before: string | null | undefined, after: string | null | undefined): boolean {
+  if (!before || !after) return false;
+  const was = rangeOf(before);
+  const now = rangeOf(after);
+  if (now.count !== null) return was.count === null || now.count < was.count;
+  if (now.until !== null) return was.until === null || now.until < was.until;
+  return false;
+}
+
+/** A rule's COUNT and its UNTIL as a sortable text (YYYYMMDDTHHMMSS; a date alone its midnight), or null. */
+function rangeOf(rule: string): { count: number | null; until: string | null } {
+  const count = /[:;]COUNT=(\d+)/i.exec(rule)?.[1];
+  const until = /[:;]UNTIL=(\d{8})(T\d{6})?/i.exec(rule);
+  return { count: count === undefined ? null : Number(count), until: until ? `${until[1]}${until[2]?.toUpperCase() ?? 'T000000'}` : null };
+}

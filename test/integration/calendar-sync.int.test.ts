@@ -5506,6 +5506,52 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]), summary);
   });
 
+  for (const rounds of ['a round after', 'in the same round as'] as const) {
+    test(`the older series' last occurrence cancelled ${rounds} a separate series of the same meeting (title and link) appeared after it: its range is unchanged, so no split; its bot is cancelled and the newer series gets no bots`, async (t) => {
+      const own = await ownFullEnv(t, {}, { withRuntime: true });
+      const user = await own.rc.newUser();
+      const { account, calendarId } = await connectMicrosoft(own, user.auth);
+      const next = own.clock.now() + DAY;
+      const title = `Room ${rounds}`;
+      const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_roomnotsplit%40thread.v2/0?context=%7b%7d';
+      const older = own.microsoft.createEvent(account.email, { subject: title, startMs: next, endMs: next + HOUR, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+      const sync = async () => {
+        await own.microsoft.notifyChanges(account.email);
+        await own.rc.calendarSync.runDue();
+        await own.rc.dispatcher.runDue();
+        return (await eventsOf(own, user.auth, calendarId, next - MIN, next + 60 * DAY)).filter((o) => o.title === title);
+      };
+      const before = await sync();
+      const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'room', schedule_all_occurrences: true, bot_config: {} } });
+      assert.equal(all.status, 200, JSON.stringify(all.body));
+      const booked = (await sync()).map((o) => o.bots[0]!.id);
+      assert.equal(booked.length, 3);
+      // Another series for the same room, from two hours after the older one's last occurrence.
+      const newerFirst = next + 14 * DAY + 2 * HOUR;
+      own.microsoft.createEvent(account.email, { subject: title, startMs: newerFirst, endMs: newerFirst + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+      if (rounds === 'a round after') {
+        own.clock.advance(5 * MIN);
+        await sync();
+      }
+      // The older series' last occurrence is cancelled: Graph sends its master again, its range as it was.
+      own.clock.advance(5 * MIN);
+      own.microsoft.cancelOccurrence(account.email, older, next + 14 * DAY);
+      let after = await sync();
+      for (let round = 0; round < 2; round++) {
+        own.clock.advance(5 * MIN);
+        after = await sync();
+      }
+      const views = await Promise.all(booked.map((id) => bot(own, user.auth, id)));
+      const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => v.decisions.map((d) => [d.kind, d.reason])) });
+      assert.deepEqual(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [
+        [iso(next), [booked[0]]], [iso(next + 7 * DAY), [booked[1]]],
+        ...[0, 1, 2, 3].map((w) => [iso(newerFirst + w * 7 * DAY), []]),
+      ], summary);
+      assert.deepEqual(views.map((v) => v.status), [views[0]!.status, views[1]!.status, 'Cancelled'], summary);
+      assert.ok(!views[2]!.decisions.some((d) => d.kind === 'followed_series_split'), summary);
+    });
+  }
+
   test('an Outlook split from an occurrence running past its scheduled end whose new series has another join link: the bot in the running meeting is not sent to the other meeting; it goes with the old occurrence, stopped with it', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Late relinked');
     const otherUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_Otherlinklate%40thread.v2/0?context=%7b%7d';

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { CalendarProviderError, inLookupGroup, LookupsStopped, PROVIDER_LOOKUPS_AT_ONCE, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
-import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
+import { isRangeCut, seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import { organizerOf } from './instance-moves.ts';
 import { mapBounded } from '../../lib/bounded-parallel.ts';
 import { meetingsNotOver } from '../scheduling/bot-lifecycle.ts';
@@ -35,10 +35,10 @@ const RECENT_SERIES_MS = 60 * 60_000;
 const MAX_RECENT_SERIES = 50;
 
 /** A series' traits, with its instances' starts and (stored series) provider ids, of those not over (meetingsNotOver). */
-type Traits = InstanceSeriesTraits & { startsMs: number[]; providerIds: string[] };
+type Traits = InstanceSeriesTraits & { startsMs: number[]; providerIds: string[]; rule?: string | null };
 
 /** What is read of a stored instance: its traits, and its id and end for meetingsNotOver. */
-const STORED_INSTANCE = ['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'end_ms', 'meeting_identity', 'title', 'raw'] as const;
+const STORED_INSTANCE = ['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'end_ms', 'meeting_identity', 'title', 'raw', 'series_rule'] as const;
 
 type StoredInstance = Pick<EventRow, (typeof STORED_INSTANCE)[number]>;
 
@@ -126,8 +126,16 @@ export async function recheckTruncatedSeries(
   const shortened: string[] = [];
   const sent = [...partners.keys()].filter((seriesId) => inRound.has(seriesId));
   if (sent.length > 0) {
-    const listed = new Set(result.changes.flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
-    shortened.push(...sent.filter((seriesId) => isShortened(stored.get(seriesId)!, listed)));
+    // Shortened only when its master's range now ends earlier than the stored rule's: an
+    // occurrence cancelled leaves the range as it was, and is no split.
+    const listed = new Set<string>();
+    const rules = new Map<string, string | null | undefined>();
+    for (const c of result.changes) {
+      if (c.type !== 'upsert') continue;
+      listed.add(c.event.providerEventId);
+      if (c.event.providerSeriesId && c.event.seriesRule !== undefined) rules.set(c.event.providerSeriesId, c.event.seriesRule);
+    }
+    shortened.push(...sent.filter((seriesId) => isShortened(stored.get(seriesId)!, listed) && isRangeCut(stored.get(seriesId)!.rule, rules.get(seriesId))));
   }
   const wanted = [...partners.keys()].filter((seriesId) => !inRound.has(seriesId)).slice(0, MAX_LOOKUPS);
   const changes: ProviderChange[] = [...result.changes];
@@ -219,7 +227,7 @@ function traitsBySeries(rows: readonly StoredInstance[], prefix: string): Map<st
     const seriesId = row.provider_series_id!;
     let found = traits.get(seriesId);
     if (!found) {
-      found = { seriesId, startsMs: [], providerIds: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw) };
+      found = { seriesId, startsMs: [], providerIds: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw), rule: row.series_rule };
       traits.set(seriesId, found);
     }
     found.startsMs.push(row.start_ms);
