@@ -1407,6 +1407,31 @@ async function outlookSeriesDueTomorrow(env: FullEnv, title: string) {
  * change that: let it leave, or cancel it first); the clock is then twenty minutes past that
  * occurrence's end. `sync` syncs, runs what is due and lists the occurrences from `first` on.
  */
+/**
+ * An Outlook weekly Teams series with a bot booked for all its occurrences (schedule_all_occurrences):
+ * `weeks` occurrences from `firstMs(next)` (next: a day from now); `prepare` edits it before the
+ * first sync. `sync` runs a round and answers the title's occurrences from a minute before next.
+ */
+async function outlookSeriesBookedForAll(t: TestContext, title: string, joinUrl: string, firstMs: (next: number) => number, weeks: number, prepare: (own: FullEnv, email: string, seriesId: string, next: number) => void = () => {}) {
+  const own = await ownFullEnv(t, {}, { withRuntime: true });
+  const user = await own.rc.newUser();
+  const { account, calendarId } = await connectMicrosoft(own, user.auth);
+  const next = own.clock.now() + DAY;
+  const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: firstMs(next), endMs: firstMs(next) + HOUR, joinUrl, weeklyCount: weeks, timeZone: 'Europe/Berlin' });
+  prepare(own, account.email, seriesId, next);
+  const sync = async () => {
+    await own.microsoft.notifyChanges(account.email);
+    await own.rc.calendarSync.runDue();
+    await own.rc.dispatcher.runDue();
+    return (await eventsOf(own, user.auth, calendarId, next - MIN, next + 60 * DAY)).filter((o) => o.title === title);
+  };
+  const before = await sync();
+  const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'all', schedule_all_occurrences: true, bot_config: {} } });
+  assert.equal(all.status, 200, JSON.stringify(all.body));
+  const booked = (await sync()).map((o) => o.bots[0]!.id);
+  return { own, user, email: account.email, next, seriesId, sync, booked };
+}
+
 async function outlookMeetingRunningLate(t: TestContext, title: string, onLaunch: (own: FullEnv, user: { auth: string }, botId: string) => Promise<void> = async () => {}) {
   const own = await ownFullEnv(t, {}, { withRuntime: true });
   const user = await own.rc.newUser();
@@ -5470,31 +5495,18 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 
   test('an Outlook split of a future series whose old series keeps an instance in the window, the new series first and the old one shortened a round later, its master sent again: the bots booked for all occurrences follow into the new series', async (t) => {
-    const own = await ownFullEnv(t, {}, { withRuntime: true });
-    const user = await own.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(own, user.auth);
-    const next = own.clock.now() + DAY;
     const title = 'Future new first';
     const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_futurenewfirst%40thread.v2/0?context=%7b%7d';
-    const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: next - 7 * DAY, endMs: next - 7 * DAY + HOUR, joinUrl, weeklyCount: 5, timeZone: 'Europe/Berlin' });
     // Last week's occurrence was moved to an hour from now: the old series keeps it in the window after the split.
-    own.microsoft.updateOccurrence(account.email, seriesId, next - 7 * DAY, { startMs: own.clock.now() + HOUR, endMs: own.clock.now() + 2 * HOUR });
-    const sync = async () => {
-      await own.microsoft.notifyChanges(account.email);
-      await own.rc.calendarSync.runDue();
-      await own.rc.dispatcher.runDue();
-      return (await eventsOf(own, user.auth, calendarId, next - MIN, next + 60 * DAY)).filter((o) => o.title === title);
-    };
-    const before = await sync();
-    const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'fut', schedule_all_occurrences: true, bot_config: {} } });
-    assert.equal(all.status, 200, JSON.stringify(all.body));
-    const booked = (await sync()).map((o) => o.bots[0]!.id);
+    const { own, email, next, seriesId, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next - 7 * DAY, 5, (own, email, seriesId, next) => {
+      own.microsoft.updateOccurrence(email, seriesId, next - 7 * DAY, { startMs: own.clock.now() + HOUR, endMs: own.clock.now() + 2 * HOUR });
+    });
     assert.equal(booked.length, 4);
     // Outlook's first write: the new series, an hour later, from the next occurrence on. A sync runs.
-    own.microsoft.createEvent(account.email, { subject: title, startMs: next + HOUR, endMs: next + 2 * HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    own.microsoft.createEvent(email, { subject: title, startMs: next + HOUR, endMs: next + 2 * HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
     await sync();
     // Outlook's second write: the old series ends before the next occurrence; its master is sent again.
-    own.microsoft.truncateSeries(account.email, seriesId, next);
+    own.microsoft.truncateSeries(email, seriesId, next);
     own.clock.advance(5 * MIN);
     let after = await sync();
     for (let round = 0; round < 2; round++) {
@@ -5508,34 +5520,20 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
 
   for (const rounds of ['a round after', 'in the same round as'] as const) {
     test(`the older series' last occurrence cancelled ${rounds} a separate series of the same meeting (title and link) appeared after it: its range is unchanged, so no split; its bot is cancelled and the newer series gets no bots`, async (t) => {
-      const own = await ownFullEnv(t, {}, { withRuntime: true });
-      const user = await own.rc.newUser();
-      const { account, calendarId } = await connectMicrosoft(own, user.auth);
-      const next = own.clock.now() + DAY;
       const title = `Room ${rounds}`;
       const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_roomnotsplit%40thread.v2/0?context=%7b%7d';
-      const older = own.microsoft.createEvent(account.email, { subject: title, startMs: next, endMs: next + HOUR, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
-      const sync = async () => {
-        await own.microsoft.notifyChanges(account.email);
-        await own.rc.calendarSync.runDue();
-        await own.rc.dispatcher.runDue();
-        return (await eventsOf(own, user.auth, calendarId, next - MIN, next + 60 * DAY)).filter((o) => o.title === title);
-      };
-      const before = await sync();
-      const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'room', schedule_all_occurrences: true, bot_config: {} } });
-      assert.equal(all.status, 200, JSON.stringify(all.body));
-      const booked = (await sync()).map((o) => o.bots[0]!.id);
+      const { own, user, email, next, seriesId: older, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 3);
       assert.equal(booked.length, 3);
       // Another series for the same room, from two hours after the older one's last occurrence.
       const newerFirst = next + 14 * DAY + 2 * HOUR;
-      own.microsoft.createEvent(account.email, { subject: title, startMs: newerFirst, endMs: newerFirst + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+      own.microsoft.createEvent(email, { subject: title, startMs: newerFirst, endMs: newerFirst + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
       if (rounds === 'a round after') {
         own.clock.advance(5 * MIN);
         await sync();
       }
       // The older series' last occurrence is cancelled: Graph sends its master again, its range as it was.
       own.clock.advance(5 * MIN);
-      own.microsoft.cancelOccurrence(account.email, older, next + 14 * DAY);
+      own.microsoft.cancelOccurrence(email, older, next + 14 * DAY);
       let after = await sync();
       for (let round = 0; round < 2; round++) {
         own.clock.advance(5 * MIN);
