@@ -128,7 +128,8 @@ export function seriesToRecheck(appeared: readonly InstanceSeriesTraits[], store
  * than it did (`before`): a smaller COUNT, an earlier UNTIL, or an end where there was none.
  * Outlook's "this and following events" moves the old series' recurrence range end before the
  * edited occurrence; cancelling an occurrence leaves the range as it was (Graph lists the
- * occurrence in the master's cancelledOccurrences), so an instance gone with the rule unchanged
+ * occurrence in the master's cancelledOccurrences: learn.microsoft.com/en-us/graph/api/resources/
+ * event), so an instance gone with the rule unchanged
  * was cancelled, not cut off. False when either rule is unknown.
  */
 export function isRangeCut(before: string | null | undefined, after: string | null | undefined): boolean {
