@@ -5518,37 +5518,82 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]), summary);
   });
 
-  for (const rounds of ['a round after', 'in the same round as'] as const) {
-    test(`the older series' last occurrence cancelled ${rounds} a separate series of the same meeting (title and link) appeared after it: its range is unchanged, so no split; its bot is cancelled and the newer series gets no bots`, async (t) => {
-      const title = `Room ${rounds}`;
-      const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_roomnotsplit%40thread.v2/0?context=%7b%7d';
-      const { own, user, email, next, seriesId: older, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 3);
-      assert.equal(booked.length, 3);
-      // Another series for the same room, from two hours after the older one's last occurrence.
-      const newerFirst = next + 14 * DAY + 2 * HOUR;
-      own.microsoft.createEvent(email, { subject: title, startMs: newerFirst, endMs: newerFirst + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
-      if (rounds === 'a round after') {
-        own.clock.advance(5 * MIN);
-        await sync();
-      }
-      // The older series' last occurrence is cancelled: Graph sends its master again, its range as it was.
+  test(`the older series' last occurrence cancelled a round after a separate series of the same meeting (title and link) appeared after it: its range is unchanged, so no split; its bot is cancelled and the newer series gets no bots`, async (t) => {
+    const title = 'Room a round after';
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_roomnotsplit%40thread.v2/0?context=%7b%7d';
+    const { own, user, email, next, seriesId: older, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 3);
+    assert.equal(booked.length, 3);
+    // Another series for the same room, from two hours after the older one's last occurrence.
+    const newerFirst = next + 14 * DAY + 2 * HOUR;
+    own.microsoft.createEvent(email, { subject: title, startMs: newerFirst, endMs: newerFirst + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    own.clock.advance(5 * MIN);
+    await sync();
+    // The older series' last occurrence is cancelled: Graph sends its master again, its range as it was.
+    own.clock.advance(5 * MIN);
+    own.microsoft.cancelOccurrence(email, older, next + 14 * DAY);
+    let after = await sync();
+    for (let round = 0; round < 2; round++) {
       own.clock.advance(5 * MIN);
-      own.microsoft.cancelOccurrence(email, older, next + 14 * DAY);
-      let after = await sync();
-      for (let round = 0; round < 2; round++) {
-        own.clock.advance(5 * MIN);
-        after = await sync();
-      }
-      const views = await Promise.all(booked.map((id) => bot(own, user.auth, id)));
-      const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => v.decisions.map((d) => [d.kind, d.reason])) });
-      assert.deepEqual(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [
-        [iso(next), [booked[0]]], [iso(next + 7 * DAY), [booked[1]]],
-        ...[0, 1, 2, 3].map((w) => [iso(newerFirst + w * 7 * DAY), []]),
-      ], summary);
-      assert.deepEqual(views.map((v) => v.status), [views[0]!.status, views[1]!.status, 'Cancelled'], summary);
-      assert.ok(!views[2]!.decisions.some((d) => d.kind === 'followed_series_split'), summary);
-    });
-  }
+      after = await sync();
+    }
+    const views = await Promise.all(booked.map((id) => bot(own, user.auth, id)));
+    const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => v.decisions.map((d) => [d.kind, d.reason])) });
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [
+      [iso(next), [booked[0]]], [iso(next + 7 * DAY), [booked[1]]],
+      ...[0, 1, 2, 3].map((w) => [iso(newerFirst + w * 7 * DAY), []]),
+    ], summary);
+    assert.deepEqual(views.map((v) => v.status), [views[0]!.status, views[1]!.status, 'Cancelled'], summary);
+    assert.ok(!views[2]!.decisions.some((d) => d.kind === 'followed_series_split'), summary);
+  });
+
+  test('a real Outlook split from the next occurrence of a series whose earlier occurrences are stored but older than the window: the bots follow into the new series', async (t) => {
+    const title = 'Split past rows';
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_splitpastrows%40thread.v2/0?context=%7b%7d';
+    const { own, user, email, next, seriesId, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 4);
+    assert.equal(booked.length, 4);
+    // Ten days on: weeks 0 and 1 are over, stored, and older than the window's start (a day back).
+    own.clock.advance(10 * DAY);
+    await sync();
+    own.clock.advance(5 * MIN);
+    await sync();
+    const week2 = next + 14 * DAY;
+    own.microsoft.splitSeries(email, seriesId, week2, { startMs: week2 + HOUR, endMs: week2 + 2 * HOUR });
+    own.clock.advance(5 * MIN);
+    let after = await sync();
+    for (let round = 0; round < 2; round++) {
+      own.clock.advance(5 * MIN);
+      after = await sync();
+    }
+    const views = await Promise.all(booked.slice(2).map((id) => bot(own, user.auth, id)));
+    const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => [v.status, v.decisions.map((d) => [d.kind, d.reason])]) });
+    const fromWeek2 = after.filter((o) => Date.parse(o.start_time) >= week2);
+    assert.deepEqual(fromWeek2.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [[iso(week2 + HOUR), [booked[2]]], [iso(week2 + 7 * DAY + HOUR), [booked[3]]]], summary);
+    assert.deepEqual(views.map((v) => v.status), ['Scheduled', 'Scheduled'], summary);
+  });
+
+  test('a real Outlook split met by a full round (the horizon moved a day), the old series keeping an instance in the window and stored ones older than it: the bots follow into the new series', async (t) => {
+    const title = 'Split full round';
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_splitfullround%40thread.v2/0?context=%7b%7d';
+    const { own, user, email, next, seriesId, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 5);
+    assert.equal(booked.length, 5);
+    own.clock.advance(10 * DAY);
+    await sync();
+    own.clock.advance(5 * MIN);
+    await sync();
+    // A day on (a new round of the moved window), split from week 3: the old series keeps week 2 in the window.
+    own.clock.advance(DAY);
+    const week3 = next + 21 * DAY;
+    own.microsoft.splitSeries(email, seriesId, week3, { startMs: week3 + HOUR, endMs: week3 + 2 * HOUR });
+    let after = await sync();
+    for (let round = 0; round < 2; round++) {
+      own.clock.advance(5 * MIN);
+      after = await sync();
+    }
+    const views = await Promise.all(booked.slice(3).map((id) => bot(own, user.auth, id)));
+    const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => [v.status, v.decisions.map((d) => [d.kind, d.reason])]) });
+    const fromWeek3 = after.filter((o) => Date.parse(o.start_time) >= week3);
+    assert.deepEqual(fromWeek3.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [[iso(week3 + HOUR), [booked[3]]], [iso(week3 + 7 * DAY + HOUR), [booked[4]]]], summary);
+  });
 
   test('an Outlook split from an occurrence running past its scheduled end whose new series has another join link: the bot in the running meeting is not sent to the other meeting; it goes with the old occurrence, stopped with it', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Late relinked');

@@ -20,7 +20,7 @@ import type { EventRow, Schema } from '../../db/schema.ts';
 import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
 import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts';
-import { isRangeCut, pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
+import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
@@ -64,11 +64,7 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
     let spacing = usualSpacingMs(left.map((row) => row.start_ms));
     let isSplit = false;
     if (!free) {
-      // The series lost instances and gained none: a split, if a series appeared that continues it
-      // and its range now ends earlier. Where the rule it keeps is known and ends where it did,
-      // the instances were cancelled (isRangeCut), not cut off.
-      const [keptRule, lostRule] = [left[0]?.series_rule, leaving[0]?.series_rule];
-      if (keptRule && lostRule && !isRangeCut(lostRule, keptRule)) continue;
+      // The series lost instances and gained none: a split, if a series appeared that continues it.
       spacing = usualSpacingMs([...left, ...leaving].map((row) => row.start_ms));
       const continuation = pickInstanceContinuation({ ...traitsOf(seriesId, leaving), keptStartsMs: left.map((row) => row.start_ms) }, appeared, spacing);
       if (continuation === null) continue;

@@ -135,7 +135,13 @@ export async function recheckTruncatedSeries(
       listed.add(c.event.providerEventId);
       if (c.event.providerSeriesId && c.event.seriesRule !== undefined) rules.set(c.event.providerSeriesId, c.event.seriesRule);
     }
-    shortened.push(...sent.filter((seriesId) => isShortened(stored.get(seriesId)!, listed) && isRangeCut(stored.get(seriesId)!.rule, rules.get(seriesId))));
+    // A rule Rollcall could not write for either (a Graph pattern with no RRULE form, an end date
+    // in a zone it cannot read) leaves the missing instances to decide, as a lookup's list does.
+    const rangeCut = (seriesId: string) => {
+      const [before, after] = [stored.get(seriesId)!.rule, rules.get(seriesId)];
+      return !before || !after || isRangeCut(before, after);
+    };
+    shortened.push(...sent.filter((seriesId) => isShortened(stored.get(seriesId)!, listed) && rangeCut(seriesId)));
   }
   const wanted = [...partners.keys()].filter((seriesId) => !inRound.has(seriesId)).slice(0, MAX_LOOKUPS);
   const changes: ProviderChange[] = [...result.changes];
