@@ -5546,54 +5546,38 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.ok(!views[2]!.decisions.some((d) => d.kind === 'followed_series_split'), summary);
   });
 
-  test('a real Outlook split from the next occurrence of a series whose earlier occurrences are stored but older than the window: the bots follow into the new series', async (t) => {
-    const title = 'Split past rows';
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_splitpastrows%40thread.v2/0?context=%7b%7d';
-    const { own, user, email, next, seriesId, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 4);
-    assert.equal(booked.length, 4);
-    // Ten days on: weeks 0 and 1 are over, stored, and older than the window's start (a day back).
-    own.clock.advance(10 * DAY);
-    await sync();
-    own.clock.advance(5 * MIN);
-    await sync();
-    const week2 = next + 14 * DAY;
-    own.microsoft.splitSeries(email, seriesId, week2, { startMs: week2 + HOUR, endMs: week2 + 2 * HOUR });
-    own.clock.advance(5 * MIN);
-    let after = await sync();
-    for (let round = 0; round < 2; round++) {
+  // A weekly series ten days on: its first occurrences are over, stored, and older than the
+  // window's start (a day back). Split from the next occurrence in the round that follows; or a
+  // day later, from the one after (the moved window's round: the old series keeps an instance in
+  // the window, and stored ones older than it).
+  for (const { name, splitWeek, count, waitMs } of [
+    { name: 'from the next occurrence of a series whose earlier occurrences are stored but older than the window', splitWeek: 2, count: 4, waitMs: 5 * MIN },
+    { name: 'met by a full round (the horizon moved a day), the old series keeping an instance in the window and stored ones older than it', splitWeek: 3, count: 5, waitMs: DAY },
+  ]) {
+    test(`a real Outlook split ${name}: the bots follow into the new series`, async (t) => {
+      const title = `Split week ${splitWeek}`;
+      const joinUrl = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_splitweek${splitWeek}%40thread.v2/0?context=%7b%7d`;
+      const { own, user, email, next, seriesId, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, count);
+      assert.equal(booked.length, count);
+      own.clock.advance(10 * DAY);
+      await sync();
       own.clock.advance(5 * MIN);
-      after = await sync();
-    }
-    const views = await Promise.all(booked.slice(2).map((id) => bot(own, user.auth, id)));
-    const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => [v.status, v.decisions.map((d) => [d.kind, d.reason])]) });
-    const fromWeek2 = after.filter((o) => Date.parse(o.start_time) >= week2);
-    assert.deepEqual(fromWeek2.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [[iso(week2 + HOUR), [booked[2]]], [iso(week2 + 7 * DAY + HOUR), [booked[3]]]], summary);
-    assert.deepEqual(views.map((v) => v.status), ['Scheduled', 'Scheduled'], summary);
-  });
-
-  test('a real Outlook split met by a full round (the horizon moved a day), the old series keeping an instance in the window and stored ones older than it: the bots follow into the new series', async (t) => {
-    const title = 'Split full round';
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_splitfullround%40thread.v2/0?context=%7b%7d';
-    const { own, user, email, next, seriesId, sync, booked } = await outlookSeriesBookedForAll(t, title, joinUrl, (next) => next, 5);
-    assert.equal(booked.length, 5);
-    own.clock.advance(10 * DAY);
-    await sync();
-    own.clock.advance(5 * MIN);
-    await sync();
-    // A day on (a new round of the moved window), split from week 3: the old series keeps week 2 in the window.
-    own.clock.advance(DAY);
-    const week3 = next + 21 * DAY;
-    own.microsoft.splitSeries(email, seriesId, week3, { startMs: week3 + HOUR, endMs: week3 + 2 * HOUR });
-    let after = await sync();
-    for (let round = 0; round < 2; round++) {
-      own.clock.advance(5 * MIN);
-      after = await sync();
-    }
-    const views = await Promise.all(booked.slice(3).map((id) => bot(own, user.auth, id)));
-    const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => [v.status, v.decisions.map((d) => [d.kind, d.reason])]) });
-    const fromWeek3 = after.filter((o) => Date.parse(o.start_time) >= week3);
-    assert.deepEqual(fromWeek3.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [[iso(week3 + HOUR), [booked[3]]], [iso(week3 + 7 * DAY + HOUR), [booked[4]]]], summary);
-  });
+      await sync();
+      own.clock.advance(waitMs);
+      const splitAt = next + splitWeek * 7 * DAY;
+      own.microsoft.splitSeries(email, seriesId, splitAt, { startMs: splitAt + HOUR, endMs: splitAt + 2 * HOUR });
+      let after = await sync();
+      for (let round = 0; round < 2; round++) {
+        own.clock.advance(5 * MIN);
+        after = await sync();
+      }
+      const views = await Promise.all(booked.slice(splitWeek).map((id) => bot(own, user.auth, id)));
+      const summary = JSON.stringify({ after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), decisions: views.map((v) => [v.status, v.decisions.map((d) => [d.kind, d.reason])]) });
+      const fromSplit = after.filter((o) => Date.parse(o.start_time) >= splitAt);
+      assert.deepEqual(fromSplit.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [[iso(splitAt + HOUR), [booked[splitWeek]]], [iso(splitAt + 7 * DAY + HOUR), [booked[splitWeek + 1]]]], summary);
+      assert.deepEqual(views.map((v) => v.status), ['Scheduled', 'Scheduled'], summary);
+    });
+  }
 
   test('an Outlook split from an occurrence running past its scheduled end whose new series has another join link: the bot in the running meeting is not sent to the other meeting; it goes with the old occurrence, stopped with it', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Late relinked');
