@@ -181,7 +181,9 @@ export class FakeMicrosoftGraph {
   readonly concurrency = { most: 0, refused: 0 };
   readonly #inFlight = new Map<string, number>();
   /**
-   * Series whose next listings of instances answer 503 (Graph's transient failure), by provider
+   * Series whose next listings of instances answer 503 serviceNotAvailable (a transient failure
+   * to retry, learn.microsoft.com/graph/errors; event-list-instances can meet it as any request
+   * can, learn.microsoft.com/en-us/graph/api/event-list-instances), by provider
    * series id, and how many more (failInstanceListsOf). Per series, not a count shared by the whole
    * fake: on a shared Rollcall every connection due in a runDue syncs, and another account's lookup
    * (a split check kept open for an hour, a usual 30-minute read) would otherwise take the failure
