@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IcsParseError, MAX_KEPT_NAME_ANSWERS, parseContentLine, parseIcs, parseIcsYielding, ZoneNameChecks } from './ics-parser.ts';
+import { IcsParseError, parseContentLine, parseIcs, parseIcsYielding, ZoneNameChecks } from './ics-parser.ts';
 import { FeedText } from './feed-text.ts';
-import { expandSeries } from '../../domain/recurrence.ts';
+import { expandSeries, isValidTimeZone } from '../../domain/recurrence.ts';
 import { storedZoneRules } from '../../domain/observed-offsets.ts';
 import { measureStall } from '../../../test/support/stall-probe.ts';
 
@@ -433,18 +433,65 @@ test('events with thousands of EXDATEs are built a bounded number of properties 
   assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
 });
 
-test('a parse keeps at most MAX_KEPT_NAME_ANSWERS zone-name answers, and answers rightly after forgetting them', () => {
-  const checks = new ZoneNameChecks();
+test('zone-name checks: past the budget, a name not listed is taken for no zone unchecked; listed names are always checked', () => {
+  const checked: string[] = [];
+  const budget = 500;
+  const checks = new ZoneNameChecks(budget, (name) => {
+    checked.push(name);
+    return isValidTimeZone(name);
+  });
   assert.equal(checks.isZone('Europe/Berlin'), true);
-  for (let i = 0; i < MAX_KEPT_NAME_ANSWERS + 1_000; i++) {
-    assert.equal(checks.isZone(`Made/Up${i}`), false);
-    assert.ok(checks.kept <= MAX_KEPT_NAME_ANSWERS, `${checks.kept} answers kept`);
-  }
-  // Forgotten, Europe/Berlin is checked again, and once: kept again.
-  const made = checks.made;
-  assert.equal(checks.isZone('Europe/Berlin'), true);
-  assert.equal(checks.isZone('Europe/Berlin'), true);
-  assert.equal(checks.made, made + 1);
+  for (let i = 0; i < 10_000; i++) assert.equal(checks.isZone(`Made/Up${i}`), false);
+  // The made-up names cost `budget` checks, not 10,000, besides Europe/Berlin's.
+  assert.equal(checks.made, budget + 1);
+  assert.equal(checked.length, budget + 1);
+  assert.equal(checked.at(-1), `Made/Up${budget - 1}`);
+  assert.equal(checks.refused, 10_000 - budget);
+  // Past the budget, listed names are checked still (and once each), aliases included; a
+  // listed name the runtime does not have is still no zone.
+  for (const name of ['US/Eastern', 'Asia/Kolkata', 'Asia/Calcutta', 'UTC', 'Etc/GMT+5', 'America/Argentina/Buenos_Aires', 'US/Eastern']) assert.equal(checks.isZone(name), true, name);
+  assert.equal(checks.isZone('Etc/Unknown'), false);
+  assert.deepEqual(checked.slice(budget + 1), ['US/Eastern', 'Asia/Kolkata', 'Asia/Calcutta', 'UTC', 'Etc/GMT+5', 'America/Argentina/Buenos_Aires', 'Etc/Unknown']);
+  // A zone written in another case than listed is not listed: refused too, as a made-up name.
+  assert.equal(checks.isZone('europe/berlin'), false);
+  assert.equal(checked.length, budget + 8);
+});
+
+test('zone-name checks: a step ends after 100 checks or 2,000 names refused unchecked', () => {
+  const checks = new ZoneNameChecks(150);
+  for (let i = 0; i < 99; i++) checks.isZone(`Made/Up${i}`);
+  assert.equal(checks.stepIsFull, false);
+  checks.isZone('Made/Up99');
+  assert.equal(checks.stepIsFull, true);
+  checks.stepTaken();
+  for (let i = 100; i < 150; i++) checks.isZone(`Made/Up${i}`);
+  for (let i = 150; i < 2_149; i++) checks.isZone(`Made/Up${i}`);
+  assert.equal(checks.stepIsFull, false, '50 checks and 1,999 refusals');
+  checks.isZone('Made/Up2149');
+  assert.equal(checks.stepIsFull, true);
+});
+
+test('a feed past the budget of unlisted zone-name checks: its other made-up TZIDs fall back as unknown ones do, listed zones and names ending in one still resolve, and the first warning says so', () => {
+  const made = Array.from({ length: 30 }, (_, i) => vevent(`made${i}`).map((line) => line.replace('DTSTART:20261124T140000Z', `DTSTART;TZID=Made/Up${i}:20261124T090000`)));
+  const text = feed('X-WR-TIMEZONE:America/New_York', ...made.flat(),
+    'BEGIN:VEVENT', 'UID:alias', 'DTSTART;TZID=US/Pacific:20261124T090000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:prefixed', 'DTSTART;TZID=/citadel.org/20190903_1/Europe/Berlin:20261124T090000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:lower-case', 'DTSTART;TZID=europe/berlin:20261124T090000', 'END:VEVENT');
+  const zonesOf = (parsed: ReturnType<typeof parseIcs>) => new Map(parsed.events.map((e) => [e.providerEventId, [e.timeZone, new Date(e.startMs).toISOString()]]));
+  const cut = parseIcs(text, { nowMs: NOW, limits: { maxUnlistedZoneChecks: 20 } });
+  const whole = parseIcs(text, { nowMs: NOW });
+  const [cutZones, wholeZones] = [zonesOf(cut), zonesOf(whole)];
+  for (let i = 0; i < 30; i++) assert.deepEqual(cutZones.get(`made${i}`), ['America/New_York', '2026-11-24T14:00:00.000Z'], `made${i}`);
+  assert.deepEqual(cutZones.get('alias'), ['US/Pacific', '2026-11-24T17:00:00.000Z']);
+  assert.deepEqual(cutZones.get('prefixed'), ['Europe/Berlin', '2026-11-24T08:00:00.000Z']);
+  // A name in another case than any listed one is checked within the budget only.
+  assert.deepEqual(wholeZones.get('lower-case'), ['europe/berlin', '2026-11-24T08:00:00.000Z']);
+  assert.deepEqual(cutZones.get('lower-case'), ['America/New_York', '2026-11-24T14:00:00.000Z']);
+  for (const id of wholeZones.keys()) if (id !== 'lower-case') assert.deepEqual(cutZones.get(id), wholeZones.get(id), id);
+  // Made/Up0..19 checked; Made/Up20..29, /citadel.org/20190903_1/Europe/Berlin, its ends
+  // citadel.org/20190903_1/Europe/Berlin and 20190903_1/Europe/Berlin, and europe/berlin not.
+  assert.equal(cut.warnings[0], 'time zone names: 20 names that are not listed IANA names were checked, and no more; 14 more were taken for no zone unchecked, and their TZIDs read as unknown ones');
+  assert.ok(!whole.warnings.some((w) => w.startsWith('time zone names:')));
 });
 
 test('a UID too long to index stands in by its hash; raw keeps the UID as given', () => {

@@ -20,6 +20,8 @@
 // - Limits (ICS_LIMITS) on characters, content lines, nesting depth, components, properties per
 //   component, events, time-zone matches and warnings. A feed over one is refused as a whole
 //   with an IcsParseError naming the limit, which the adapter reports as a permanent failure.
+//   Checks of zone names that are not listed ones have a budget too (maxUnlistedZoneChecks): past
+//   it, such a name is taken for no zone, with a warning, and the feed is read.
 // - Only the components events are built from (VCALENDAR, VEVENT, VTIMEZONE and its
 //   STANDARD/DAYLIGHT) keep their properties; others (VALARM, VTODO, X-...) are only counted.
 // - parseIcsYielding runs the same steps but gives the event loop a turn every slice, so a big
@@ -34,7 +36,7 @@ import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { finishSteps, paceSteps } from '../../lib/steps.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
-import { familiarZones, windowsZoneOf } from './time-zone-names.ts';
+import { familiarZones, isListedZoneName, windowsZoneOf } from './time-zone-names.ts';
 import { FIRST_COMPARED_MONTH, hasZoneOffsetsAt, ianaZones, keptZoneOffsetAt, monthlyInstant, zoneOffsetAt, zoneOffsetsAt } from './zone-offsets.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
@@ -45,7 +47,10 @@ export interface ParsedFeed {
   /** X-WR-TIMEZONE when it is an IANA zone: floating and all-day times are read in it. */
   timeZone: string | null;
   events: ProviderEvent[];
-  /** Things skipped or guessed, for logs; never fatal. At most ICS_LIMITS.maxWarnings (+ a count). */
+  /**
+   * Things skipped or guessed, for logs; never fatal. At most ICS_LIMITS.maxWarnings (+ a count),
+   * after one saying that zone-name checks stopped at maxUnlistedZoneChecks when they did.
+   */
   warnings: string[];
 }
 
@@ -68,6 +73,11 @@ export interface IcsLimits {
   maxObservances: number;
   /** VTIMEZONEs that match no IANA zone read by their own rules; past it, their times are read as UTC. */
   maxOwnRuleZones: number;
+  /**
+   * Checks of zone names that are not listed ones (ZoneNameChecks), 40-110 µs each for a made-up
+   * name; past it, such a name is taken for no zone unchecked.
+   */
+  maxUnlistedZoneChecks: number;
   /** Warnings kept; the rest are counted. */
   maxWarnings: number;
   /** A longer UID (in UTF-8 bytes) is replaced by its SHA-256, so it always fits the event index. */
@@ -84,6 +94,7 @@ export const ICS_LIMITS: Readonly<IcsLimits> = Object.freeze({
   maxZoneMatches: 16,
   maxObservances: 100,
   maxOwnRuleZones: 64,
+  maxUnlistedZoneChecks: 2_000,
   maxWarnings: 100,
   maxUidBytes: 512,
 });
@@ -152,7 +163,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
   const [calendar] = calendars;
   if (!calendar) throw new IcsParseError('not an iCalendar feed: no BEGIN:VCALENDAR');
   const warnings = new Warnings(limits.maxWarnings);
-  const names = new ZoneNameChecks();
+  const names = new ZoneNameChecks(limits.maxUnlistedZoneChecks);
   const zoneOf = (object: Component) => {
     const declared = propValue(object, 'X-WR-TIMEZONE');
     return declared && names.isZone(declared) ? declared : null;
@@ -224,7 +235,10 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     events.delete(event.providerEventId);
     events.set(event.providerEventId, event);
   }
-  return { name: propValue(calendar, 'X-WR-CALNAME'), description: propValue(calendar, 'X-WR-CALDESC'), timeZone: defaultZone, events: [...events.values()], warnings: warnings.list() };
+  // First, so that it is among the warnings a log line shows, ahead of the unknown TZIDs' own.
+  const checksCut = names.refused === 0 ? [] : [`time zone names: ${limits.maxUnlistedZoneChecks} names that are not listed IANA names were checked, and no more; `
+    + `${names.refused} more were taken for no zone unchecked, and their TZIDs read as unknown ones`];
+  return { name: propValue(calendar, 'X-WR-CALNAME'), description: propValue(calendar, 'X-WR-CALDESC'), timeZone: defaultZone, events: [...events.values()], warnings: [...checksCut, ...warnings.list()] };
 }
 
 /** SEQUENCE (RFC 5545 3.8.7.4), 0 when absent or not a number. */
@@ -996,58 +1010,76 @@ type Observance = ObservanceRule;
 const matchCache = new Map<string, string | null>();
 const MATCH_CACHE_SIZE = 256;
 
-/** Zone names checked between two yields of a parse: about 40 µs each for a name no zone has. */
+/** Zone names checked between two yields of a parse: 40-110 µs each for a name no zone has. */
 const NAME_CHECKS_PER_STEP = 100;
-/**
- * Answers one parse keeps at most (ZoneNameChecks): a Map that grows past 2^20 entries rehashes
- * them all in one step (113-140 ms), which a feed of 350,000 distinct unknown TZIDs, four names
- * each, reached. Past it, the answers kept so far are forgotten and shared ends checked again.
- */
-export const MAX_KEPT_NAME_ANSWERS = 65_536;
+/** Names answered "no zone" unchecked (ZoneNameChecks, past its budget) between two yields. */
+const NAMES_REFUSED_PER_STEP = 2_000;
 
 /**
- * The zone-name checks (isValidTimeZone) of one parse. A name no IANA zone has costs about 40 µs
- * to check (Temporal throws), and a TZID takes up to five (itself, three of its ends, its
- * X-LIC-LOCATION): an event writing thousands of distinct TZIDs held the event loop for a second
- * when they were checked in one step. So each name's answer is kept, and an end shared by many
- * prefixed TZIDs (Europe/Berlin) is checked once, MAX_KEPT_NAME_ANSWERS of them at most; and the
- * checks made are counted, so that the parse yields after every NAME_CHECKS_PER_STEP of them
- * (stepIsFull).
+ * The zone-name checks (isValidTimeZone) of one parse. A name no IANA zone has costs 40-110 µs to
+ * check (Intl's formatter refuses the zone and Temporal throws), and a TZID takes up to five
+ * (itself, three of its ends, its X-LIC-LOCATION). So:
+ * - each name's answer is kept for the parse, and an end shared by many prefixed TZIDs
+ *   (Europe/Berlin) is checked once;
+ * - the names not listed (isListedZoneName: the names calendars write for IANA zones) are checked
+ *   `budget` times at most (ICS_LIMITS.maxUnlistedZoneChecks): past it, such a name is answered
+ *   "no zone" unchecked, and its TZID falls back as an unknown one does. A real feed writes a few
+ *   dozen distinct TZIDs; a feed of 350,000 made-up ones cost 48 s of checks per parse. Listed
+ *   names are always checked, so a prefixed TZID whose end is a listed zone keeps its zone;
+ * - the checks made and the names refused are counted, so that the parse yields after every
+ *   NAME_CHECKS_PER_STEP checks or NAMES_REFUSED_PER_STEP refusals (stepIsFull).
+ * `check` is the full check; tests pass one that counts.
  */
 export class ZoneNameChecks {
   readonly #answers = new Map<string, boolean>();
+  readonly #budget: number;
+  readonly #check: (name: string) => boolean;
+  #unlisted = 0;
+  #refused = 0;
   #made = 0;
   #madeAtStep = 0;
+  #refusedAtStep = 0;
 
-  /** isValidTimeZone, asked once per name while its answer is kept. */
+  constructor(budget: number, check: (name: string) => boolean = isValidTimeZone) {
+    this.#budget = budget;
+    this.#check = check;
+  }
+
+  /** isValidTimeZone, asked once per name; "no zone" unchecked for an unlisted name past the budget. */
   isZone(name: string): boolean {
     let answer = this.#answers.get(name);
-    if (answer === undefined) {
-      this.#made++;
-      if (this.#answers.size >= MAX_KEPT_NAME_ANSWERS) this.#answers.clear();
-      this.#answers.set(name, (answer = isValidTimeZone(name)));
+    if (answer !== undefined) return answer;
+    if (!isListedZoneName(name)) {
+      if (this.#unlisted >= this.#budget) {
+        this.#refused++;
+        return false;
+      }
+      this.#unlisted++;
     }
+    this.#made++;
+    this.#answers.set(name, (answer = this.#check(name)));
     return answer;
   }
 
-  /** Answers kept. */
-  get kept(): number {
-    return this.#answers.size;
-  }
-
-  /** Names checked so far (each answer not kept is checked again when asked). */
+  /** Names checked so far. */
   get made(): number {
     return this.#made;
   }
 
-  /** Whether the step has made its share of checks: the parse yields, and calls stepTaken. */
+  /** Times an unlisted name was answered "no zone" unchecked, past the budget. */
+  get refused(): number {
+    return this.#refused;
+  }
+
+  /** Whether the step has made its share of checks or refusals: the parse yields, and calls stepTaken. */
   get stepIsFull(): boolean {
-    return this.#made - this.#madeAtStep >= NAME_CHECKS_PER_STEP;
+    return this.#made - this.#madeAtStep >= NAME_CHECKS_PER_STEP || this.#refused - this.#refusedAtStep >= NAMES_REFUSED_PER_STEP;
   }
 
   /** A yield was made: a new step begins. */
   stepTaken(): void {
     this.#madeAtStep = this.#made;
+    this.#refusedAtStep = this.#refused;
   }
 }
 
@@ -1231,7 +1263,8 @@ class ZoneResolver {
     const segments = /[A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+)+$/.exec(trimmed.slice(-200))?.[0].split('/') ?? [];
     for (let count = Math.min(4, segments.length); count >= 2; count--) {
       const suffix = segments.slice(-count).join('/');
-      if (isZone(suffix)) return suffix;
+      // (The whole TZID is its own longest end when it has two to four segments: asked already.)
+      if (suffix !== trimmed && isZone(suffix)) return suffix;
     }
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;

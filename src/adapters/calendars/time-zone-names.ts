@@ -14,7 +14,7 @@
  *   for the old spellings CLDR keeps (CURRENT_NAMES), so that stored zones do not change for names
  *   Rollcall already knew and new ones read as people write them.
  */
-import { findIana, WINDOWS_TO_IANA_MAP } from 'windows-iana';
+import { findIana, IANA_ALIAS_MAP, WINDOWS_TO_IANA_MAP } from 'windows-iana';
 import { isValidTimeZone } from '../../domain/recurrence.ts';
 
 /**
@@ -85,6 +85,27 @@ export function windowsZoneOf(name: string): string | null {
   if (name.length === 0 || name.length > 200) return null;
   const trimmed = name.trim();
   return WINDOWS_ZONES.get(trimmed) ?? WINDOWS_ZONES.get(BY_LOWER_CASE.get(trimmed.toLowerCase()) ?? '') ?? null;
+}
+
+/**
+ * The zone names calendars write, exactly as spelled: the runtime's own list (ICU's canonical
+ * names, some of them old spellings such as Asia/Calcutta), CLDR's aliases of each zone (its
+ * timezone.xml, from the `windows-iana` package: Asia/Kolkata, US/Eastern, UTC, Etc/GMT+5...),
+ * the zones of its Windows table, and the names above. A list of names worth checking, not of
+ * answers: a name on it is still checked (isValidTimeZone), as the runtime may lack one (CLDR
+ * lists Etc/Unknown, which no runtime takes), and a name off it may still be a zone (a newer
+ * alias, or a name in another case).
+ */
+const LISTED_NAMES: ReadonlySet<string> = new Set([
+  ...Intl.supportedValuesOf('timeZone'),
+  ...IANA_ALIAS_MAP.flatMap((entry) => entry.alias),
+  ...WINDOWS_TO_IANA_MAP.flatMap((entry) => entry.iana),
+  ...MOST_NAMED.map(([, zone]) => zone), ...Object.values(CORRECTED), ...Object.values(CURRENT_NAMES),
+]);
+
+/** Whether a name is one calendars write for an IANA zone, spelled as listed (see LISTED_NAMES). */
+export function isListedZoneName(name: string): boolean {
+  return LISTED_NAMES.has(name);
 }
 
 /** The zones tried first when a feed's own zone definition is matched: the most named, in their order. */
