@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WINDOWS_TO_IANA_MAP } from 'windows-iana';
-import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
+import { familiarZones, ianaZoneOf, isListedZoneName } from './time-zone-names.ts';
 
 /** The zone's UTC offset at an instant, as "+05:45". */
 function offsetAt(zone: string, iso: string): string {
@@ -71,4 +71,10 @@ test('unknown, empty, custom and oversized names map to no zone', () => {
   for (const name of [null, undefined, '', '   ', 'Mars Standard Time', 'tzone://Microsoft/Custom', 'Customized Time Zone', '+02:00', 'x'.repeat(10_000)]) {
     assert.equal(ianaZoneOf(name), null, String(name).slice(0, 40));
   }
+});
+
+test('the listed zone names: the runtime\'s zones and CLDR\'s aliases, exactly as spelled; made-up names and other cases are not listed', () => {
+  for (const zone of Intl.supportedValuesOf('timeZone')) assert.equal(isListedZoneName(zone), true, zone);
+  for (const zone of ['Asia/Kolkata', 'Asia/Calcutta', 'US/Eastern', 'UTC', 'Etc/UTC', 'Etc/GMT+5', 'America/Argentina/Buenos_Aires', 'Europe/Berlin']) assert.equal(isListedZoneName(zone), true, zone);
+  for (const name of ['Made/Up', 'europe/berlin', 'EUROPE/BERLIN', '/citadel.org/20190903_1/Europe/Berlin', 'W. Europe Standard Time', '']) assert.equal(isListedZoneName(name), false, name);
 });

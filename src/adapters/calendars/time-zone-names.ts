@@ -93,7 +93,7 @@ export function windowsZoneOf(name: string): string | null {
  * timezone.xml, from the `windows-iana` package: Asia/Kolkata, US/Eastern, UTC, Etc/GMT+5...),
  * the zones of its Windows table, and the names above. A list of names worth checking, not of
  * answers: a name on it is still checked (isValidTimeZone), as the runtime may lack one (CLDR
- * lists Etc/Unknown, which no runtime takes), and a name off it may still be a zone (a newer
+ * lists Etc/Unknown, which the runtime refuses), and a name off it may still be a zone (a newer
  * alias, or a name in another case).
  */
 const LISTED_NAMES: ReadonlySet<string> = new Set([
