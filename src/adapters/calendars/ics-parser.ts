@@ -237,7 +237,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
   }
   // First, so that it is among the warnings a log line shows, ahead of the unknown TZIDs' own.
   const checksCut = names.refused === 0 ? [] : [`time zone names: ${limits.maxUnlistedZoneChecks} names that are not listed IANA names were checked, and no more; `
-    + `${names.refused} more were taken for no zone unchecked, and their TZIDs read as unknown ones`];
+    + `${names.refused} more were taken for no zone unchecked, as unknown names are`];
   return { name: propValue(calendar, 'X-WR-CALNAME'), description: propValue(calendar, 'X-WR-CALDESC'), timeZone: defaultZone, events: [...events.values()], warnings: [...checksCut, ...warnings.list()] };
 }
 
