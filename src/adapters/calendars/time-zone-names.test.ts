@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { WINDOWS_TO_IANA_MAP } from 'windows-iana';
+import { isValidTimeZone } from '../../domain/recurrence.ts';
 import { familiarZones, ianaZoneOf, isListedZoneName } from './time-zone-names.ts';
 
 /** The zone's UTC offset at an instant, as "+05:45". */
@@ -77,4 +79,19 @@ test('the listed zone names: the runtime\'s zones and CLDR\'s aliases, exactly a
   for (const zone of Intl.supportedValuesOf('timeZone')) assert.equal(isListedZoneName(zone), true, zone);
   for (const zone of ['Asia/Kolkata', 'Asia/Calcutta', 'US/Eastern', 'UTC', 'Etc/UTC', 'Etc/GMT+5', 'America/Argentina/Buenos_Aires', 'Europe/Berlin']) assert.equal(isListedZoneName(zone), true, zone);
   for (const name of ['Made/Up', 'europe/berlin', 'EUROPE/BERLIN', '/citadel.org/20190903_1/Europe/Berlin', 'W. Europe Standard Time', '']) assert.equal(isListedZoneName(name), false, name);
+});
+
+/** The system's tzdata in its compact form (zones `Z name ...`, links `L target name`), when installed. */
+const TZDATA = '/usr/share/zoneinfo/tzdata.zi';
+
+test('every IANA zone and link the system\'s tzdata names that the runtime accepts is listed (Europe/Kyiv, Pacific/Kanton, CET...)', { skip: !existsSync(TZDATA) && `no ${TZDATA}` }, () => {
+  const names: string[] = [];
+  for (const line of readFileSync(TZDATA, 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    if (fields[0] === 'Z') names.push(fields[1]!);
+    if (fields[0] === 'L') names.push(fields[2]!);
+  }
+  assert.ok(names.length > 500, `${names.length} names read from ${TZDATA}`);
+  const unlisted = names.filter((name) => isValidTimeZone(name) && !isListedZoneName(name));
+  assert.deepEqual(unlisted, []);
 });

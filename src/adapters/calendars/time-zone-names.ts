@@ -88,10 +88,18 @@ export function windowsZoneOf(name: string): string | null {
 }
 
 /**
+ * IANA names that neither the runtime's list nor CLDR's aliases spell: zones renamed after CLDR
+ * took its identifiers (tzdata 2022b renamed Europe/Kiev to Europe/Kyiv, 2021b Pacific/Enderbury to
+ * Pacific/Kanton; both are what current calendars write), and the old European zones IANA keeps as
+ * links. The unit test compares the list with the system's tzdata when it has one.
+ */
+const NAMES_NEWER_THAN_CLDR: readonly string[] = ['Europe/Kyiv', 'Pacific/Kanton', 'CET', 'EET', 'MET', 'WET'];
+
+/**
  * The zone names calendars write, exactly as spelled: the runtime's own list (ICU's canonical
  * names, some of them old spellings such as Asia/Calcutta), CLDR's aliases of each zone (its
  * timezone.xml, from the `windows-iana` package: Asia/Kolkata, US/Eastern, UTC, Etc/GMT+5...),
- * the zones of its Windows table, and the names above. A list of names worth checking, not of
+ * the zones of its Windows table, the names above, and NAMES_NEWER_THAN_CLDR. A list of names worth checking, not of
  * answers: a name on it is still checked (isValidTimeZone), as the runtime may lack one (CLDR
  * lists Etc/Unknown, which the runtime refuses), and a name off it may still be a zone (a newer
  * alias, or a name in another case).
@@ -101,6 +109,7 @@ const LISTED_NAMES: ReadonlySet<string> = new Set([
   ...IANA_ALIAS_MAP.flatMap((entry) => entry.alias),
   ...WINDOWS_TO_IANA_MAP.flatMap((entry) => entry.iana),
   ...MOST_NAMED.map(([, zone]) => zone), ...Object.values(CORRECTED), ...Object.values(CURRENT_NAMES),
+  ...NAMES_NEWER_THAN_CLDR,
 ]);
 
 /** Whether a name is one calendars write for an IANA zone, spelled as listed (see LISTED_NAMES). */
