@@ -339,8 +339,9 @@ describe('hostile feeds', () => {
     assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
     process.stdout.write(`# ${TEST_ENGINE} connect 60,000 calendar objects with made-up X-WR-TIMEZONEs: ${cpuMs} ms of CPU\n`);
     assertNoStall('connect 60,000 calendar objects with made-up X-WR-TIMEZONEs', connected);
-    // Generous: at 40 µs a name, the fastest seen, the checks alone would be 2.4 s.
-    assert.ok(cpuMs < 1_500, `the connect took ${cpuMs} ms of CPU`);
+    // Generous for a loaded machine (0.65-1.0 s seen): with every name checked the connect took
+    // 8.5-8.6 s of CPU. The count of checks itself is pinned by ics-parser.test.ts.
+    assert.ok(cpuMs < 4_000, `the connect took ${cpuMs} ms of CPU`);
     const listed = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${connected.result.body.calendar_id}&time_min=2026-11-25T00:00:00Z&time_max=2026-11-26T00:00:00Z&limit=10`, { auth: user.auth });
     assert.equal(listed.status, 200, JSON.stringify(listed.body).slice(0, 500));
     assert.deepEqual(listed.body.results.map((e: { title: string; start_time: string; timezone: string }) => [e.title, e.start_time, e.timezone]).sort(),
