@@ -43,6 +43,7 @@ import { Temporal } from 'temporal-polyfill';
 import { RRuleTemporal } from 'rrule-temporal';
 import { MAX_INSTANT_MS, MIN_INSTANT_MS } from './occurrence-key.ts';
 import { finishSteps } from '../lib/steps.ts';
+import { LazyInstants } from './lazy-instants.ts';
 
 export { occurrenceKey, parseOccurrenceKey } from './occurrence-key.ts';
 
@@ -760,9 +761,10 @@ interface SeriesParts {
   untilMs: number;
   /** Width of one windowed library call. */
   chunkMs: number;
-  /** DTSTART and RDATE instants, sorted and unique. */
-  explicitStarts: number[];
-  exInstants: Set<number>;
+  /** DTSTART and the RDATE values, placed when a question reaches them. */
+  explicit: LazyInstants<DateValue>;
+  /** The EXDATE values but dates, placed when an instance near them is produced. */
+  exValues: LazyInstants<DateValue>;
   /** EXDATE;VALUE=DATE dates as YYYY-MM-DD in the series zone. */
   exLocalDates: Set<string>;
 }
@@ -804,14 +806,17 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     }
   };
 
-  const explicit = new Set<number>([startMs]);
-  for (const value of rdates) explicit.add(resolve(value));
-  const exInstants = new Set<number>();
+  // DTSTART and the RDATE/EXDATE values are kept as written and placed only when a question
+  // reaches them (see LazyValues): a value centuries from the instants asked about costs nothing.
+  const reachOf = (value: DateValue): number => value.kind === 'utc' ? value.ms : value.kind === 'date' ? value.wallMs + startTimeMs : value.wallMs;
+  const explicit = new LazyInstants<DateValue>([{ kind: 'utc', ms: startMs }, ...rdates], reachOf, resolve);
   const exLocalDates = new Set<string>();
+  const exOthers: DateValue[] = [];
   for (const value of exdates) {
     if (value.kind === 'date') exLocalDates.add(value.text);
-    else exInstants.add(resolve(value));
+    else exOthers.push(value);
   }
+  const exValues = new LazyInstants(exOthers, reachOf, resolve);
 
   let untilMs = Infinity;
   if (rule?.until) {
@@ -847,8 +852,8 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     count: rule?.count ?? Infinity,
     untilMs,
     chunkMs,
-    explicitStarts: [...explicit].sort((a, b) => a - b),
-    exInstants,
+    explicit,
+    exValues,
     exLocalDates,
   };
 }
@@ -1121,10 +1126,10 @@ function* plainStepStarts(c: SeriesParts, stepMs: number, loMs: number, hiMs: nu
 
 /** All occurrence starts in [loMs, hiMs): DTSTART, RRULE and RDATE merged, EXDATE removed. */
 function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget = newBudget()): Generator<number> {
-  const explicit = c.explicitStarts.filter((ms) => ms >= loMs && ms < hiMs);
+  const explicit = c.explicit.ascending(loMs, hiMs);
+  let nextExplicit = explicit.next();
   const generated = ruleStarts(c, loMs, hiMs, budget);
   let next = generated.next();
-  let i = 0;
   let previous = NaN;
   for (;;) {
     if (!next.done && Number.isNaN(next.value)) {
@@ -1133,7 +1138,7 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
       continue;
     }
     const fromRule = next.done ? undefined : next.value;
-    const fromList = explicit[i];
+    const fromList = nextExplicit.done ? undefined : nextExplicit.value;
     let candidate: number;
     if (fromRule === undefined && fromList === undefined) return;
     if (fromList === undefined || (fromRule !== undefined && fromRule <= fromList)) {
@@ -1141,7 +1146,7 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
       next = generated.next();
     } else {
       candidate = fromList;
-      i++;
+      nextExplicit = explicit.next();
     }
     if (candidate === previous) continue;
     previous = candidate;
@@ -1151,7 +1156,7 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
 }
 
 function isExcluded(c: SeriesParts, startMs: number): boolean {
-  if (c.exInstants.has(startMs)) return true;
+  if (c.exValues.has(startMs)) return true;
   return c.exLocalDates.size > 0 && c.exLocalDates.has(localDateOf(startMs, c));
 }
 
@@ -1303,15 +1308,18 @@ export class CompiledSeries {
 
   #lastEndOfWalked(): number | null {
     const c = this.#c;
-    // DTSTART and every RDATE (explicitStarts holds both, sorted).
-    const lastExplicitEndMs = c.explicitStarts.at(-1)! + c.durationMs;
+    // DTSTART and every RDATE end by then (the latest of them is placed, not the others).
+    const lastExplicitEndMs = c.explicit.last()! + c.durationMs;
     if (c.rule === undefined && c.plainStepMs === null) return lastExplicitEndMs;
     if (c.untilMs !== Infinity) return Math.max(c.untilMs + c.durationMs, lastExplicitEndMs);
     if (c.count > LAST_END_COUNT_CAP) return null;
-    // Every instance there is: at most COUNT from the rule and the explicit ones besides.
-    const found = this.upcoming(MIN_INSTANT_MS, c.count + c.explicitStarts.length);
-    if (found.isTruncated) return null;
-    return found.occurrences.reduce((latest, o) => Math.max(latest, o.endMs), lastExplicitEndMs);
+    // The rule's instances, at most COUNT, those an EXDATE removes left out.
+    const budget = newBudget();
+    let latestEndMs = lastExplicitEndMs;
+    for (const start of ruleStarts(c, MIN_INSTANT_MS, MAX_INSTANT_MS + 1, budget)) {
+      if (!isExcluded(c, start)) latestEndMs = Math.max(latestEndMs, start + c.durationMs);
+    }
+    return budget.isTruncated ? null : latestEndMs;
   }
 
   /**
@@ -1325,7 +1333,7 @@ export class CompiledSeries {
     const known = this.lastEndMs();
     if (known !== null || !this.#c.ruleHasCount) return known;
     const c = this.#c;
-    const lastExplicitEndMs = c.explicitStarts.at(-1)! + c.durationMs;
+    const lastExplicitEndMs = c.explicit.last()! + c.durationMs;
     if (c.plainStepMs !== null) return Math.max(Math.min(c.startMs + (c.count - 1) * c.plainStepMs, MAX_INSTANT_MS) + c.durationMs, lastExplicitEndMs);
     const walk = c.walk;
     if (!walk || walk.isTruncated || walk.coveredToMs !== Infinity) return null;
