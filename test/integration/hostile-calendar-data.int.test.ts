@@ -469,6 +469,59 @@ describe('hostile feeds', () => {
   });
 });
 
+describe('a series whose EXDATE/RDATE values are spread over centuries', () => {
+  const wall = (year: number) => `${String(year).padStart(4, '0')}0101T090000`;
+  /** 9,999 values, one a year (years 1-9999) at 09:00 Berlin on 1 January, on 99 lines (a series takes 100). */
+  const yearlyLines = (name: 'EXDATE' | 'RDATE') => Array.from({ length: 99 }, (_, line) =>
+    `${name};TZID=Europe/Berlin:${Array.from({ length: 102 }, (_, i) => line * 102 + i + 1).filter((year) => year <= 9999).map(wall).join(',')}`);
+  const listed = async (auth: string, fromIso: string, toIso: string, calendarId?: string) => {
+    const res = await env.rc.request('GET', `/api/v1/calendar/events?${calendarId ? `calendar_id=${calendarId}&` : ''}time_min=${fromIso}&time_max=${toIso}&limit=100`, { auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
+    return (res.body.results as { start_time: string }[]).map((e) => e.start_time);
+  };
+
+  test('created through the API and scheduled: no step holds the event loop, and the values near now are honoured', async () => {
+    const user = await env.rc.newUser();
+    const start = Date.parse('2026-11-23T08:00:00Z');
+    const create = (title: string, recurrence: string[]) => measureStall(() => env.rc.request('POST', '/api/v1/calendar/events', {
+      auth: user.auth,
+      body: { title, start_time: new Date(start).toISOString(), end_time: new Date(start + 30 * MIN).toISOString(), timezone: 'Europe/Berlin', recurrence, meeting_url: meetingUrl() },
+    }));
+    const added = await create('Every first of January', yearlyLines('RDATE'));
+    assertNoStall('create a series of 9,999 RDATE values one a year through the API', added);
+    assert.equal(added.result.status, 201, JSON.stringify(added.result.body).slice(0, 500));
+    const removed = await create('Daily but the first of January', ['RRULE:FREQ=DAILY', ...yearlyLines('EXDATE')]);
+    assertNoStall('create a daily series with 9,999 EXDATE values one a year through the API', removed);
+    assert.equal(removed.result.status, 201, JSON.stringify(removed.result.body).slice(0, 500));
+
+    const booked = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/schedule/${added.result.body.id}`, { auth: user.auth, body: { deduplication_key: 'rdates', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 } }));
+    assertNoStall('schedule three occurrences of the series of 9,999 RDATE values', booked);
+    assert.equal(booked.result.status, 200, JSON.stringify(booked.result.body).slice(0, 500));
+    assert.equal(booked.result.body.occurrences_scheduled, 3);
+
+    // 09:00 Berlin is 08:00 UTC in winter: the RDATE of 2027 is there, the daily series skips that day.
+    assert.deepEqual(await listed(user.auth, '2026-12-31T00:00:00.000Z', '2027-01-03T00:00:00.000Z'),
+      ['2026-12-31T08:00:00.000Z', '2027-01-01T08:00:00.000Z', '2027-01-02T08:00:00.000Z']);
+    assert.deepEqual(await listed(user.auth, '9998-12-31T12:00:00.000Z', '9999-01-02T00:00:00.000Z'), ['9999-01-01T08:00:00.000Z']);
+  });
+
+  test('connected through an ICS feed: no step holds the event loop, and the values near now are honoured', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN',
+      'BEGIN:VEVENT', 'UID:rdates@feed.example', 'DTSTAMP:20261201T000000Z', 'DTSTART;TZID=Europe/Berlin:20261123T090000',
+      'DTEND;TZID=Europe/Berlin:20261123T093000', 'SUMMARY:Every first of January', `LOCATION:${meetingUrl()}`, ...yearlyLines('RDATE'), 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:exdates@feed.example', 'DTSTAMP:20261201T000000Z', 'DTSTART;TZID=Europe/Berlin:20261123T090000',
+      'DTEND;TZID=Europe/Berlin:20261123T093000', 'RRULE:FREQ=DAILY', 'SUMMARY:Daily but the first of January', `LOCATION:${meetingUrl()}`, ...yearlyLines('EXDATE'), 'END:VEVENT',
+      'END:VCALENDAR', ''].join('\r\n'));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    assert.equal(connected.result.body.sync.created, 2);
+    assertNoStall('connect two series of 9,999 EXDATE/RDATE values one a year', connected);
+    assert.deepEqual(await listed(user.auth, '2026-12-31T00:00:00.000Z', '2027-01-03T00:00:00.000Z', connected.result.body.calendar_id),
+      ['2026-12-31T08:00:00.000Z', '2027-01-01T08:00:00.000Z', '2027-01-02T08:00:00.000Z']);
+  });
+});
+
 describe('a dense series with 500 bots', () => {
   /** Links of the series' 500 bots: their occurrence keys and the bots' join times. */
   async function linksOf(seriesId: string) {
