@@ -1013,7 +1013,7 @@ describe('EXDATE and RDATE values spread over many clock changes', () => {
   const text = (t: Temporal.PlainDateTime) => t.toString().replace(/[-:]/g, '').slice(0, 15);
   const wallMsOf = (t: Temporal.PlainDateTime) => t.toZonedDateTime('UTC').epochMilliseconds;
 
-  test('9,999 RDATE values one a year (years 1-9999) compile with a bounded number of transition searches, each placed where Temporal puts it', () => {
+  test('9,999 RDATE values one a year (years 1-9999) are placed with a bounded number of transition searches, each where Temporal puts it', () => {
     const zone = 'Europe/Berlin';
     const wallTimes = Array.from({ length: 9999 }, (_, i) => Temporal.PlainDateTime.from({ year: i + 1, month: 7, day: 1, hour: 9 }));
     const lines: string[] = [];
@@ -1030,9 +1030,11 @@ describe('EXDATE and RDATE values spread over many clock changes', () => {
       searches++;
       return search.call(this, { direction });
     } as typeof search;
-    let compiled;
+    let found;
     try {
-      compiled = compileSeries({ ...definition, recurrence: [...lines] });
+      // Compiled, and every value placed (the values are placed when an expansion reaches them).
+      const compiled = compileSeries({ ...definition, recurrence: [...lines] });
+      found = compiled.expand({ fromMs: at('0000-01-01T00:00:00Z'), toMs: at('9999-12-31T23:59:59Z') }).map((o) => o.startMs).filter((ms) => ms !== definition.startMs);
     } finally {
       prototype.getTimeZoneTransition = search;
     }
@@ -1040,7 +1042,6 @@ describe('EXDATE and RDATE values spread over many clock changes', () => {
     // already read; two searches each.
     assert.ok(searches <= 2 * (32 + wallTimes.length / 8), `${searches} transition searches`);
     const expected = wallTimes.map((t) => t.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds);
-    const found = compiled.expand({ fromMs: at('0000-01-01T00:00:00Z'), toMs: at('9999-12-31T23:59:59Z') }).map((o) => o.startMs).filter((ms) => ms !== definition.startMs);
     assert.deepEqual(found.map(isoOf), expected.map(isoOf));
   });
 
@@ -1076,5 +1077,173 @@ describe('EXDATE and RDATE values spread over many clock changes', () => {
       }
     }
     assert.ok(checked > 20_000, `${checked} local times checked`);
+  });
+});
+
+describe('EXDATE and RDATE values are placed only when a question reaches them', () => {
+  const DATE_TIME = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const yearlyLines = (name: string, zone: string) => {
+    const lines: string[] = [];
+    for (let year = 1; year <= 9999; year += 100) {
+      lines.push(`${name};TZID=${zone}:${Array.from({ length: Math.min(100, 10_000 - year) }, (_, i) => `${String(year + i).padStart(4, '0')}0101T090000`).join(',')}`);
+    }
+    return lines;
+  };
+
+  /** Runs `work` counting Temporal's own placements of a local time and its searches for a zone's transitions. */
+  function counting<T>(work: () => T): { result: T; placements: number; searches: number } {
+    const dateTime = Temporal.PlainDateTime.prototype;
+    const zoned = Temporal.ZonedDateTime.prototype;
+    const place = dateTime.toZonedDateTime;
+    const search = zoned.getTimeZoneTransition;
+    let placements = 0;
+    let searches = 0;
+    dateTime.toZonedDateTime = function (this: Temporal.PlainDateTime, ...args: Parameters<typeof place>) {
+      placements++;
+      return place.apply(this, args);
+    } as typeof place;
+    zoned.getTimeZoneTransition = function (this: Temporal.ZonedDateTime, direction: 'next' | 'previous') {
+      searches++;
+      return search.call(this, { direction });
+    } as typeof search;
+    try {
+      return { result: work(), placements, searches };
+    } finally {
+      dateTime.toZonedDateTime = place;
+      zoned.getTimeZoneTransition = search;
+    }
+  }
+
+  test('a series of 9,999 RDATE values one a year compiles without placing them, and a question places the few near it', () => {
+    // A zone the rest of the suite does not read, so that no stretch of it is known yet.
+    const zone = 'Europe/Vienna';
+    const definition = series('2026-11-23T08:00:00Z', zone, yearlyLines('RDATE', zone));
+    const compiled = counting(() => compileSeries(definition));
+    // DTSTART's own local time is read once; no value is placed.
+    assert.ok(compiled.placements <= 1 && compiled.searches === 0, `compile: ${compiled.placements} placements, ${compiled.searches} searches`);
+    const next = counting(() => compiled.result.upcoming(at('2026-12-01T00:00:00Z'), 3).occurrences.map((o) => isoOf(o.startMs)));
+    assert.deepEqual(next.result, ['2027-01-01T08:00:00.000Z', '2028-01-01T08:00:00.000Z', '2029-01-01T08:00:00.000Z']);
+    // A block of values around those years, never the thousands of others.
+    assert.ok(next.placements + next.searches <= 40, `upcoming: ${next.placements} placements, ${next.searches} searches`);
+    const found = counting(() => compiled.result.find(at('5000-01-01T08:00:00Z')));
+    assert.equal(isoOf(found.result!.startMs), '5000-01-01T08:00:00.000Z');
+    assert.ok(found.placements + found.searches <= 40, `find: ${found.placements} placements, ${found.searches} searches`);
+    const end = counting(() => compiled.result.lastEndMs());
+    assert.equal(isoOf(end.result!), '9999-01-01T08:30:00.000Z');
+    assert.ok(end.placements + end.searches <= 40, `lastEndMs: ${end.placements} placements, ${end.searches} searches`);
+  });
+
+  test('a daily series with 9,999 EXDATE values one a year compiles without placing them; the days near a question are still removed', () => {
+    const zone = 'Europe/Vienna';
+    const definition = series('2026-11-23T08:00:00Z', zone, ['RRULE:FREQ=DAILY', ...yearlyLines('EXDATE', zone)]);
+    const compiled = counting(() => compileSeries(definition));
+    assert.ok(compiled.placements <= 1 && compiled.searches === 0, `compile: ${compiled.placements} placements, ${compiled.searches} searches`);
+    const around = counting(() => starts(compiled.result.expand({ fromMs: at('2026-12-31T00:00:00Z'), toMs: at('2027-01-03T00:00:00Z') })));
+    assert.deepEqual(around.result, ['2026-12-31T08:00:00.000Z', '2027-01-02T08:00:00.000Z']);
+    assert.ok(around.placements + around.searches <= 40, `expand: ${around.placements} placements, ${around.searches} searches`);
+    assert.equal(compiled.result.find(at('3000-01-01T08:00:00Z')), null);
+    assert.equal(isoOf(compiled.result.find(at('3000-01-02T08:00:00Z'))!.startMs), '3000-01-02T08:00:00.000Z');
+  });
+
+  // Every answer of a compiled series about its RDATE/EXDATE values against the recurrence set
+  // worked out here with Temporal directly (each value placed as a PlainDateTime in its zone,
+  // 'compatible'), over generated series, with the questions asked in a random order so that
+  // what is placed first differs from one series to the next.
+  test('property: every answer is the one Temporal gives, whatever is asked first', () => {
+    const zones = ['Europe/Berlin', 'America/New_York', 'Pacific/Apia', 'Australia/Lord_Howe', 'UTC', 'America/Santiago', 'Pacific/Kiritimati', 'Asia/Tehran'];
+    const place = (wallMs: number, zone: string) => temporalPlacement(wallMs, zone);
+    const localDate = (ms: number, zone: string) => localOf(ms, zone).toPlainDate().toString();
+    const wallArb = fc.oneof(
+      // Near DTSTART (days or hours around it, before it too), in a gap or overlap of 2026, or any year.
+      fc.tuple(fc.integer({ min: -40, max: 400 }), fc.constantFrom(0, 0, 0, -3, -1, 1, 5)).map(([days, hours]) => ({ near: true, offsetMs: days * DAY + hours * HOUR })),
+      fc.constantFrom(Date.UTC(2026, 2, 8, 2, 30), Date.UTC(2026, 2, 29, 2, 30), Date.UTC(2026, 9, 25, 2, 30), Date.UTC(2026, 10, 1, 1, 30), Date.UTC(2011, 11, 30, 10), Date.UTC(2026, 3, 5, 1, 45))
+        .map((wallMs) => ({ near: false, offsetMs: wallMs })),
+      fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 0, max: 11 }), fc.integer({ min: 1, max: 28 })).map(([y, m, d]) => ({ near: false, offsetMs: new Date(Date.UTC(2000, m, d, 9)).setUTCFullYear(y) })),
+    );
+    const valueArb = fc.record({
+      name: fc.constantFrom('RDATE', 'EXDATE'),
+      kind: fc.constantFrom('utc', 'zoned', 'other-zone', 'floating', 'date', 'dtstart'),
+      wall: wallArb,
+      zone: fc.constantFrom(...zones),
+    });
+    fc.assert(fc.property(
+      fc.constantFrom(...zones), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 40 }), fc.array(valueArb, { maxLength: 40 }), fc.constantFrom(0, 30, 1440),
+      fc.array(fc.integer({ min: -60, max: 500 }), { minLength: 6, maxLength: 6 }), fc.integer(),
+      (zone, ruleKind, count, values, minutes, probes, seed) => {
+        const startWall = Date.UTC(2026, 0, 5, 9, 30);
+        const startMs = place(startWall, zone);
+        const rule = ['', `RRULE:FREQ=DAILY;COUNT=${count + 1}`, 'RRULE:FREQ=WEEKLY', `RRULE:FREQ=HOURLY;INTERVAL=${count + 5};COUNT=${count + 1}`][ruleKind]!;
+        const lines = rule ? [rule] : [];
+        const explicit = new Set([startMs]);
+        const exInstants = new Set<number>();
+        const exDates = new Set<string>();
+        for (const v of values) {
+          const wallMs = v.wall.near ? startWall + v.wall.offsetMs : v.wall.offsetMs;
+          let line: string;
+          let instant: number;
+          switch (v.kind) {
+            case 'utc': line = `${v.name}:${DATE_TIME(wallMs)}Z`; instant = wallMs; break;
+            case 'zoned': line = `${v.name};TZID=${zone}:${DATE_TIME(wallMs)}`; instant = place(wallMs, zone); break;
+            case 'other-zone': line = `${v.name};TZID=${v.zone}:${DATE_TIME(wallMs)}`; instant = place(wallMs, v.zone); break;
+            case 'floating': line = `${v.name}:${DATE_TIME(wallMs)}`; instant = place(wallMs, zone); break;
+            case 'dtstart': line = `${v.name};TZID=${zone}:${DATE_TIME(startWall)}`; instant = startMs; break;
+            default: {
+              const day = DATE_TIME(wallMs).slice(0, 8);
+              line = `${v.name};VALUE=DATE:${day}`;
+              // A date takes DTSTART's local time (09:30). Date.UTC would read years 0-99 as 1900-1999.
+              const d = new Date(0);
+              d.setUTCFullYear(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
+              instant = place(d.getTime() + 9.5 * HOUR, zone);
+              if (v.name === 'EXDATE') exDates.add(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`);
+            }
+          }
+          lines.push(line);
+          if (v.name === 'RDATE') explicit.add(instant);
+          else if (v.kind !== 'date') exInstants.add(instant);
+        }
+        const definition: SeriesDefinition = { startMs, endMs: startMs + minutes * MIN, timeZone: zone, recurrence: lines };
+        // The rule's instances from Temporal: a daily or weekly one at DTSTART's local time, placed
+        // like the values (two local times on one instant are one, and count once); an hourly one
+        // a fixed step of absolute time (this zone's changes within a few hundred hours of January
+        // move none of it).
+        const ruleInstants: number[] = [];
+        if (ruleKind === 1 || ruleKind === 2) {
+          for (let k = 0; ruleKind === 2 ? k < 120 : ruleInstants.length < count + 1; k++) {
+            const ms = k === 0 ? startMs : place(startWall + k * (ruleKind === 2 ? 7 : 1) * DAY, zone);
+            if (ms !== ruleInstants.at(-1)) ruleInstants.push(ms);
+          }
+        } else if (ruleKind === 3) {
+          for (let k = 0; k <= count; k++) ruleInstants.push(startMs + k * (count + 5) * HOUR);
+        }
+        const isExcluded = (ms: number) => exInstants.has(ms) || exDates.has(localDate(ms, zone));
+        const occurrences = [...new Set([...explicit, ...ruleInstants])].filter((ms) => !isExcluded(ms)).sort((a, b) => a - b);
+        // A weekly rule has no end: it is compared up to 119 weeks, well past every question.
+        const horizon = ruleKind === 2 ? startMs + 119 * 7 * DAY : Infinity;
+        const known = occurrences.filter((ms) => ms < horizon);
+        const durationMs = minutes * MIN;
+        const questions: Array<[string, (s: ReturnType<typeof compileSeries>) => unknown, unknown]> = [];
+        questions.push(['all', (s) => s.expand({ fromMs: at('0000-01-01T00:00:00Z'), toMs: Math.min(horizon, at('9999-12-31T23:59:59Z')) }).map((o) => o.startMs), known]);
+        for (const days of probes) {
+          const afterMs = startMs + days * DAY;
+          const expected = known.filter((ms) => ms + durationMs > afterMs).slice(0, 3);
+          questions.push([`upcoming ${days}`, (s) => s.upcoming(afterMs, 3).occurrences.map((o) => o.startMs), expected]);
+          const date = localDate(afterMs, zone);
+          questions.push([`on ${date}`, (s) => s.onLocalDate(date).map((o) => o.startMs), known.filter((ms) => localDate(ms, zone) === date)]);
+        }
+        for (const ms of [...explicit, ...exInstants, ...ruleInstants.filter((ms) => ms < horizon)]) {
+          questions.push([`find ${isoOf(ms)}`, (s) => s.find(ms)?.startMs ?? null, occurrences.includes(ms) ? ms : null]);
+        }
+        if (ruleKind !== 2 && count + 1 <= 100) {
+          const lastExplicit = Math.max(...explicit);
+          const lastRule = ruleInstants.filter((ms) => !isExcluded(ms)).reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+          questions.push(['lastEndMs', (s) => s.lastEndMs(), Math.max(lastExplicit, lastRule) + durationMs]);
+        }
+        // Asked in an order of the seed's choosing, of a fresh compile.
+        let state = seed;
+        const shuffled = questions.map((q) => ({ q, key: (state = (state * 1103515245 + 12345) % 2147483648) })).sort((a, b) => a.key - b.key).map(({ q }) => q);
+        const compiled = compileSeries(definition);
+        for (const [label, ask, expected] of shuffled) assert.deepEqual(ask(compiled), expected, `${label} of ${JSON.stringify(lines)}`);
+      },
+    ), { numRuns: 120 });
   });
 });
