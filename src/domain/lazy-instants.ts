@@ -30,14 +30,30 @@ export class LazyInstants<T> {
 
   /** `place` gives an item's instant, which must lie within REACH_MS of `reachOf(item)`. */
   constructor(items: readonly T[], reachOf: (item: T) => number, place: (item: T) => number) {
-    const reach = items.map(reachOf);
+    const n = items.length;
+    const reach = new Float64Array(n);
     let sorted = true;
-    for (let i = 1; i < reach.length && sorted; i++) sorted = reach[i - 1]! <= reach[i]!;
-    const order = items.map((_, i) => i);
-    if (!sorted) order.sort((a, b) => reach[a]! - reach[b]!);
-    this.#items = order.map((i) => items[i]!);
-    this.#reach = Float64Array.from(order, (i) => reach[i]!);
-    this.#instants = new Float64Array(items.length).fill(Number.NaN);
+    for (let i = 0; i < n; i++) {
+      reach[i] = reachOf(items[i]!);
+      if (i > 0 && reach[i - 1]! > reach[i]!) sorted = false;
+    }
+    if (sorted) {
+      this.#items = items.slice();
+      this.#reach = reach;
+    } else {
+      // Values mostly come in order (DTSTART first, then a list by date): the array sort finds the
+      // runs already in order and merges them.
+      const order = new Array<number>(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      order.sort((a, b) => reach[a]! - reach[b]!);
+      this.#items = new Array<T>(n);
+      this.#reach = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        this.#items[i] = items[order[i]!]!;
+        this.#reach[i] = reach[order[i]!]!;
+      }
+    }
+    this.#instants = new Float64Array(n).fill(Number.NaN);
     this.#blocksLeft = (items.length + BLOCK_SIZE - 1) >> BLOCK_SHIFT;
     this.#blockPlaced = new Uint8Array(this.#blocksLeft);
     this.#place = place;
