@@ -28,7 +28,8 @@
 //   generates it that way across DST too), so its instances are computed arithmetically: the k-th
 //   is DTSTART + k * INTERVAL * step. Such a rule reaches any window in constant work, even from
 //   year 0 and with COUNT, where the library would have to walk every instance from DTSTART.
-// - compileSeries parses and places a series once; callers that ask many questions of one series
+// - compileSeries parses a series once and places its RDATE/EXDATE values only when a question
+//   reaches them (see LazyInstants), so that values far from every question cost nothing; callers that ask many questions of one series
 //   (every bot linked to it, every occurrence on a page) ask the compiled series. A COUNT rule,
 //   which has to be counted from DTSTART, is walked once per compiled series and remembered.
 //

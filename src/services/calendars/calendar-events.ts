@@ -872,8 +872,7 @@ export async function seriesEndToStore(row: SeriesFields, before: (SeriesFields 
     // gives the event loop turns (in a zone read by its own rules, a hundred yearly instances took
     // 30-50 ms, over 100 ms on a busy machine), and so does the compile when the work before it
     // (reading and checking the row) has used up a slice: a series with thousands of EXDATE/RDATE
-    // values places each of them in its zone (up to ~15 ms for 10,000 the first time a process
-    // meets those years).
+    // values reads and sorts them (their placement waits for a question that reaches them).
     await pacer.pace();
     return await paceSteps(compiledSeriesOf(row, null).lastEndSteps(), pacer);
   } catch (error) {
