@@ -29,8 +29,9 @@
 //   is DTSTART + k * INTERVAL * step. Such a rule reaches any window in constant work, even from
 //   year 0 and with COUNT, where the library would have to walk every instance from DTSTART.
 // - compileSeries parses a series once and places its RDATE/EXDATE values only when a question
-//   reaches them (see LazyInstants), so that values far from every question cost nothing; callers that ask many questions of one series
-//   (every bot linked to it, every occurrence on a page) ask the compiled series. A COUNT rule,
+//   reaches them (see LazyInstants), so that values far from every question cost nothing;
+//   callers that ask many questions of one series (every bot linked to it, every occurrence on a
+//   page) ask the compiled series. A COUNT rule,
 //   which has to be counted from DTSTART, is walked once per compiled series and remembered.
 //
 // rrule-temporal generates the RRULE instances only. Its own RDATE/EXDATE/UNTIL/COUNT handling is
@@ -808,7 +809,7 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   };
 
   // DTSTART and the RDATE/EXDATE values are kept as written and placed only when a question
-  // reaches them (see LazyValues): a value centuries from the instants asked about costs nothing.
+  // reaches them (see LazyInstants): a value centuries from the instants asked about costs nothing.
   const reachOf = (value: DateValue): number => value.kind === 'utc' ? value.ms : value.kind === 'date' ? value.wallMs + startTimeMs : value.wallMs;
   const explicit = new LazyInstants<DateValue>([{ kind: 'utc', ms: startMs }, ...rdates], reachOf, resolve);
   const exLocalDates = new Set<string>();
