@@ -346,6 +346,12 @@ export interface ConnectedCalendarsTable {
   /** JSON [{ seriesId, untilMs }]: series new on this calendar in the last hour (migration 023; truncated-series.ts). */
   recent_series: string | null;
   /**
+   * JSON [{ eventId, untilMs }]: instances a bot in its meeting holds, left out by their Outlook
+   * series whose range was cut, kept until untilMs for the new series of a split to continue
+   * them (migration 059; domain/split-hold.ts). Null when none.
+   */
+  held_instances: string | null;
+  /**
    * JSON [{ id, untilMs }]: ids reads listed live that the provider did not find, kept until a read
    * finds them or untilMs (migration 045; domain/missed-ids.ts); later reads let them stand. Null when none.
    */

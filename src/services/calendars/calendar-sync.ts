@@ -62,6 +62,8 @@ import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { findCutContinuations } from './cut-series-continuations.ts';
+import { holdsFor, roundSeriesRules } from './split-holds.ts';
+import { expiredHolds, holdsAfterRound, nextHoldEnd, parseHeldInstances, storedHeldInstances, type HeldInstance } from '../../domain/split-hold.ts';
 import { noteCalendarAccessChanges, reportAccessRevoked, reportFailingCalendarsChanged, reportRevokedForClientRefusal, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
@@ -1237,9 +1239,16 @@ export class CalendarSync {
    * The wait to the next sync of a connection that syncs well (its calendars as the sync left
    * them): longer only while every calendar that reads has a live push channel. One whose channel
    * failed to open hears of no change but through a poll, whatever its account's other calendars
-   * hear; a calendar whose reads fail goes by its own backoff (next_read_at).
+   * hear; a calendar whose reads fail goes by its own backoff (next_read_at). No later than the
+   * end of a calendar's first hold (connected_calendars.held_instances): the round then deletes
+   * the instance it held if no new series has continued it, which no push announces.
    */
   #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number, continueAfterMs: number | null = null): number {
+    const holdEnds = calendars.map((c) => nextHoldEnd(parseHeldInstances(c.held_instances), now) ?? Infinity);
+    return Math.min(this.#intervalWithoutHoldsMs(calendars, now, continueAfterMs), Math.min(...holdEnds) - now);
+  }
+
+  #intervalWithoutHoldsMs(calendars: readonly ConnectedCalendarRow[], now: number, continueAfterMs: number | null): number {
     // A read that was one part of a round goes on soon, push or not: a minute (at most the poll
     // interval) unless a limit asked for longer (its Retry-After).
     if (continueAfterMs !== null) return continueAfterMs > CONTINUED_READ_AFTER_MS ? continueAfterMs : Math.min(CONTINUED_READ_AFTER_MS, this.#o.pollIntervalMs);
@@ -1314,7 +1323,7 @@ export class CalendarSync {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
             push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, push_refused_at: null, created_at: now,
-            recent_series: null, missed_ids: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null, left_unread_at: null,
+            recent_series: null, held_instances: null, missed_ids: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null, left_unread_at: null,
           });
         }
       }
@@ -1420,11 +1429,15 @@ export class CalendarSync {
         await writer.load(lookedUp);
         await writeChanges(writer, lookedUp);
         await writer.removeMissingInstances(lookedUp);
+        const held = await writer.settleHolds();
+        if (held !== undefined) await connections.updateCalendar(trx, calendar.id, { held_instances: held });
         return { result: counts, changed: writer.changed };
       });
     }
     let result = read;
-    if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0 && read.incremental === undefined) {
+    // A hold whose hour is over is settled by a round that brings nothing too.
+    const isHoldOver = expiredHolds(parseHeldInstances(calendar.held_instances), now).length > 0;
+    if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0 && read.incremental === undefined && !isHoldOver) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined || missedIds !== calendar.missed_ids) {
         await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, missed_ids: missedIds, updated_at: now }));
       }
@@ -1464,11 +1477,13 @@ export class CalendarSync {
       if (result.isFullSync) await writer.removeUnseen(result.window);
       else await writer.removeMissingInstances(result);
       await writer.followSeriesSplits();
+      const held = await writer.settleHolds();
       await connections.updateCalendar(trx, calendar.id, {
         sync_cursor: result.cursor,
         missed_ids: missedIds,
         ...(result.isFullSync ? { last_full_sync_at: now } : {}),
         ...recent,
+        ...(held === undefined ? {} : { held_instances: held }),
         updated_at: now,
       });
       return { result: counts, changed: writer.changed };
@@ -2059,6 +2074,12 @@ class SyncedEventWriter {
   /** Instances of series the read looked up before their bots join and found gone (FetchResult.goneOnLookup), deleted with those their series' list lacks. */
   readonly #goneOnLookup: EventRow[] = [];
   #isFull = false;
+  /** The calendar's held instances as the round found them (connected_calendars.held_instances; domain/split-hold.ts). */
+  readonly #held: HeldInstance[];
+  /** Holds this round gives (or keeps giving) instances its series' lists leave out. */
+  readonly #newHolds: HeldInstance[] = [];
+  /** The rule each series whose master this round brings has now (split-holds.ts). */
+  #roundRules = new Map<string, string | null>();
   /** Where stored zone rules that cannot be read are reported (CalendarEvents.zoneWarnings). */
   readonly #zoneWarnings: StoredZoneWarnings | null;
 
@@ -2070,6 +2091,7 @@ class SyncedEventWriter {
     this.#calendar = calendar;
     this.#now = now;
     this.#counts = counts;
+    this.#held = parseHeldInstances(calendar.held_instances);
   }
 
   /**
@@ -2078,6 +2100,7 @@ class SyncedEventWriter {
    */
   async load(result: FetchResult, asNew: readonly string[] = []): Promise<void> {
     this.#isFull = result.isFullSync;
+    this.#roundRules = roundSeriesRules(result.changes);
     const prefix = storedEventId(this.#calendar, '');
     if (result.isFullSync) {
       const rows = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id).execute();
@@ -2315,14 +2338,21 @@ class SyncedEventWriter {
    * stored), an instance whose live bot followed nothing may have moved to that one: it stays,
    * unless the check before its bot joins found it gone (that check is what settles it); so does
    * every such instance `isLeftToLaterPart` names (in one part of a round read in parts: see
-   * removeMissingInstances).
+   * removeMissingInstances). One that an Outlook series cut short left out while a bot is in its
+   * meeting, with nothing continuing it yet, is held for the new series of a split (holdsFor).
    */
-  async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set(), isLeftToLaterPart: (row: EventRow) => boolean = () => false): Promise<void> {
-    if (gone.length > 0 && this.#arrived.length > 0) {
-      const goneIds = new Set(gone.map((row) => row.id));
+  async #deleteInstancesAndSeries(missing: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set(), isLeftToLaterPart: (row: EventRow) => boolean = () => false): Promise<void> {
+    if (missing.length > 0 && this.#arrived.length > 0) {
+      const goneIds = new Set(missing.map((row) => row.id));
       const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
-      for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
+      for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, missing, this.#arrived, alive)) this.changed.set(id, 'updated');
     }
+    // An Outlook split's old series cut short before its new series came: the instance a bot is in
+    // the meeting of stays, held for the new series to continue (domain/split-hold.ts).
+    const holds = missing.length === 0 ? [] : await holdsFor(this.#trx, missing, this.#roundRules, this.#held, this.#now);
+    this.#newHolds.push(...holds);
+    const heldIds = new Set(holds.map((hold) => hold.eventId));
+    const gone = missing.filter((row) => !heldIds.has(row.id));
     const isUnreadableKept = (row: EventRow) => unreadableNewIn.has(row.provider_series_id!) && !this.#goneOnLookup.includes(row);
     const unsure = gone.filter((row) => row.provider_series_id !== null && (isLeftToLaterPart(row) || isUnreadableKept(row)));
     const kept = unsure.length === 0 ? [] : await this.#trx.selectFrom('bot_events').select(['event_id', 'bot_id']).distinct()
@@ -2395,6 +2425,36 @@ class SyncedEventWriter {
     const changed = [...this.#ruleChanges].map(([key, before]) => ({ before, after: this.#rows.get(key)! })).filter(({ after }) => !tied.has(after.id));
     const inserted = [...this.#insertedSeries].map((key) => this.#rows.get(key)!).filter((row) => !tied.has(row.id));
     for (const { base, continuation, splitMs } of findCutContinuations(changed, inserted, this.#now, this.#zoneWarnings)) await this.#relinkSplit(base, continuation, splitMs);
+  }
+
+  /**
+   * The calendar's holds after this round (connected_calendars.held_instances), undefined when
+   * they did not change. A held instance that the round listed again, deleted, or whose bot
+   * followed into a new series (which deleted it) is no longer held; one whose hour is over is
+   * deleted now, as its series' list had it, its bot stopped if it is still in its meeting.
+   */
+  async settleHolds(): Promise<string | null | undefined> {
+    const tracked = [...this.#held, ...this.#newHolds];
+    if (tracked.length === 0) return undefined;
+    const ids = [...new Set(tracked.map((hold) => hold.eventId))];
+    const rows = new Map<string, EventRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const row of await this.#trx.selectFrom('events').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute()) rows.set(row.id, row);
+    }
+    const heldNow = new Set(this.#newHolds.map((hold) => hold.eventId));
+    const settled = new Set<string>();
+    for (const id of ids) {
+      const row = rows.get(id);
+      const isListedAgain = row !== undefined && !heldNow.has(id) && this.#seen.has(row.provider_event_id ?? '');
+      if (row === undefined || row.is_deleted === 1 || isListedAgain) settled.add(id);
+    }
+    for (const hold of expiredHolds(this.#held, this.#now)) {
+      if (settled.has(hold.eventId) || heldNow.has(hold.eventId)) continue;
+      await this.#delete(rows.get(hold.eventId)!);
+      settled.add(hold.eventId);
+    }
+    const stored = storedHeldInstances(holdsAfterRound(this.#held, this.#newHolds, settled, this.#now));
+    return stored === (this.#calendar.held_instances ?? null) ? undefined : stored;
   }
 
   /** The calendar's live series continuations among the loaded rows, by the provider id of the series each continues. */

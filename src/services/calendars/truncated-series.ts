@@ -21,6 +21,7 @@ import { CalendarProviderError, inLookupGroup, LookupsStopped, PROVIDER_LOOKUPS_
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { isRangeCut, seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
+import { SPLIT_SECOND_HALF_MS } from '../../domain/split-hold.ts';
 import { organizerOf } from './instance-moves.ts';
 import { mapBounded } from '../../lib/bounded-parallel.ts';
 import { meetingsNotOver } from '../scheduling/bot-lifecycle.ts';
@@ -29,7 +30,7 @@ import { meetingsNotOver } from '../scheduling/bot-lifecycle.ts';
 const MAX_LOOKUPS = 10;
 
 /** How long a new series is remembered for a split whose halves come in two rounds. */
-const RECENT_SERIES_MS = 60 * 60_000;
+const RECENT_SERIES_MS = SPLIT_SECOND_HALF_MS;
 
 /** Most new series remembered per calendar (the newest kept). */
 const MAX_RECENT_SERIES = 50;
