@@ -23,6 +23,7 @@ import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
 import { KEPT_ROWS_PER_QUERY, readKeptRound } from '../../src/store/round-change-store.ts';
 import { listActiveConnectionsWithLaunchesDue } from '../../src/store/connection-store.ts';
 import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
+import { parseHeldInstances } from '../../src/domain/split-hold.ts';
 import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { CapturedLog } from '../support/captured-log.ts';
@@ -1401,13 +1402,6 @@ async function outlookSeriesDueTomorrow(env: FullEnv, title: string) {
 }
 
 /**
- * On a Rollcall of its own with a runtime (the clock is stepped past a meeting), auto-schedule on:
- * a weekly Teams series of four on a new user's Outlook calendar whose second occurrence (`first`,
- * an hour long) starts in half an hour, its bot (`botId`) gone to that meeting (`onLaunch` may
- * change that: let it leave, or cancel it first); the clock is then twenty minutes past that
- * occurrence's end. `sync` syncs, runs what is due and lists the occurrences from `first` on.
- */
-/**
  * An Outlook weekly Teams series with a bot booked for all its occurrences (schedule_all_occurrences):
  * `weeks` occurrences from `firstMs(next)` (next: a day from now); `prepare` edits it before the
  * first sync. `sync` runs a round and answers the title's occurrences from a minute before next.
@@ -1432,8 +1426,16 @@ async function outlookSeriesBookedForAll(t: TestContext, title: string, joinUrl:
   return { own, user, email: account.email, next, seriesId, sync, booked };
 }
 
-async function outlookMeetingRunningLate(t: TestContext, title: string, onLaunch: (own: FullEnv, user: { auth: string }, botId: string) => Promise<void> = async () => {}) {
-  const own = await ownFullEnv(t, {}, { withRuntime: true });
+/**
+ * On a Rollcall of its own with a runtime (the clock is stepped past a meeting), auto-schedule on:
+ * a weekly Teams series of four on a new user's Outlook calendar whose second occurrence (`first`,
+ * an hour long) starts in half an hour, its bot (`botId`) gone to that meeting (`onLaunch` may
+ * change that: let it leave, or cancel it first); the clock is then twenty minutes past that
+ * occurrence's end (`options.atMs` after `first`, for another time; `options.settings` for the
+ * Rollcall). `sync` syncs, runs what is due and lists the occurrences from `first` on.
+ */
+async function outlookMeetingRunningLate(t: TestContext, title: string, onLaunch: (own: FullEnv, user: { auth: string }, botId: string) => Promise<void> = async () => {}, options: { atMs?: number; settings?: Record<string, string> } = {}) {
+  const own = await ownFullEnv(t, options.settings ?? {}, { withRuntime: true });
   const user = await own.rc.newUser();
   assert.equal((await own.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
   const { account, calendarId } = await connectMicrosoft(own, user.auth);
@@ -1451,10 +1453,21 @@ async function outlookMeetingRunningLate(t: TestContext, title: string, onLaunch
   own.clock.set(first - LEAD_MS);
   await onLaunch(own, user, botId);
   await own.rc.dispatcher.runDue();
-  own.clock.set(first + HOUR + 20 * MIN);
+  own.clock.set(first + (options.atMs ?? HOUR + 20 * MIN));
   /** The bots the runtime was told to launch into the meeting. */
   const launched = () => [...new Set(own.runtime.received.filter((r) => r.json?.meeting_url === joinUrl && r.json?.action === 'launch').map((r) => r.json.bot_id as string))];
-  return { own, user, account, first, joinUrl, seriesId, occurrence: occurrence!, botId, sync, launched };
+  return { own, user, account, calendarId, first, joinUrl, seriesId, occurrence: occurrence!, botId, sync, launched };
+}
+
+/** The connected_calendars row (its id) of the default calendar of a meeting running late's account. */
+async function outlookCalendarRowOf(late: { own: FullEnv; calendarId: string }): Promise<number> {
+  const row = await late.own.rc.database.db.selectFrom('connected_calendars').select('id').where('connection_id', '=', late.calendarId).executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** connected_calendars.held_instances of the calendar (its row id). */
+async function heldInstancesOf(own: FullEnv, calendarRowId: number): Promise<string | null> {
+  return (await own.rc.database.db.selectFrom('connected_calendars').select('held_instances').where('id', '=', calendarRowId).executeTakeFirstOrThrow()).held_instances;
 }
 
 /**
@@ -5443,27 +5456,154 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     });
   }
 
-  test('an Outlook split from an occurrence running past its scheduled end whose old series, shortened first, keeps an instance in the window (its master sent again), the new series a round later: the old instance is deleted in that first round, and the bot in the meeting is stopped with it', async (t) => {
-    const late = await outlookMeetingRunningLate(t, 'Late old first');
-    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
+  // Outlook's split as two writes that Graph brings in two rounds, the old series shortened first
+  // while it keeps an instance in the window (as a daily one would): Graph sends its master with
+  // the occurrence under way gone and its range cut, nothing yet continuing it. That occurrence is
+  // held rather than deleted, and the new series a round later continues it.
+  for (const [when, atMs] of [['running past its scheduled end', HOUR + 20 * MIN], ['under way within its times', 20 * MIN]] as const) {
+    test(`an Outlook split from an occurrence ${when} whose old series, shortened first, keeps an instance in the window (its master sent again), the new series a round later: the occurrence is held, and the bot in the meeting is not stopped and follows into the new series`, async (t) => {
+      const title = `Old first ${atMs}`;
+      const late = await outlookMeetingRunningLate(t, title, async () => {}, { atMs });
+      const calendarId = await outlookCalendarRowOf(late);
+      // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
+      late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
+      await late.sync();
+      assert.equal((await bot(late.own, late.user.auth, late.botId)).status, 'Joining');
+      // Outlook's first write: the old series ends before the occurrence under way; Graph sends its
+      // master, and nothing new has come that it could continue into. A sync runs.
+      late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+      const between = await late.sync();
+      assert.deepEqual(between.filter((o) => o.id === late.occurrence.id).map((o) => o.bots.map((b) => b.id)), [[late.botId]], 'the occurrence is held with its bot');
+      assert.deepEqual(parseHeldInstances(await heldInstancesOf(late.own, calendarId)).map((h) => h.eventId), [late.occurrence.id]);
+      // Outlook's second write: the new series from the occurrence under way on, 70 minutes long. Later rounds.
+      late.own.microsoft.createEvent(late.account.email, { subject: title, startMs: late.first, endMs: late.first + 70 * MIN, joinUrl: late.joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+      let after = between;
+      for (let round = 0; round < 3; round++) {
+        late.own.clock.advance(5 * MIN);
+        after = await late.sync();
+      }
+      const view = await bot(late.own, late.user.auth, late.botId);
+      const summary = JSON.stringify({ decisions: view.decisions.map((d) => [d.kind, d.reason]), after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]) });
+      assert.equal(view.status, 'Joining', summary);
+      assert.ok(!view.decisions.some((d) => d.kind === 'stop_requested'), summary);
+      assert.equal(late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length, 0, summary);
+      assert.ok(view.decisions.some((d) => d.kind === 'followed_series_split'), summary);
+      // One bot per occurrence of the new series (auto-schedule); the one under way is the bot in the meeting.
+      assert.deepEqual(after.map((o) => [o.start_time, o.end_time, o.bots.length]), [0, 1, 2].map((w) => [iso(late.first + w * 7 * DAY), iso(late.first + w * 7 * DAY + 70 * MIN), 1]), summary);
+      assert.notEqual(after[0]!.id, late.occurrence.id);
+      assert.deepEqual(after[0]!.bots.map((b) => b.id), [late.botId], summary);
+      assert.deepEqual(late.launched(), [late.botId], 'no second bot');
+      assert.equal(await heldInstancesOf(late.own, calendarId), null, 'nothing held once the split is tied');
+    });
+  }
+
+  // The old series shortened first with nothing continuing it within the hour (the organizer ended
+  // the series there, say): the held occurrence is deleted then, by a round that comes though no
+  // push says anything changed (the push poll interval here is a day), its bot stopped if it is
+  // still in the meeting; one that left meanwhile is not told anything.
+  for (const leaves of [false, true]) {
+    test(`an Outlook series shortened from the occurrence under way while it keeps an instance in the window, no new series following: the occurrence is held for an hour, then deleted${leaves ? ', its bot that left meanwhile sent nothing' : ' and its bot stopped'}`, async (t) => {
+      const title = `Held expires ${leaves}`;
+      const late = await outlookMeetingRunningLate(t, title, async () => {}, { settings: { CALENDAR_PUSH_POLL_INTERVAL_SECONDS: '86400' } });
+      const calendarId = await outlookCalendarRowOf(late);
+      late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
+      await late.sync();
+      late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+      const cutAt = late.own.clock.now();
+      await late.sync();
+      const held = parseHeldInstances(await heldInstancesOf(late.own, calendarId));
+      assert.deepEqual(held, [{ eventId: late.occurrence.id, untilMs: cutAt + HOUR }]);
+      const connection = await late.own.rc.database.db.selectFrom('calendar_connections').select('next_sync_at').where('id', '=', late.calendarId).executeTakeFirstOrThrow();
+      assert.ok(Number(connection.next_sync_at) <= cutAt + HOUR, `a round is due by the hold's end: ${connection.next_sync_at} > ${cutAt + HOUR}`);
+      // Half an hour on, the meeting still going: nothing has changed for the bot.
+      late.own.clock.advance(30 * MIN);
+      await late.own.rc.calendarSync.runDue();
+      assert.equal((await bot(late.own, late.user.auth, late.botId)).status, 'Joining');
+      if (leaves) {
+        const launch = late.own.runtime.received.filter((r) => r.json?.action === 'launch' && r.json?.bot_id === late.botId).at(-1)!;
+        const done = await late.own.rc.request('POST', `/api/v1/bots/${late.botId}/status`, { headers: { authorization: `Bearer ${launch.json.status_token}` }, body: { status: 'Done' } });
+        assert.equal(done.status, 200, JSON.stringify(done.body));
+      }
+      // The hour over: a round runs without any change announced, and settles the hold.
+      late.own.clock.set(cutAt + HOUR);
+      await late.own.rc.calendarSync.runDue();
+      await late.own.rc.dispatcher.runDue();
+      const view = await bot(late.own, late.user.auth, late.botId);
+      const summary = JSON.stringify(view.decisions.map((d) => [d.kind, d.reason]));
+      const stops = late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length;
+      if (leaves) {
+        assert.equal(view.status, 'Done', summary);
+        assert.equal(stops, 0, summary);
+      } else {
+        assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), summary);
+        assert.equal(stops, 1, summary);
+      }
+      const stored = await late.own.rc.database.db.selectFrom('events').select('is_deleted').where('id', '=', late.occurrence.id).executeTakeFirstOrThrow();
+      assert.equal(stored.is_deleted, 1, 'the held occurrence is deleted');
+      assert.equal(await heldInstancesOf(late.own, calendarId), null);
+    });
+  }
+
+  test('an Outlook occurrence under way past its scheduled end cancelled by its organizer (the series\' range unchanged) while the series keeps an instance in the window: it is deleted at once and its bot stopped, nothing held', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Cancelled running');
+    const calendarId = await outlookCalendarRowOf(late);
     late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
     await late.sync();
     assert.equal((await bot(late.own, late.user.auth, late.botId)).status, 'Joining');
-    // Outlook's first write: the old series ends before the running occurrence; Graph sends its
-    // master, and nothing new has come that it could continue into. A sync runs.
-    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
-    await late.sync();
-    // Outlook's second write: the new series from the running occurrence on. Later rounds.
-    late.own.microsoft.createEvent(late.account.email, { subject: 'Late old first', startMs: late.first, endMs: late.first + 70 * MIN, joinUrl: late.joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
-    for (let round = 0; round < 3; round++) {
-      late.own.clock.advance(5 * MIN);
-      await late.sync();
-    }
+    late.own.microsoft.cancelOccurrence(late.account.email, late.seriesId, late.first);
+    const after = await late.sync();
     const view = await bot(late.own, late.user.auth, late.botId);
-    assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), JSON.stringify(view.decisions));
-    assert.ok(!view.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(view.decisions));
-    assert.equal(late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length, 1);
-    assert.deepEqual(late.launched(), [late.botId], 'no other bot launched into the meeting');
+    const summary = JSON.stringify(view.decisions.map((d) => [d.kind, d.reason]));
+    assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), summary);
+    assert.equal(late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length, 1, summary);
+    assert.ok(!after.some((o) => o.id === late.occurrence.id), 'the occurrence is gone');
+    assert.equal(await heldInstancesOf(late.own, calendarId), null, 'nothing held');
+  });
+
+  test('an Outlook series booked for all occurrences, split from the occurrence under way past its end, the old series shortened first while it keeps an instance in the window and the new series a round later: the bot in the meeting follows, and no second bot goes to it', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const user = await own.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(own, user.auth);
+    const title = 'Booked all, old first';
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_bookedalloldfirst%40thread.v2/0?context=%7b%7d';
+    const first = own.clock.now() + 30 * MIN;
+    const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
+    own.microsoft.updateOccurrence(account.email, seriesId, first - 7 * DAY, { startMs: first - 3 * HOUR, endMs: first - 2 * HOUR });
+    const sync = async () => {
+      await own.microsoft.notifyChanges(account.email);
+      await own.rc.calendarSync.runDue();
+      await own.rc.dispatcher.runDue();
+      return (await eventsOf(own, user.auth, calendarId, first - MIN, first + 30 * DAY)).filter((o) => o.title === title);
+    };
+    const before = await sync();
+    const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'all', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const booked = (await sync()).map((o) => o.bots[0]!.id);
+    assert.equal(booked.length, 3);
+    own.clock.set(first - LEAD_MS);
+    await own.rc.dispatcher.runDue();
+    own.clock.set(first + HOUR + 20 * MIN);
+    const botId = booked[0]!;
+    assert.equal((await bot(own, user.auth, botId)).status, 'Joining');
+    own.microsoft.truncateSeries(account.email, seriesId, first);
+    await sync();
+    own.microsoft.createEvent(account.email, { subject: title, startMs: first, endMs: first + 70 * MIN, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    let after: Awaited<ReturnType<typeof sync>> = [];
+    for (let round = 0; round < 3; round++) {
+      own.clock.advance(5 * MIN);
+      after = await sync();
+    }
+    const view = await bot(own, user.auth, botId);
+    const summary = JSON.stringify({ decisions: view.decisions.map((d) => [d.kind, d.reason]), after: after.map((o) => [o.start_time, o.bots.map((b) => b.id)]) });
+    assert.equal(view.status, 'Joining', summary);
+    assert.ok(view.decisions.some((d) => d.kind === 'followed_series_split'), summary);
+    assert.equal(own.runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'stop').length, 0, summary);
+    // The new series' occurrences each have one bot (the batch goes on there); the one under way is the bot in the meeting.
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [0, 1, 2].map((w) => [iso(first + w * 7 * DAY), 1]), summary);
+    assert.deepEqual(after[0]!.bots.map((b) => b.id), [botId], summary);
+    const launched = [...new Set(own.runtime.received.filter((r) => r.json?.meeting_url === joinUrl && r.json?.action === 'launch').map((r) => r.json.bot_id as string))];
+    assert.deepEqual(launched, [botId], 'no second bot');
   });
 
   test('an Outlook split from an occurrence running past its scheduled end whose old series keeps an instance in the window (as a daily one would), the new series first and the old one shortened a round later, its master sent again: the bot in the meeting is not stopped and follows into the new series', async (t) => {
