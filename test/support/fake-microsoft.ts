@@ -595,6 +595,14 @@ export class FakeMicrosoftGraph {
     this.#touch(item);
   }
 
+  /**
+   * The organizer cancels (deletes) one occurrence: it is gone from the series' list of instances,
+   * with no exception left in its place (a Tech Community question, "Receiving notification for
+   * deleted non series-master events", observed this of /instances), and the master's recurrence,
+   * its range included, stays as it was: Graph names the occurrence in the master's
+   * cancelledOccurrences instead (learn.microsoft.com/en-us/graph/api/resources/event). The fake
+   * keeps the range; Rollcall does not read cancelledOccurrences.
+   */
   cancelOccurrence(email: string, seriesId: string, originalStartMs: number): void {
     const item = this.#item(email, seriesId);
     item.exceptions.set(this.#indexOf(item, originalStartMs), 'deleted');
@@ -643,7 +651,14 @@ export class FakeMicrosoftGraph {
    * The first half of a split alone: the series ends before the occurrence at originalStartMs.
    * With createEvent for the second half, a test can let a sync run between Outlook's two writes
    * (odoo/odoo PR 260329 describes the split as exactly these two: truncate the original, create
-   * a new series).
+   * a new series). The series ends earlier by its recurrence range: the fake's series are
+   * numbered ranges, so numberOfOccurrences becomes the count before that occurrence (a range
+   * ends after a number of occurrences or by an endDate: learn.microsoft.com/en-us/graph/api/
+   * resources/recurrencerange). The master then changes, and a delta round of a window that
+   * still holds one of its instances brings it with the occurrences it has left (a calendarView
+   * delta round gives series masters and their occurrences: microsoft-graph-docs issue 7632; a
+   * series is not split across delta pages and a deleted occurrence is not named, as
+   * microsoft-graph-docs PR 4501 found), the ones cut off simply missing.
    */
   truncateSeries(email: string, seriesId: string, originalStartMs: number): void {
     const item = this.#item(email, seriesId);
