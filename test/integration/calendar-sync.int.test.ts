@@ -5606,6 +5606,48 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(launched, [botId], 'no second bot');
   });
 
+  test('an Outlook chain whose bot is in the meeting the split starts from, the old series shortened first while it keeps an instance in the window and the new series a round later: the chain goes on in the new series', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const user = await own.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(own, user.auth);
+    const title = 'Chain held';
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_chainheld%40thread.v2/0?context=%7b%7d';
+    const first = own.clock.now() + 30 * MIN;
+    const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
+    own.microsoft.updateOccurrence(account.email, seriesId, first - 7 * DAY, { startMs: first - 3 * HOUR, endMs: first - 2 * HOUR });
+    const sync = async () => {
+      await own.microsoft.notifyChanges(account.email);
+      await own.rc.calendarSync.runDue();
+      await own.rc.dispatcher.runDue();
+      await own.rc.chains.advance();
+      return (await eventsOf(own, user.auth, calendarId, first - MIN, first + 30 * DAY)).filter((o) => o.title === title);
+    };
+    const before = await sync();
+    const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'chain-held', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    own.clock.set(first - LEAD_MS);
+    await own.rc.dispatcher.runDue();
+    own.clock.set(first + HOUR + 20 * MIN);
+    await sync();
+    own.microsoft.truncateSeries(account.email, seriesId, first);
+    await sync();
+    own.microsoft.createEvent(account.email, { subject: title, startMs: first, endMs: first + 70 * MIN, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    let after = before;
+    for (let round = 0; round < 3; round++) {
+      own.clock.advance(5 * MIN);
+      after = await sync();
+    }
+    const summary = JSON.stringify(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]));
+    // The bot in the meeting followed into the new series, and the chain goes on there. The week
+    // it had booked next (its bot launched, the chain booked week 1 of the old series) went with
+    // the old series in the round that shortened it, its bot cancelled; the chain stands past it,
+    // so it books the new series' week 2, and week 1 stays without a bot.
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [[iso(first), 1], [iso(first + 7 * DAY), 0], [iso(first + 14 * DAY), 1]], summary);
+    const chainBots = await chainBotsOf(own.rc, user.userId, 'chain-held', first);
+    assert.deepEqual(chainBots, [[0, 'Joining'], [7, 'Cancelled'], [14, 'Scheduled']], JSON.stringify(chainBots));
+  });
+
   test('an Outlook split from an occurrence running past its scheduled end whose old series keeps an instance in the window (as a daily one would), the new series first and the old one shortened a round later, its master sent again: the bot in the meeting is not stopped and follows into the new series', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Late kept');
     // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
