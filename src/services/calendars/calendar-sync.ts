@@ -2439,7 +2439,8 @@ class SyncedEventWriter {
     const ids = [...new Set(tracked.map((hold) => hold.eventId))];
     const rows = new Map<string, EventRow>();
     for (let i = 0; i < ids.length; i += 500) {
-      for (const row of await this.#trx.selectFrom('events').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute()) rows.set(row.id, row);
+      const found = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const row of found) rows.set(row.id, row);
     }
     const heldNow = new Set(this.#newHolds.map((hold) => hold.eventId));
     const settled = new Set<string>();
