@@ -5544,6 +5544,61 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     });
   }
 
+  // The hour's end needs nothing from Graph: a calendar whose reads fail then (503, as Graph
+  // answers when the service is unavailable: learn.microsoft.com/en-us/graph/errors) still has the
+  // occurrence deleted and its bot stopped, at the first round from then on. Until then the
+  // occurrence is listed as before, and the change feed shows it deleted from then.
+  test('an Outlook occurrence held for a split whose calendar\'s reads fail when the hour ends: it is deleted and its bot stopped all the same, at a round planned by the hold\'s end', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Held reads fail', async () => {}, { settings: { CALENDAR_PUSH_POLL_INTERVAL_SECONDS: '86400' } });
+    const calendarRowId = await outlookCalendarRowOf(late);
+    late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
+    await late.sync();
+    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+    const cutAt = late.own.clock.now();
+    const during = await late.sync();
+    assert.deepEqual(parseHeldInstances(await heldInstancesOf(late.own, calendarRowId)), [{ eventId: late.occurrence.id, untilMs: cutAt + HOUR }]);
+    assert.ok(during.some((o) => o.id === late.occurrence.id), 'the held occurrence is still listed');
+    const { provider_calendar_id: graphCalendarId } = await late.own.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('id', '=', calendarRowId).executeTakeFirstOrThrow();
+    late.own.microsoft.failReadsOf(late.account.email, graphCalendarId, 1000);
+    const stops = () => late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length;
+    const connectionRow = () => late.own.rc.database.db.selectFrom('calendar_connections').select(['next_sync_at', 'consecutive_failures']).where('id', '=', late.calendarId).executeTakeFirstOrThrow();
+    // Reads failing for most of the hour, many times over: the backoff grows past the hold's end,
+    // but the next round is planned by then.
+    await late.own.rc.database.db.updateTable('calendar_connections').set({ consecutive_failures: 12 }).where('id', '=', late.calendarId).execute();
+    late.own.clock.set(cutAt + 50 * MIN);
+    await late.own.rc.calendarSync.syncNow(late.calendarId);
+    await late.own.rc.dispatcher.runDue();
+    const failing = await connectionRow();
+    assert.ok(failing.consecutive_failures > 12, 'the read failed');
+    assert.ok(Number(failing.next_sync_at) <= cutAt + HOUR, `a round is due by the hold's end: ${failing.next_sync_at} > ${cutAt + HOUR}`);
+    assert.equal(stops(), 0, 'held: the bot stays in its meeting');
+    assert.equal((await late.own.rc.database.db.selectFrom('events').select('is_deleted').where('id', '=', late.occurrence.id).executeTakeFirstOrThrow()).is_deleted, 0);
+    // The hour over, reads still failing.
+    late.own.clock.set(Number(failing.next_sync_at));
+    await late.own.rc.calendarSync.runDue();
+    await late.own.rc.dispatcher.runDue();
+    const view = await bot(late.own, late.user.auth, late.botId);
+    const summary = JSON.stringify(view.decisions.map((d) => [d.kind, d.reason]));
+    assert.ok((await connectionRow()).consecutive_failures > failing.consecutive_failures, 'that round\'s read failed too');
+    assert.ok(view.decisions.some((d) => d.kind === 'stop_requested' && /was deleted/.test(d.reason)), summary);
+    assert.equal(stops(), 1, summary);
+    assert.equal((await late.own.rc.database.db.selectFrom('events').select('is_deleted').where('id', '=', late.occurrence.id).executeTakeFirstOrThrow()).is_deleted, 1, 'the held occurrence is deleted');
+    assert.equal(await heldInstancesOf(late.own, calendarRowId), null);
+    const feed: { id: string; is_deleted: boolean }[] = [];
+    for (let cursor = '', more = true; more;) {
+      const page = await late.own.rc.request('GET', `/api/v1/calendar/events/changes${cursor ? `?cursor=${cursor}` : ''}`, { auth: late.user.auth });
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      feed.push(...page.body.results);
+      [cursor, more] = [page.body.next_cursor, page.body.has_more];
+    }
+    assert.equal(feed.findLast((e) => e.id === late.occurrence.id)?.is_deleted, true, 'the change feed shows it deleted');
+    // Rounds go on failing: nothing more is sent to the bot.
+    late.own.clock.advance(2 * HOUR);
+    await late.own.rc.calendarSync.runDue();
+    await late.own.rc.dispatcher.runDue();
+    assert.equal(stops(), 1);
+  });
+
   test('an Outlook occurrence under way past its scheduled end cancelled by its organizer (the series\' range unchanged) while the series keeps an instance in the window: it is deleted at once and its bot stopped, nothing held', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Cancelled running');
     const calendarId = await outlookCalendarRowOf(late);

@@ -204,6 +204,11 @@ export function syncRetryDelayMs(failures: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+/** The end of the first hold of these calendars not over at `nowMs` (connected_calendars.held_instances); Infinity when none. */
+function firstHoldEnd(calendars: readonly ConnectedCalendarRow[], nowMs: number): number {
+  return Math.min(Infinity, ...calendars.map((c) => nextHoldEnd(parseHeldInstances(c.held_instances), nowMs) ?? Infinity));
+}
+
 /** Until when a provider asked not to be called again (a limit's Retry-After); null for any other failure. */
 function retryAfterEnd(failure: ProviderFailure, nowMs: number): number | null {
   return failure.kind === 'rate_limited' ? nowMs + failure.retryAfterMs : null;
@@ -751,7 +756,8 @@ export class CalendarSync {
         retryDelayMs(runHealth, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs, reported && !reported.ends ? firstPendingFailure(reported.next) : null));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now, continueAfterMs)) : backoffMs);
+      // No later than a hold's end either: its instance is deleted then, read or not (#settleHoldsUnread).
+      const plannedMs = now + Math.min(isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now, continueAfterMs)) : backoffMs, firstHoldEnd(calendars, now) - now);
       // A calendar that refuses its reader is read again before its bots' join times: the connection
       // syncs by then, though not before a provider's Retry-After (the failure's, or that of a
       // part of a round another calendar read).
@@ -859,6 +865,10 @@ export class CalendarSync {
     };
     /** The calendars this sync asked the provider for; those it came to and held back are in `reads` alone. */
     const reached = new Set<number>();
+    const settleUnread = () => {
+      const read = new Set(reads.filter((r) => r.outcome === 'read').map((r) => r.calendar.id));
+      return this.#settleHoldsUnread(connection, hold, inOrder.filter((c) => !read.has(c.id)), totals);
+    };
     const stop = async (error: unknown, options: { write: boolean } = { write: true }): Promise<never> => {
       try {
         if (options.write) await write();
@@ -871,6 +881,13 @@ export class CalendarSync {
       // The calendars read before the sync stopped were read: one refused before is no longer
       // (its bots would be cancelled at their join time though it reads), and its backoff ends.
       if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+      // A hold whose hour is over ends though the calendar did not read (#settleHoldsUnread).
+      try {
+        await settleUnread();
+      } catch (settleError) {
+        if (settleError instanceof SyncSuperseded || settleError instanceof ConnectionRemoved) throw settleError;
+        this.#o.logger.error({ err: settleError, calendarId: connection.id }, 'calendar sync could not end the holds over of the calendars it did not read');
+      }
       // Those asked for lose their mark whatever came of it (read, failed, or the outage that
       // stops the sync): a calendar left unread at a limit is read first once, and no more, so
       // that marked calendars failing sync after sync cannot keep the failure rotation
@@ -963,10 +980,38 @@ export class CalendarSync {
     } catch (error) {
       await stop(error, { write: false });
     }
+    await settleUnread();
     // A stop of this instance ended requests of this sync (SyncInterrupted follows): nothing was
     // learnt of the calendars whose requests it ended, which keep their marks, as in stop.
     if (!this.#o.requests.isInterrupted) await this.#markLeftUnread(connection, hold, inOrder, reached, reads);
     return reads;
+  }
+
+  /**
+   * Ends the holds whose hour is over (connected_calendars.held_instances) of calendars this sync
+   * did not read: one whose read failed, one held back by its backoff, one left for a later sync.
+   * That a hold is over needs nothing from the provider, and its instance must not outlive its
+   * hour while reads fail: it is deleted as a round that reads would delete it (its bot stopped
+   * if still in its meeting), one calendar per transaction, while this sync holds the connection.
+   */
+  async #settleHoldsUnread(connection: CalendarConnectionRow, hold: SyncHold, calendars: readonly ConnectedCalendarRow[], totals: SyncCounts): Promise<void> {
+    const now = this.#o.clock.now();
+    for (const calendar of calendars) {
+      if (expiredHolds(parseHeldInstances(calendar.held_instances), now).length === 0) continue;
+      const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
+      await this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+        Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
+        await this.#checkHold(trx, hold);
+        // As stored now: nothing but this sync writes the holds while it holds the connection.
+        const current = await trx.selectFrom('connected_calendars').selectAll().where('id', '=', calendar.id).executeTakeFirst();
+        if (current === undefined) return { result: undefined, changed: new Map() };
+        const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, current, now, counts, this.#o.events.zoneWarnings);
+        const held = await writer.settleHolds();
+        if (held !== undefined) await connections.updateCalendar(trx, calendar.id, { held_instances: held, updated_at: now });
+        return { result: undefined, changed: writer.changed };
+      });
+      totals.cancelled += counts.cancelled;
+    }
   }
 
   /**
@@ -1244,8 +1289,7 @@ export class CalendarSync {
    * the instance it held if no new series has continued it, which no push announces.
    */
   #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number, continueAfterMs: number | null = null): number {
-    const holdEnds = calendars.map((c) => nextHoldEnd(parseHeldInstances(c.held_instances), now) ?? Infinity);
-    return Math.min(this.#intervalWithoutHoldsMs(calendars, now, continueAfterMs), Math.min(...holdEnds) - now);
+    return Math.min(this.#intervalWithoutHoldsMs(calendars, now, continueAfterMs), firstHoldEnd(calendars, now) - now);
   }
 
   #intervalWithoutHoldsMs(calendars: readonly ConnectedCalendarRow[], now: number, continueAfterMs: number | null): number {
