@@ -36,14 +36,27 @@ test('a held instance stays held until its hour is over, whatever the rule of a 
 test('the holds after a round: those settled go, the expired go, new ones are added, at most MAX_HELD_INSTANCES ending last', () => {
   const held = [{ eventId: 'a', untilMs: NOW + 1 }, { eventId: 'b', untilMs: NOW }, { eventId: 'c', untilMs: NOW + 5 }];
   assert.deepEqual(holdsAfterRound(held, [{ eventId: 'd', untilMs: NOW + SPLIT_SECOND_HALF_MS }], new Set(['c']), NOW),
-    [{ eventId: 'a', untilMs: NOW + 1 }, { eventId: 'd', untilMs: NOW + SPLIT_SECOND_HALF_MS }]);
+    { kept: [{ eventId: 'a', untilMs: NOW + 1 }, { eventId: 'd', untilMs: NOW + SPLIT_SECOND_HALF_MS }], evicted: [] });
   assert.deepEqual(expiredHolds(held, NOW), [{ eventId: 'b', untilMs: NOW }]);
   assert.equal(nextHoldEnd(held, NOW), NOW + 1);
   assert.equal(nextHoldEnd([{ eventId: 'b', untilMs: NOW }], NOW), null);
   const many = Array.from({ length: MAX_HELD_INSTANCES + 5 }, (_, i) => ({ eventId: `e${i}`, untilMs: NOW + 1 + i }));
-  const kept = holdsAfterRound([], many, new Set(), NOW);
+  const { kept, evicted } = holdsAfterRound([], many, new Set(), NOW);
   assert.equal(kept.length, MAX_HELD_INSTANCES);
   assert.equal(kept[0]!.eventId, 'e5');
+});
+
+test('the holds past MAX_HELD_INSTANCES, those ending first, are evicted for the round to delete, held ones and new ones alike; none are settled or expired ones', () => {
+  const held = Array.from({ length: MAX_HELD_INSTANCES }, (_, i) => ({ eventId: `h${i}`, untilMs: NOW + 10 + i }));
+  const added = [{ eventId: 'new1', untilMs: NOW + 5 }, { eventId: 'new2', untilMs: NOW + SPLIT_SECOND_HALF_MS }];
+  const expired = { eventId: 'old', untilMs: NOW };
+  const { kept, evicted } = holdsAfterRound([expired, ...held], added, new Set(['h1']), NOW);
+  assert.equal(kept.length, MAX_HELD_INSTANCES);
+  assert.deepEqual(evicted.map((hold) => hold.eventId), ['new1']);
+  assert.deepEqual(kept.map((hold) => hold.eventId), [...held.map((hold) => hold.eventId).filter((id) => id !== 'h1'), 'new2']);
+  const more = holdsAfterRound(held, added, new Set(), NOW);
+  assert.deepEqual(more.evicted.map((hold) => hold.eventId), ['new1', 'h0']);
+  assert.ok(!more.kept.some((hold) => more.evicted.includes(hold)));
 });
 
 test('the stored list reads back, and anything else reads as none', () => {

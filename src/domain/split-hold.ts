@@ -65,14 +65,19 @@ export function holdCandidates(missing: readonly MissingInstance[], roundRules: 
 /**
  * The holds after a round: `held` without those it settled (`settled`: the instances it listed
  * again, deleted, or whose bot followed into a new series), the expired ones left for the round
- * to delete (expiredHolds), with `added` (holdCandidates a bot in its meeting holds) taking the place of any for the same
- * instance. At most MAX_HELD_INSTANCES, those ending last kept.
+ * to delete (expiredHolds), with `added` (holdCandidates a bot in its meeting holds) taking the
+ * place of any for the same instance. At most MAX_HELD_INSTANCES are `kept`, those ending last;
+ * the others are `evicted`, and the round deletes their instances as it would at their hour's
+ * end: a hold dropped from the list would leave its instance stored although its series no
+ * longer has it, with nothing left to delete it.
  */
-export function holdsAfterRound(held: readonly HeldInstance[], added: readonly HeldInstance[], settled: ReadonlySet<string>, nowMs: number): HeldInstance[] {
+export function holdsAfterRound(held: readonly HeldInstance[], added: readonly HeldInstance[], settled: ReadonlySet<string>, nowMs: number): { kept: HeldInstance[]; evicted: HeldInstance[] } {
   const byId = new Map<string, HeldInstance>();
   for (const hold of held) if (hold.untilMs > nowMs && !settled.has(hold.eventId)) byId.set(hold.eventId, hold);
   for (const hold of added) if (!settled.has(hold.eventId)) byId.set(hold.eventId, hold);
-  return [...byId.values()].sort((a, b) => a.untilMs - b.untilMs || (a.eventId < b.eventId ? -1 : 1)).slice(-MAX_HELD_INSTANCES);
+  const ordered = [...byId.values()].sort((a, b) => a.untilMs - b.untilMs || (a.eventId < b.eventId ? -1 : 1));
+  const cut = Math.max(0, ordered.length - MAX_HELD_INSTANCES);
+  return { kept: ordered.slice(cut), evicted: ordered.slice(0, cut) };
 }
 
 /** The holds whose hour is over at `nowMs`: their instances are deleted now. */

@@ -2498,7 +2498,10 @@ class SyncedEventWriter {
       await this.#delete(rows.get(hold.eventId)!);
       settled.add(hold.eventId);
     }
-    const stored = storedHeldInstances(holdsAfterRound(this.#held, this.#newHolds, settled, this.#now));
+    const { kept, evicted } = holdsAfterRound(this.#held, this.#newHolds, settled, this.#now);
+    // Past the most a calendar keeps: deleted now, as at their hour's end.
+    for (const hold of evicted) await this.#delete(rows.get(hold.eventId)!);
+    const stored = storedHeldInstances(kept);
     return stored === (this.#calendar.held_instances ?? null) ? undefined : stored;
   }
 
