@@ -5604,6 +5604,33 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(stops(), 1);
   });
 
+  test('an Outlook occurrence held for a split whose calendar its backoff keeps unread when the hour ends: it is deleted and its bot stopped, once', async (t) => {
+    const late = await outlookMeetingRunningLate(t, 'Held unread', async () => {}, { settings: { CALENDAR_PUSH_POLL_INTERVAL_SECONDS: '86400' } });
+    const calendarRowId = await outlookCalendarRowOf(late);
+    late.own.microsoft.updateOccurrence(late.account.email, late.seriesId, late.first - 7 * DAY, { startMs: late.first - 3 * HOUR, endMs: late.first - 2 * HOUR });
+    await late.sync();
+    late.own.microsoft.truncateSeries(late.account.email, late.seriesId, late.first);
+    const cutAt = late.own.clock.now();
+    await late.sync();
+    assert.deepEqual(parseHeldInstances(await heldInstancesOf(late.own, calendarRowId)).map((h) => h.eventId), [late.occurrence.id]);
+    // The calendar's own backoff puts its next read hours past the hold's end: a sync of the
+    // connection at the hour's end does not read it.
+    await late.own.rc.database.db.updateTable('connected_calendars').set({ read_error: 'permanent: too large to read', read_failures: 3, next_read_at: cutAt + 5 * HOUR }).where('id', '=', calendarRowId).execute();
+    const stops = () => late.own.runtime.received.filter((r) => r.json?.bot_id === late.botId && r.json?.action === 'stop').length;
+    late.own.clock.set(cutAt + HOUR);
+    await late.own.rc.calendarSync.syncNow(late.calendarId);
+    await late.own.rc.dispatcher.runDue();
+    const stored = await late.own.rc.database.db.selectFrom('events').select('is_deleted').where('id', '=', late.occurrence.id).executeTakeFirstOrThrow();
+    assert.equal(stored.is_deleted, 1, 'the held occurrence is deleted');
+    assert.equal(stops(), 1);
+    assert.equal(await heldInstancesOf(late.own, calendarRowId), null);
+    // The calendar reads again later: nothing more for the bot.
+    await late.own.rc.database.db.updateTable('connected_calendars').set({ read_error: null, read_failures: 0, next_read_at: null }).where('id', '=', calendarRowId).execute();
+    late.own.clock.advance(10 * MIN);
+    await late.sync();
+    assert.equal(stops(), 1);
+  });
+
   test('an Outlook occurrence under way past its scheduled end cancelled by its organizer (the series\' range unchanged) while the series keeps an instance in the window: it is deleted at once and its bot stopped, nothing held', async (t) => {
     const late = await outlookMeetingRunningLate(t, 'Cancelled running');
     const calendarId = await outlookCalendarRowOf(late);

@@ -980,7 +980,13 @@ export class CalendarSync {
     } catch (error) {
       await stop(error, { write: false });
     }
-    await settleUnread();
+    try {
+      await settleUnread();
+    } catch (settleError) {
+      // As in stop: the reads were made and are recorded below; a hold left is ended by a later sync.
+      if (settleError instanceof SyncSuperseded || settleError instanceof ConnectionRemoved) throw settleError;
+      this.#o.logger.error({ err: settleError, calendarId: connection.id }, 'calendar sync could not end the holds over of the calendars it did not read');
+    }
     // A stop of this instance ended requests of this sync (SyncInterrupted follows): nothing was
     // learnt of the calendars whose requests it ended, which keep their marks, as in stop.
     if (!this.#o.requests.isInterrupted) await this.#markLeftUnread(connection, hold, inOrder, reached, reads);
