@@ -1288,6 +1288,49 @@ export class CompiledSeries {
   }
 
   /**
+   * upcoming() over a bounded stretch, as steps: the stretch is searched in windows of about
+   * WALK_STEP_INSTANCES rule instances (the next one as wide as the last one's density says,
+   * twice as wide after a sparse one), and a step ends after each window and after each library
+   * call, so that a caller gives the event loop a turn between them. The answer is upcoming()'s
+   * with `beforeMs`, except that the search ends at the first work cap it meets (isTruncated).
+   * A daily series whose next years are all removed by EXDATE values generates thousands of
+   * instances to find nothing (0.1 ms an instance on a busy machine), which in one step would
+   * hold the loop for the whole search.
+   */
+  *upcomingSteps(afterMs: number, limit: number, options: { beforeMs: number; skipOriginalStartsMs?: ReadonlySet<number> }): Generator<void, UpcomingOccurrences> {
+    if (Number.isNaN(afterMs) || Number.isNaN(options.beforeMs)) throw new RangeError('afterMs and beforeMs must be numbers');
+    const max = checkLimit(limit);
+    const c = this.#c;
+    const out: Occurrence[] = [];
+    if (max === 0) return { occurrences: out, isTruncated: false };
+    const budget = newBudget(max + (options.skipOriginalStartsMs?.size ?? 0), true);
+    const hiMs = Math.min(options.beforeMs, MAX_INSTANT_MS + 1);
+    let loMs = Math.max(afterMs - c.durationMs, MIN_INSTANT_MS);
+    let widthMs = Math.max(c.chunkMs / 64, 1_000);
+    while (loMs < hiMs) {
+      const windowEndMs = Math.min(hiMs, loMs + widthMs);
+      const generatedBefore = budget.generated;
+      for (const start of seriesStarts(c, loMs, windowEndMs, budget)) {
+        if (Number.isNaN(start)) {
+          yield;
+          continue;
+        }
+        if (start + c.durationMs <= afterMs || options.skipOriginalStartsMs?.has(start)) continue;
+        out.push(occurrenceAt(c, start));
+        if (out.length >= max) return { occurrences: out, isTruncated: false };
+      }
+      if (budget.isTruncated) break;
+      const generated = budget.generated - generatedBefore;
+      widthMs = generated > WALK_STEP_INSTANCES
+        ? Math.max(((windowEndMs - loMs) * WALK_STEP_INSTANCES) / generated, 1_000)
+        : Math.min((windowEndMs - loMs) * 2, Math.max(c.chunkMs, 1_000));
+      loMs = windowEndMs;
+      yield;
+    }
+    return { occurrences: out, isTruncated: budget.isTruncated };
+  }
+
+  /**
    * An instant after which no occurrence of the series is still going on: the end of its last
    * occurrence, or a little later (an EXDATE can remove the last one; an UNTIL is taken at its
    * word). Null when there is no last occurrence (an RRULE without COUNT or UNTIL), or when finding

@@ -1,0 +1,59 @@
+// CompiledSeries.upcomingSteps: the answer of upcoming() with the same end, in steps of a bounded
+// number of rule instances.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileSeries, type SeriesDefinition } from './recurrence.ts';
+import { finishSteps } from '../lib/steps.ts';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const START = Date.UTC(2026, 11, 7, 8, 0, 0);
+const wall = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+const daily = (extra: string[] = [], rule = 'RRULE:FREQ=DAILY'): SeriesDefinition => ({ startMs: START, endMs: START + 30 * MIN, timeZone: 'Europe/Berlin', recurrence: [rule, ...extra] });
+/** Every day from `fromDay` on for `days` days removed, in one EXDATE line per 100 values. */
+const excluded = (fromDay: number, days: number) => Array.from({ length: Math.ceil(days / 100) }, (_, line) =>
+  `EXDATE:${Array.from({ length: Math.min(100, days - line * 100) }, (_, i) => wall(START + (fromDay + line * 100 + i) * DAY)).join(',')}`);
+
+test('upcomingSteps answers what upcoming answers with the same end, for every kind of series and question', () => {
+  const series: SeriesDefinition[] = [
+    daily(),
+    daily(excluded(1, 9_990)),
+    { ...daily(excluded(1, 9_990)), timeZone: 'UTC' },
+    daily(excluded(0, 40)),
+    daily([`RDATE:${wall(START + 3 * DAY + 2 * HOUR)},${wall(START + 900 * DAY + HOUR)}`, `EXDATE:${wall(START + DAY)}`]),
+    daily([], 'RRULE:FREQ=DAILY;COUNT=300'),
+    daily([], `RRULE:FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=${wall(START + 700 * DAY)}`),
+    daily([], 'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29'),
+    daily([], 'RRULE:FREQ=MINUTELY;INTERVAL=7'),
+    { startMs: START, endMs: START + 30 * MIN, timeZone: 'UTC', recurrence: [`RDATE:${wall(START + 5 * DAY)},${wall(START + 6 * DAY)}`] },
+  ];
+  const questions = [
+    { afterMs: START - DAY, limit: 1, beforeMs: START + 1830 * DAY },
+    { afterMs: START + 10 * MIN, limit: 3, beforeMs: START + 1830 * DAY },
+    { afterMs: START + 2 * DAY, limit: 50, beforeMs: START + 400 * DAY },
+    { afterMs: START + 500 * DAY, limit: 1000, beforeMs: START + 1830 * DAY },
+    { afterMs: START, limit: 0, beforeMs: START + DAY },
+    { afterMs: START, limit: 5, beforeMs: START },
+  ];
+  for (const [index, definition] of series.entries()) {
+    for (const { afterMs, limit, beforeMs } of questions) {
+      const skipOriginalStartsMs = new Set([START + 4 * DAY, START + 501 * DAY]);
+      const expected = compileSeries(definition).upcoming(afterMs, limit, { beforeMs, skipOriginalStartsMs });
+      const got = finishSteps(compileSeries(definition).upcomingSteps(afterMs, limit, { beforeMs, skipOriginalStartsMs }));
+      assert.deepEqual(got, expected, `series ${index}, ${JSON.stringify({ afterMs, limit, beforeMs })}`);
+    }
+  }
+});
+
+test('a daily series whose next 27 years are removed is searched over five years in many short steps, finding nothing', () => {
+  const compiled = compileSeries({ ...daily(excluded(1, 9_990)), timeZone: 'UTC' });
+  const steps = compiled.upcomingSteps(START + HOUR, 3, { beforeMs: START + 1830 * DAY });
+  let count = 0;
+  let step = steps.next();
+  for (; !step.done; step = steps.next()) count++;
+  assert.deepEqual(step.value, { occurrences: [], isTruncated: false });
+  // 1,830 instances, about 125 a step (and a step per library call besides): a search in one step
+  // would hold the event loop for all of them.
+  assert.ok(count >= 1830 / 125, `${count} steps`);
+});
