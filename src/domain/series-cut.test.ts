@@ -52,3 +52,18 @@ test('a cut further out than a thousand occurrences still to come is not looked 
   assert.equal(seriesCut(daily(''), daily(`;UNTIL=${basic(FIRST + 1200 * DAY)}`), NOW), null);
   assert.equal(seriesCut(daily(''), daily(`;UNTIL=${basic(FIRST + 900 * DAY)}`), NOW)?.lostStartsMs[0], FIRST + 901 * DAY);
 });
+
+test('a cut is looked for within five years: a new rule that goes on past them, or whose first lost occurrence is past them, is no cut', () => {
+  const monthly = (rule: string) => ({ startMs: FIRST, endMs: FIRST + HOUR, timeZone: 'Europe/Berlin', recurrence: [`RRULE:FREQ=MONTHLY;${rule}`] });
+  // 48 months kept, then cut: found (the first lost month is the 49th).
+  assert.equal(seriesCut(monthly(''), monthly(`UNTIL=${basic(FIRST + 47 * 31 * DAY)}`), NOW)?.keptStartsMs.length, 48);
+  // Cut after 80 months (past the 1,830 days): no cut, though fewer than a thousand are kept.
+  assert.equal(seriesCut(monthly(''), monthly(`UNTIL=${basic(FIRST + 79 * 31 * DAY)}`), NOW), null);
+  // The old rule's next occurrence after the new rule's last lies past the horizon.
+  assert.equal(seriesCut(monthly('BYMONTH=12;INTERVAL=7'), monthly('BYMONTH=12;INTERVAL=7;COUNT=1'), NOW), null);
+  // A daily rule given an end 40 years on with its next 27 years removed: no cut, found without
+  // searching those years (the rule's end says it goes on past the horizon).
+  const exdates = Array.from({ length: 100 }, (_, line) => `EXDATE:${Array.from({ length: 100 }, (_, i) => basic(FIRST + (line * 100 + i) * DAY)).join(',')}`);
+  const daily = (rule: string, extra: string[] = []) => ({ startMs: FIRST, endMs: FIRST + HOUR, timeZone: 'UTC', recurrence: [`RRULE:FREQ=DAILY${rule}`, ...extra] });
+  assert.equal(seriesCut(daily(''), daily(`;UNTIL=${basic(FIRST + 40 * 366 * DAY)}`, exdates), NOW), null);
+});

@@ -67,10 +67,10 @@ export async function deleteSeriesBooking(db: Db, batch: Pick<SeriesBookingRow, 
  * (`usedBefore`). A continuation that has a batch under the key already (carried before, or
  * unscheduled since) keeps it as it is.
  */
-export async function carrySeriesBookings(db: Db, fromSeriesId: string, toSeriesId: string, nowMs: number, usedBefore: (batch: SeriesBookingRow) => number): Promise<void> {
+export async function carrySeriesBookings(db: Db, fromSeriesId: string, toSeriesId: string, nowMs: number, usedBefore: (batch: SeriesBookingRow) => Promise<number>): Promise<void> {
   const batches = await db.selectFrom('series_bookings').selectAll().where('series_event_id', '=', fromSeriesId).where('occurrence_count', '>', 0).execute();
   for (const batch of batches) {
-    const left = batch.occurrence_count - usedBefore(batch);
+    const left = batch.occurrence_count - await usedBefore(batch);
     if (left <= 0) continue;
     await db.insertInto('series_bookings')
       .values({ ...batch, series_event_id: toSeriesId, occurrence_count: left, version: 1, created_at: nowMs, updated_at: nowMs })

@@ -41,6 +41,7 @@ import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } fr
 import { findLiveSeries, listSeriesInstances, listSeriesInWindow } from '../../store/event-store.ts';
 import { hasHadBot, isKeyHeldByLiveBot, listOccurrencesThatHadBots } from '../../store/bot-store.ts';
 import { parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { SERIES_HORIZON_MS } from '../../domain/series-horizon.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
 
@@ -351,10 +352,12 @@ export class AutoSchedule implements AfterSyncHook {
       // Runs after a calendar sync: a series of the API's own is changed by the client, who books what it adds.
       if (series.calendar_id === null) continue;
       const view = await this.#events.seriesOccurrences(db, userId, series);
-      await view.walkUntil(Number(batch.from_ms), new EventLoopPacer());
-      const covered = view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count);
-      // Every occurrence of a full window is over: nothing can join it any more.
-      if (covered.length === batch.occurrence_count && covered.every((o) => o.endMs <= now)) {
+      const walkPacer = new EventLoopPacer();
+      await view.walkUntil(Number(batch.from_ms) + SERIES_HORIZON_MS, walkPacer);
+      const covered = await view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count, walkPacer);
+      // Every occurrence of a full window is over, or of all the batch reaches (its horizon has
+      // passed): nothing can join it any more.
+      if ((covered.length === batch.occurrence_count || now >= Number(batch.from_ms) + SERIES_HORIZON_MS) && covered.every((o) => o.endMs <= now)) {
         await deleteSeriesBooking(db, batch);
         continue;
       }

@@ -26,6 +26,7 @@ import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { paceSteps } from '../../lib/steps.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
 import { allDayZone } from '../../domain/all-day.ts';
+import { SERIES_HORIZON_MS } from '../../domain/series-horizon.ts';
 import { nearestReplacement, overrideTimesAfterChange, reanchorOverrides, usualSpacingMs } from '../../domain/series-move.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
@@ -155,13 +156,6 @@ export interface EventChangeListener {
 
 const DAY_MS = 86_400_000;
 const MAX_DURATION_MS = 31 * DAY_MS;
-/**
- * How far a listing expands recurring series: 1,830 days (five years) after time_min, or after
- * now when time_min is earlier. time_max has no bound of its own (a client asks for everything to
- * year 9999), and a rule that seldom matches would be searched all that way, centuries of library
- * calls for one request; no one books a meeting bot further ahead than this.
- */
-export const SERIES_HORIZON_MS = 1830 * DAY_MS;
 /** Occurrences a series' usual spacing is measured over (SeriesOccurrences.#spacingAround). */
 const SPACING_SAMPLE = 6;
 
@@ -487,11 +481,11 @@ export class CalendarEvents {
   }
 
   async #upcoming(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean }) {
-    const beforeMs = afterMs + 5 * 366 * DAY_MS;
+    const beforeMs = afterMs + SERIES_HORIZON_MS;
     const view = await this.seriesOccurrences(db, userId, series);
     const pacer = new EventLoopPacer();
     await view.walkUntil(beforeMs, pacer);
-    return { view, occurrences: view.upcoming(afterMs, beforeMs, limit, options), pacer };
+    return { view, occurrences: await view.upcoming(afterMs, beforeMs, limit, pacer, options), pacer };
   }
 
   /** A series with its overrides, read once, for the many questions one change or request asks. */
@@ -801,11 +795,16 @@ export class SeriesOccurrences {
 
   /**
    * The series' first `limit` occurrences by original start that had not ended at `afterMs` (by
-   * their original times), overrides applied: a set that moving one of them does not change.
-   * Walk a COUNT rule up to afterMs first (walkUntil).
+   * their original times) and start within SERIES_HORIZON_MS of it, overrides applied: a set that
+   * moving one of them does not change. It is what a `schedule_all_occurrences` batch booked at
+   * `afterMs` covers: the booking reached no further (CalendarEvents.upcomingOccurrences), so an
+   * occurrence past the horizon was never the batch's, and the search for the next ones stops
+   * there rather than at the 10,000-instance cap; it goes in steps, with `pacer` giving the event
+   * loop turns between them. Walk a COUNT rule up to the horizon first (walkUntil).
    */
-  firstByOriginalStart(afterMs: number, limit: number): EffectiveOccurrence[] {
-    return this.#compiled.upcoming(afterMs, limit).occurrences.map((o) => this.find(o.originalStartMs) ?? effectiveFromRule(this.series, o));
+  async firstByOriginalStart(afterMs: number, limit: number, pacer: EventLoopPacer): Promise<EffectiveOccurrence[]> {
+    const found = await paceSteps(this.#compiled.upcomingSteps(afterMs, limit, { beforeMs: afterMs + SERIES_HORIZON_MS }), pacer);
+    return found.occurrences.map((o) => this.find(o.originalStartMs) ?? effectiveFromRule(this.series, o));
   }
 
   /** The latest original start an override of this series names (how far a COUNT rule is walked for onLocalDate). */
@@ -815,12 +814,15 @@ export class SeriesOccurrences {
     return last;
   }
 
-  /** See CalendarEvents.upcomingOccurrences (walk a COUNT rule up to beforeMs first, to spread its cost). */
-  upcoming(afterMs: number, beforeMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): EffectiveOccurrence[] {
+  /**
+   * See CalendarEvents.upcomingOccurrences (walk a COUNT rule up to beforeMs first, to spread its
+   * cost). The rule is searched in steps with `pacer` giving the event loop turns between them.
+   */
+  async upcoming(afterMs: number, beforeMs: number, limit: number, pacer: EventLoopPacer, options: { refuseUncountable?: boolean } = {}): Promise<EffectiveOccurrence[]> {
     // The first `limit` rule occurrences that no override replaces, plus every override of an
     // occurrence the rule still has: an override can move its occurrence anywhere, so those are
     // checked one by one instead of being looked for near `afterMs`.
-    const found = this.#compiled.upcoming(afterMs, limit, { beforeMs, skipOriginalStartsMs: new Set(this.#overrides.keys()) });
+    const found = await paceSteps(this.#compiled.upcomingSteps(afterMs, limit, { beforeMs, skipOriginalStartsMs: new Set(this.#overrides.keys()) }), pacer);
     const result = found.occurrences.map((o) => effectiveFromRule(this.series, o));
     for (const [originalStartMs, override] of this.#overrides) {
       if (override.end_ms <= afterMs || override.start_ms >= beforeMs) continue;

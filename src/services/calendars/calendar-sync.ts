@@ -77,10 +77,12 @@ import { CAPABILITIES_BY_KIND } from '../../adapters/calendars/provider-factory.
 import { isClientRefusal } from '../../adapters/calendars/oauth-token-client.ts';
 import { sql } from 'kysely';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
+import { paceSteps } from '../../lib/steps.ts';
 import { otherFormOfCopyKey } from '../../domain/ics-copy-keys.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import { recordInstanceSlot, type Db } from '../../store/event-store.ts';
 import { isPlainOccurrence } from '../../domain/instance-series.ts';
+import { SERIES_HORIZON_MS } from '../../domain/series-horizon.ts';
 
 const DAY_MS = 86_400_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
@@ -2474,7 +2476,7 @@ class SyncedEventWriter {
     if (this.#ruleChanges.size === 0 || this.#insertedSeries.size === 0) return;
     const changed = [...this.#ruleChanges].map(([key, before]) => ({ before, after: this.#rows.get(key)! })).filter(({ after }) => !tied.has(after.id));
     const inserted = [...this.#insertedSeries].map((key) => this.#rows.get(key)!).filter((row) => !tied.has(row.id));
-    for (const { base, continuation, splitMs } of findCutContinuations(changed, inserted, this.#now, this.#zoneWarnings)) await this.#relinkSplit(base, continuation, splitMs);
+    for (const { base, continuation, splitMs } of await findCutContinuations(changed, inserted, this.#now, this.#zoneWarnings)) await this.#relinkSplit(base, continuation, splitMs);
   }
 
   /**
@@ -2575,10 +2577,15 @@ class SyncedEventWriter {
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's
-    // top-up), and so does chain mode.
+    // top-up), and so does chain mode. The old series used up its occurrences before the
+    // continuation's start; those past the batch's horizon do not count either, as the batch never
+    // covers them (SeriesOccurrences.firstByOriginalStart), so the search stops at the earlier of
+    // the two: a continuation that starts within the horizon gets exactly what it had left, one
+    // past it has nothing of the batch to book whatever it is given.
     const compiled = compiledSeriesOf(base, this.#zoneWarnings);
-    await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now,
-      (batch) => compiled.upcoming(Number(batch.from_ms), batch.occurrence_count).occurrences.filter((o) => o.startMs < continuation.start_ms).length);
+    const pacer = new EventLoopPacer();
+    await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now, async (batch) => (await paceSteps(compiled.upcomingSteps(Number(batch.from_ms), batch.occurrence_count,
+      { beforeMs: Math.min(continuation.start_ms, Number(batch.from_ms) + SERIES_HORIZON_MS) }), pacer)).occurrences.length);
     await carryChain(this.#trx, base.id, continuation.id, this.#now);
     // Live links, and the ended links of bots that never launched (an occurrence the client
     // unscheduled or cancelled): those are the fact that the occurrence had a bot, which keeps

@@ -71,7 +71,7 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
       appeared.splice(appeared.findIndex((t) => t.seriesId === continuation), 1);
       free = [...arrivedBySeries.get(continuation)!];
       isSplit = true;
-      await carrySeriesBookings(trx, seriesId, continuation, now, (batch) => left.filter((row) => row.end_ms > Number(batch.from_ms)).length);
+      await carrySeriesBookings(trx, seriesId, continuation, now, async (batch) => left.filter((row) => row.end_ms > Number(batch.from_ms)).length);
       await carryChain(trx, seriesId, continuation, now);
     }
     for (const old of leaving.sort((a, b) => a.start_ms - b.start_ms)) {
