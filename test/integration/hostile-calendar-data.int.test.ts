@@ -1,7 +1,8 @@
 // Hostile and oversized calendar data, end to end on a real Rollcall: a feed nested 40,000 deep,
 // a 19 MB feed, a series with 2,000 EXDATEs each under its own TZID, 60,000 made-up X-WR-TIMEZONEs, a feed writing one UID 6,000 times, a feed that turns bad after a good first sync, a series with 500 bots on a
 // FREQ=SECONDLY rule moved through the API and through a sync, a SECONDLY series that began in
-// year 0, and oversized Google fields. Every step that could hold the event loop is run beside a
+// year 0, daily series whose next 27 years are all excluded (a cut, a continuation, a batch
+// top-up), and oversized Google fields. Every step that could hold the event loop is run beside a
 // stall probe (test/support/stall-probe.ts) and its longest busy stretch is asserted under
 // 100 ms; the figures are printed for docs/ics-parsing.md.
 import { after, before, describe, test } from 'node:test';
@@ -519,6 +520,80 @@ describe('a series whose EXDATE/RDATE values are spread over centuries', () => {
     assertNoStall('connect two series of 9,999 EXDATE/RDATE values one a year', connected);
     assert.deepEqual(await listed(user.auth, '2026-12-31T00:00:00.000Z', '2027-01-03T00:00:00.000Z', connected.result.body.calendar_id),
       ['2026-12-31T08:00:00.000Z', '2027-01-01T08:00:00.000Z', '2027-01-02T08:00:00.000Z']);
+  });
+});
+
+describe('a daily series whose next 27 years are all excluded', () => {
+  /** 9,990 EXDATE values, one a day from `firstMs` on: the 9,991st day is its first occurrence. */
+  const excludedDays = (firstMs: number) => Array.from({ length: 9_990 }, (_, k) => firstMs + k * DAY);
+  const utcBasic = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  /** Tomorrow at 09:00 UTC, in whole seconds as the feed writes it. */
+  const tomorrowAtNine = () => Math.floor(env.clock.now() / DAY) * DAY + DAY + 9 * HOUR;
+
+  async function connectedFeed(auth: string, events: Parameters<Parameters<FakeIcsServer['edit']>[1]>[0]) {
+    const url = env.ics.createFeed();
+    env.ics.edit(url, (list) => list.push(...events));
+    const connected = await connectIcs(auth, url);
+    assert.equal(connected.status, 200, JSON.stringify(connected.body).slice(0, 500));
+    return { url, calendarId: connected.body.calendar_id as string };
+  }
+
+  async function syncOf(auth: string, calendarId: string, label: string) {
+    const synced = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth }));
+    assert.equal(synced.result.body.synced, true, JSON.stringify(synced.result.body).slice(0, 500));
+    assertNoStall(label, synced);
+    return synced.result.body as { created: number; updated: number };
+  }
+
+  test('appearing in the sync that cuts another series short: looking for the cut\'s continuation does not hold the event loop', async () => {
+    const user = await env.rc.newUser();
+    const start = tomorrowAtNine();
+    const link = meetingUrl();
+    const { url, calendarId } = await connectedFeed(user.auth, [{ uid: 'standup@feed', summary: 'Standup', startMs: start, endMs: start + 15 * MIN, location: link, rrule: 'FREQ=DAILY' }]);
+    // "This and following" ten days on, the new series' days all excluded for 27 years: it is
+    // the same meeting, but its first occurrence is nowhere near the first one the old series lost.
+    const splitMs = start + 10 * DAY;
+    env.ics.edit(url, (events) => {
+      events[0]!.rrule = `FREQ=DAILY;UNTIL=${utcBasic(splitMs - 1000)}`;
+      events.push({ uid: 'standup-2@feed', summary: 'Standup', startMs: splitMs, endMs: splitMs + 15 * MIN, location: link, rrule: 'FREQ=DAILY', exdatesMs: excludedDays(splitMs) });
+    });
+    const synced = await syncOf(user.auth, calendarId, 'sync a series cut short beside a new series whose next 27 years are excluded');
+    assert.equal(synced.created, 1);
+    assert.equal(synced.updated, 1);
+  });
+
+  test('cut short in a sync with its next 27 years excluded: looking for the cut does not hold the event loop', async () => {
+    const user = await env.rc.newUser();
+    const start = tomorrowAtNine();
+    const { url, calendarId } = await connectedFeed(user.auth, [{ uid: 'review@feed', summary: 'Review', startMs: start, endMs: start + 15 * MIN, location: meetingUrl(), rrule: 'FREQ=DAILY' }]);
+    // The rule gets an end 40 years on and every day of the next 27 excluded; a series appears beside it.
+    env.ics.edit(url, (events) => {
+      Object.assign(events[0]!, { rrule: `FREQ=DAILY;UNTIL=${utcBasic(start + 40 * 366 * DAY)}`, exdatesMs: excludedDays(start) });
+      events.push({ uid: 'other@feed', summary: 'Other', startMs: start + HOUR, endMs: start + 2 * HOUR, location: meetingUrl(), rrule: 'FREQ=WEEKLY' });
+    });
+    const synced = await syncOf(user.auth, calendarId, 'sync a series given an end 40 years on and its next 27 years excluded');
+    assert.equal(synced.created, 1);
+    assert.equal(synced.updated, 1);
+  });
+
+  test('all but its first day excluded for 27 years, booked with schedule_all_occurrences and synced: neither the booking nor the batch top-up holds the event loop, nor books past five years', async () => {
+    const user = await env.rc.newUser();
+    const start = tomorrowAtNine();
+    const { url, calendarId } = await connectedFeed(user.auth, [{ uid: 'sync@feed', summary: 'Sync', startMs: start, endMs: start + 15 * MIN, location: meetingUrl(), rrule: 'FREQ=DAILY', exdatesMs: excludedDays(start + DAY) }]);
+    const series = await env.rc.database.db.selectFrom('events').select('id').where('calendar_id', '=', calendarId).executeTakeFirstOrThrow();
+    const booked = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/schedule/${series.id}`, { auth: user.auth, body: { deduplication_key: 'excluded', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 } }));
+    assertNoStall('book three occurrences of a series whose days after the first are excluded for 27 years', booked);
+    // A batch reaches five years ahead: the first day is all there is within them.
+    assert.equal(booked.result.body.occurrences_scheduled, 1, JSON.stringify(booked.result.body).slice(0, 300));
+
+    // A sync that changes the series' title: the top-up after it looks for what the batch covers.
+    env.ics.edit(url, (events) => Object.assign(events[0]!, { summary: 'Sync (renamed)', sequence: 1 }));
+    const synced = await syncOf(user.auth, calendarId, 'sync a booked series whose days after the first are excluded for 27 years');
+    assert.equal(synced.updated, 1);
+    // The batch covers what its booking reached, so nothing is booked 27 years on.
+    const live = await env.rc.database.db.selectFrom('bot_events').select('start_ms')
+      .where('event_id', '=', series.id).where('is_live', '=', 1).execute();
+    assert.deepEqual(live.map((l) => Number(l.start_ms)), [start]);
   });
 });
 
