@@ -352,11 +352,14 @@ export class AutoSchedule implements AfterSyncHook {
       // Runs after a calendar sync: a series of the API's own is changed by the client, who books what it adds.
       if (series.calendar_id === null) continue;
       const view = await this.#events.seriesOccurrences(db, userId, series);
+      // The batch's occurrences that can be booked now: up to the horizon from now, as a booking
+      // reaches; those further on are topped up as time brings them within it.
+      const reachMs = Math.max(now, Number(batch.from_ms)) + SERIES_HORIZON_MS;
       const walkPacer = new EventLoopPacer();
-      await view.walkUntil(Number(batch.from_ms) + SERIES_HORIZON_MS, walkPacer);
-      const covered = await view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count, walkPacer);
-      // Every occurrence of a full window is over, or of all the batch reaches (its horizon has
-      // passed): nothing can join it any more.
+      await view.walkUntil(reachMs, walkPacer);
+      const covered = await view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count, reachMs, walkPacer);
+      // Every occurrence of a full window is over, or every one there is up to the horizon of a
+      // batch booked more than the horizon ago: nothing can join it any more.
       if ((covered.length === batch.occurrence_count || now >= Number(batch.from_ms) + SERIES_HORIZON_MS) && covered.every((o) => o.endMs <= now)) {
         await deleteSeriesBooking(db, batch);
         continue;

@@ -795,15 +795,15 @@ export class SeriesOccurrences {
 
   /**
    * The series' first `limit` occurrences by original start that had not ended at `afterMs` (by
-   * their original times) and start within SERIES_HORIZON_MS of it, overrides applied: a set that
-   * moving one of them does not change. It is what a `schedule_all_occurrences` batch booked at
-   * `afterMs` covers: the booking reached no further (CalendarEvents.upcomingOccurrences), so an
-   * occurrence past the horizon was never the batch's, and the search for the next ones stops
-   * there rather than at the 10,000-instance cap; it goes in steps, with `pacer` giving the event
-   * loop turns between them. Walk a COUNT rule up to the horizon first (walkUntil).
+   * their original times) and start before `beforeMs`, overrides applied: a set that moving one of
+   * them does not change. It is what a `schedule_all_occurrences` batch booked at `afterMs` covers
+   * of what can be booked now: a booking reaches SERIES_HORIZON_MS ahead of its time
+   * (CalendarEvents.upcomingOccurrences), so the caller asks up to the horizon from now, and the
+   * search stops there rather than at the 10,000-instance cap; it goes in steps, with `pacer`
+   * giving the event loop turns between them. Walk a COUNT rule up to `beforeMs` first (walkUntil).
    */
-  async firstByOriginalStart(afterMs: number, limit: number, pacer: EventLoopPacer): Promise<EffectiveOccurrence[]> {
-    const found = await paceSteps(this.#compiled.upcomingSteps(afterMs, limit, { beforeMs: afterMs + SERIES_HORIZON_MS }), pacer);
+  async firstByOriginalStart(afterMs: number, limit: number, beforeMs: number, pacer: EventLoopPacer): Promise<EffectiveOccurrence[]> {
+    const found = await paceSteps(this.#compiled.upcomingSteps(afterMs, limit, { beforeMs }), pacer);
     return found.occurrences.map((o) => this.find(o.originalStartMs) ?? effectiveFromRule(this.series, o));
   }
 

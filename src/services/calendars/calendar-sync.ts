@@ -2578,14 +2578,13 @@ class SyncedEventWriter {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's
     // top-up), and so does chain mode. The old series used up its occurrences before the
-    // continuation's start; those past the batch's horizon do not count either, as the batch never
-    // covers them (SeriesOccurrences.firstByOriginalStart), so the search stops at the earlier of
-    // the two: a continuation that starts within the horizon gets exactly what it had left, one
-    // past it has nothing of the batch to book whatever it is given.
+    // continuation's start, counted no further than the horizon from now (a top-up books no
+    // further: SeriesOccurrences.firstByOriginalStart), so the search stops at the earlier of
+    // the two: a continuation that starts within the horizon gets exactly what it had left.
     const compiled = compiledSeriesOf(base, this.#zoneWarnings);
     const pacer = new EventLoopPacer();
     await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now, async (batch) => (await paceSteps(compiled.upcomingSteps(Number(batch.from_ms), batch.occurrence_count,
-      { beforeMs: Math.min(continuation.start_ms, Number(batch.from_ms) + SERIES_HORIZON_MS) }), pacer)).occurrences.length);
+      { beforeMs: Math.min(continuation.start_ms, Math.max(this.#now, Number(batch.from_ms)) + SERIES_HORIZON_MS) }), pacer)).occurrences.length);
     await carryChain(this.#trx, base.id, continuation.id, this.#now);
     // Live links, and the ended links of bots that never launched (an occurrence the client
     // unscheduled or cancelled): those are the fact that the occurrence had a bot, which keeps
