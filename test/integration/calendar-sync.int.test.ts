@@ -5647,22 +5647,32 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(await heldInstancesOf(late.own, calendarId), null, 'nothing held');
   });
 
-  test('an Outlook series booked for all occurrences, split from the occurrence under way past its end, the old series shortened first while it keeps an instance in the window and the new series a round later: the bot in the meeting follows, and no second bot goes to it', async (t) => {
+  /**
+   * A weekly Outlook series (four occurrences, the next in 30 minutes) whose last week's occurrence
+   * was moved to this morning, so that the old series keeps an instance in the window after a split
+   * from the next one; `sync` announces a change, runs the due syncs and launches (and `extra`).
+   */
+  async function outlookSeriesKeepingAnInstance(t: TestContext, title: string, joinSlug: string, extra: (own: FullEnv) => Promise<unknown> = async () => {}) {
     const own = await ownFullEnv(t, {}, { withRuntime: true });
     const user = await own.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(own, user.auth);
-    const title = 'Booked all, old first';
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_bookedalloldfirst%40thread.v2/0?context=%7b%7d';
+    const joinUrl = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${joinSlug}%40thread.v2/0?context=%7b%7d`;
     const first = own.clock.now() + 30 * MIN;
     const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
-    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
     own.microsoft.updateOccurrence(account.email, seriesId, first - 7 * DAY, { startMs: first - 3 * HOUR, endMs: first - 2 * HOUR });
     const sync = async () => {
       await own.microsoft.notifyChanges(account.email);
       await own.rc.calendarSync.runDue();
       await own.rc.dispatcher.runDue();
+      await extra(own);
       return (await eventsOf(own, user.auth, calendarId, first - MIN, first + 30 * DAY)).filter((o) => o.title === title);
     };
+    return { own, user, account, joinUrl, first, seriesId, sync };
+  }
+
+  test('an Outlook series booked for all occurrences, split from the occurrence under way past its end, the old series shortened first while it keeps an instance in the window and the new series a round later: the bot in the meeting follows, and no second bot goes to it', async (t) => {
+    const title = 'Booked all, old first';
+    const { own, user, account, joinUrl, first, seriesId, sync } = await outlookSeriesKeepingAnInstance(t, title, 'bookedalloldfirst');
     const before = await sync();
     const all = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'all', schedule_all_occurrences: true, bot_config: {} } });
     assert.equal(all.status, 200, JSON.stringify(all.body));
@@ -5694,22 +5704,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 
   test('an Outlook chain whose bot is in the meeting the split starts from, the old series shortened first while it keeps an instance in the window and the new series a round later: the chain goes on in the new series', async (t) => {
-    const own = await ownFullEnv(t, {}, { withRuntime: true });
-    const user = await own.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(own, user.auth);
     const title = 'Chain held';
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_chainheld%40thread.v2/0?context=%7b%7d';
-    const first = own.clock.now() + 30 * MIN;
-    const seriesId = own.microsoft.createEvent(account.email, { subject: title, startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, joinUrl, weeklyCount: 4, timeZone: 'Europe/Berlin' });
-    // Last week's occurrence was moved to this morning: the old series keeps an instance in the window after the split.
-    own.microsoft.updateOccurrence(account.email, seriesId, first - 7 * DAY, { startMs: first - 3 * HOUR, endMs: first - 2 * HOUR });
-    const sync = async () => {
-      await own.microsoft.notifyChanges(account.email);
-      await own.rc.calendarSync.runDue();
-      await own.rc.dispatcher.runDue();
-      await own.rc.chains.advance();
-      return (await eventsOf(own, user.auth, calendarId, first - MIN, first + 30 * DAY)).filter((o) => o.title === title);
-    };
+    const { own, user, account, joinUrl, first, seriesId, sync } = await outlookSeriesKeepingAnInstance(t, title, 'chainheld', (env) => env.rc.chains.advance());
     const before = await sync();
     const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${before[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'chain-held', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
