@@ -11,6 +11,8 @@
 // keeps it; an id no round lists any more (deleted) goes by itself. At most MAX_MISSED_IDS, the
 // ones missed last kept: one dropped past that only fails a read once more.
 
+import { storedListEntries } from './stored-list.ts';
+
 /** How long an id is kept after the last read that did not find it. */
 export const MISSED_ID_KEEP_MS = 7 * 86_400_000;
 /** Ids kept at most per calendar (a Graph id is about 150 characters). */
@@ -27,18 +29,14 @@ export interface MissedId {
  * ids (kept for MISSED_ID_KEEP_MS from now); anything else reads as none.
  */
 export function parseMissedIds(text: string | null, nowMs: number): MissedId[] {
-  if (text === null) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
   const kept: MissedId[] = [];
-  for (const entry of parsed) {
-    if (typeof entry === 'string' && entry !== '') kept.push({ id: entry, untilMs: nowMs + MISSED_ID_KEEP_MS });
-    else if (typeof entry === 'object' && entry !== null && typeof entry.id === 'string' && entry.id !== '' && typeof entry.untilMs === 'number' && Number.isFinite(entry.untilMs)) kept.push({ id: entry.id, untilMs: entry.untilMs });
+  for (const entry of storedListEntries(text)) {
+    if (typeof entry === 'string') {
+      if (entry !== '') kept.push({ id: entry, untilMs: nowMs + MISSED_ID_KEEP_MS });
+      continue;
+    }
+    const { id, untilMs } = (entry ?? {}) as Partial<Record<keyof MissedId, unknown>>;
+    if (typeof id === 'string' && id !== '' && typeof untilMs === 'number' && Number.isFinite(untilMs)) kept.push({ id, untilMs });
   }
   return kept.filter((m) => m.untilMs > nowMs);
 }

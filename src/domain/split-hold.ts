@@ -18,6 +18,7 @@
 // api/resources/event), and is deleted at once, its bot stopped.
 
 import { isRangeCut } from './series-split.ts';
+import { storedListEntries } from './stored-list.ts';
 
 /** How long the two halves of an Outlook split may reach Rollcall apart. */
 export const SPLIT_SECOND_HALF_MS = 60 * 60_000;
@@ -93,15 +94,10 @@ export function nextHoldEnd(held: readonly HeldInstance[], nowMs: number): numbe
 
 /** The stored list (JSON); anything that is not one reads as none. */
 export function parseHeldInstances(text: string | null | undefined): HeldInstance[] {
-  if (!text) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  return parsed.filter((entry): entry is HeldInstance => typeof entry?.eventId === 'string' && entry.eventId !== '' && Number.isFinite(entry?.untilMs));
+  return storedListEntries(text).filter((entry): entry is HeldInstance => {
+    const { eventId, untilMs } = (entry ?? {}) as Partial<Record<keyof HeldInstance, unknown>>;
+    return typeof eventId === 'string' && eventId !== '' && typeof untilMs === 'number' && Number.isFinite(untilMs);
+  });
 }
 
 /** The list as stored: null when empty. */
