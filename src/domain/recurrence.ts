@@ -968,8 +968,11 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
 
   if (c.ruleHasCount) {
     // COUNT depends on every instance since DTSTART: answered from the walk, extended as needed.
+    // A paced generation pauses after each of the walk's steps (a rule begun decades ago has
+    // thousands of instances to count first); an unpaced one walks in one go, so a caller that
+    // must not block drives the walk beforehand (CompiledSeries.walkUntil).
     for (const _ of countWalkSteps(c, end)) {
-      // run the walk to `end` in one go; callers that must not block drive it beforehand
+      if (budget.isPaced) yield PAUSE;
     }
     const walk = c.walk!;
     if (walk.isTruncated && walk.coveredToMs < end) budget.isTruncated = true;
@@ -1085,14 +1088,22 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
       walk.starts.push(ms);
     }
     walk.coveredToMs = walk.starts.length >= c.count ? Infinity : chunkEnd;
-    // The next step: twice as wide, up to a quarter of a chunk, unless this one found more than a
-    // step's worth; then as wide as the rule's density says a step's worth takes.
-    const stepMs = chunkEnd - from;
-    walk.widthMs = batch.length > WALK_STEP_INSTANCES
-      ? Math.max((stepMs * WALK_STEP_INSTANCES) / batch.length, 1_000)
-      : Math.min(stepMs * 2, Math.max(c.chunkMs / 4, 1_000));
+    // The next step: as wide as the rule's density says a step's worth takes, at most twice as
+    // wide as this one and a quarter of a chunk.
+    walk.widthMs = nextStepWidthMs(chunkEnd - from, batch.length, c.chunkMs / 4);
     yield;
   }
+}
+
+/**
+ * The width of a step after one `stepMs` wide that met `found` instances: as wide as that density
+ * says WALK_STEP_INSTANCES take, at most twice as wide (a sparse stretch grows the steps by
+ * doubling) and `capMs`, and at least a second. Sized by the density whenever it says less than
+ * twice, so that steps of a steady rule hold about WALK_STEP_INSTANCES, not twice that.
+ */
+function nextStepWidthMs(stepMs: number, found: number, capMs: number): number {
+  const byDensityMs = found > 0 ? (stepMs * WALK_STEP_INSTANCES) / found : Infinity;
+  return Math.max(Math.min(byDensityMs, stepMs * 2, capMs), 1_000);
 }
 
 /** Index of the first value >= ms in an ascending array. */
@@ -1320,10 +1331,7 @@ export class CompiledSeries {
         if (out.length >= max) return { occurrences: out, isTruncated: false };
       }
       if (budget.isTruncated) break;
-      const generated = budget.generated - generatedBefore;
-      widthMs = generated > WALK_STEP_INSTANCES
-        ? Math.max(((windowEndMs - loMs) * WALK_STEP_INSTANCES) / generated, 1_000)
-        : Math.min((windowEndMs - loMs) * 2, Math.max(c.chunkMs, 1_000));
+      widthMs = nextStepWidthMs(windowEndMs - loMs, budget.generated - generatedBefore, c.chunkMs);
       loMs = windowEndMs;
       yield;
     }

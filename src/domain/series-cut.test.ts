@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seriesCut } from './series-cut.ts';
+import { seriesCut, seriesCutSteps } from './series-cut.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -62,8 +62,29 @@ test('a cut is looked for within five years: a new rule that goes on past them, 
   // The old rule's next occurrence after the new rule's last lies past the horizon.
   assert.equal(seriesCut(monthly('BYMONTH=12;INTERVAL=7'), monthly('BYMONTH=12;INTERVAL=7;COUNT=1'), NOW), null);
   // A daily rule given an end 40 years on with its next 27 years removed: no cut, found without
-  // searching those years (the rule's end says it goes on past the horizon).
+  // searching those years (the rule's end says it goes on past the horizon). Five years of daily
+  // instances are searched in paced steps of about 125 instances (a step per window, and one per
+  // library call besides); the 27 years (9,855 instances) would take more steps than there are.
   const exdates = Array.from({ length: 100 }, (_, line) => `EXDATE:${Array.from({ length: 100 }, (_, i) => basic(FIRST + (line * 100 + i) * DAY)).join(',')}`);
   const daily = (rule: string, extra: string[] = []) => ({ startMs: FIRST, endMs: FIRST + HOUR, timeZone: 'UTC', recurrence: [`RRULE:FREQ=DAILY${rule}`, ...extra] });
-  assert.equal(seriesCut(daily(''), daily(`;UNTIL=${basic(FIRST + 40 * 366 * DAY)}`, exdates), NOW), null);
+  const steps = seriesCutSteps(daily(''), daily(`;UNTIL=${basic(FIRST + 40 * 366 * DAY)}`, exdates), NOW);
+  let count = 0;
+  let step = steps.next();
+  for (; !step.done; step = steps.next()) count++;
+  assert.equal(step.value, null);
+  assert.ok(count >= 1_830 / 150 && count < 9_855 / 125, `${count} steps`);
+});
+
+test('a COUNT series begun 24 years ago and cut is counted out in steps of about 125 instances, both rules', () => {
+  const began = NOW - 24 * 365 * DAY;
+  const counted = (count: number) => ({ startMs: began, endMs: began + HOUR, timeZone: 'Europe/Berlin', recurrence: [`RRULE:FREQ=DAILY;COUNT=${count}`] });
+  const steps = seriesCutSteps(counted(9_000), counted(8_900), NOW);
+  let count = 0;
+  let step = steps.next();
+  for (; !step.done; step = steps.next()) count++;
+  assert.deepEqual(step.value, seriesCut(counted(9_000), counted(8_900), NOW));
+  // The 8,901st day (an hour off for the summer time the rule keeps its wall-clock time across).
+  assert.ok(Math.abs(step.value!.lostStartsMs[0]! - (began + 8_900 * DAY)) <= HOUR, JSON.stringify(step.value));
+  // Each rule has about 8,770 instances before now to count: two steps held the event loop for them.
+  assert.ok(count >= (2 * 8_770) / 150, `${count} steps`);
 });

@@ -60,7 +60,9 @@ export function* seriesCutSteps(before: SeriesDefinition | CompiledSeries | (() 
   const old = compiled(before);
   // A cut keeps the old rule's occurrences as they were; a series moved to other days or times
   // (whose last occurrence may now come before the old last one) keeps none of them. The last
-  // two tell, without asking about each.
+  // two tell, without asking about each. A COUNT rule is counted from its start up to them first,
+  // in steps (find() would count it in one go).
+  yield* old.walkUntil(lastKeptMs + 1);
   if (kept.occurrences.slice(-2).some((o) => old.find(o.originalStartMs) === null)) return null;
   // Only the first lost occurrence places the cut; past the horizon it is no cut.
   const lost = (yield* old.upcomingSteps(fromMs, kept.occurrences.length + LOST_SAMPLE, { beforeMs: horizonMs })).occurrences

@@ -57,3 +57,27 @@ test('a daily series whose next 27 years are removed is searched over five years
   // would hold the event loop for all of them.
   assert.ok(count >= 1830 / 125, `${count} steps`);
 });
+
+/** Runs steps to their end, counting them. */
+function stepsOf<T>(steps: Generator<unknown, T>): { count: number; value: T } {
+  let count = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return { count, value: step.value };
+    count++;
+  }
+}
+
+test('a COUNT rule begun 24 years ago is counted up to the question in steps of about 125 instances, not in one', () => {
+  const now = START;
+  const began = now - 24 * 365 * DAY;
+  const definition: SeriesDefinition = { startMs: began, endMs: began + HOUR, timeZone: 'Europe/Berlin', recurrence: ['RRULE:FREQ=DAILY;COUNT=9000'] };
+  const { count, value } = stepsOf(compileSeries(definition).upcomingSteps(now, 2, { beforeMs: now + 1830 * DAY }));
+  assert.deepEqual(value, compileSeries(definition).upcoming(now, 2, { beforeMs: now + 1830 * DAY }));
+  assert.equal(value.occurrences.length, 2);
+  // About 8,770 instances counted before now: one step held the event loop for all of them.
+  assert.ok(count >= 8_770 / 150, `${count} steps`);
+  // The paced search of a window counts it in steps as well.
+  const overlapping = stepsOf(compileSeries(definition).overlappingInSteps({ fromMs: now, toMs: now + DAY }));
+  assert.ok([...compileSeries(definition).overlappingInSteps({ fromMs: now, toMs: now + DAY })].filter((o) => o === null).length >= 8_770 / 150, `${overlapping.count} steps`);
+});

@@ -602,6 +602,36 @@ describe('a daily series whose next 27 years are all excluded', () => {
   });
 });
 
+describe('a COUNT series begun 24 years ago', () => {
+  test('cut short in a sync beside its continuation: counting its 8,760 past days for the cut and for the batch it carries does not hold the event loop', async () => {
+    const user = await env.rc.newUser();
+    // Daily, 9,000 times from 24 years ago: about 240 occurrences still to come.
+    const start = Math.floor(env.clock.now() / DAY) * DAY + 9 * HOUR - 24 * 365 * DAY;
+    const link = meetingUrl();
+    const url = env.ics.createFeed();
+    env.ics.edit(url, (list) => list.push({ uid: 'counted@feed', summary: 'Counted', startMs: start, endMs: start + 15 * MIN, location: link, rrule: 'FREQ=DAILY;COUNT=9000' }));
+    const connected = await connectIcs(user.auth, url);
+    assert.equal(connected.status, 200, JSON.stringify(connected.body).slice(0, 300));
+    const calendarId = connected.body.calendar_id as string;
+    const series = await env.rc.database.db.selectFrom('events').select('id').where('calendar_id', '=', calendarId).executeTakeFirstOrThrow();
+    const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.id}`, { auth: user.auth, body: { deduplication_key: 'counted', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 150 } });
+    assert.equal(booked.body.occurrences_scheduled, 150, JSON.stringify(booked.body).slice(0, 300));
+    // "This and following" from the 8,901st day: the old rule ends after 8,900, the rest is a new series.
+    const splitMs = start + 8_900 * DAY;
+    env.ics.edit(url, (events) => {
+      events[0]!.rrule = 'FREQ=DAILY;COUNT=8900';
+      events.push({ uid: 'counted-2@feed', summary: 'Counted', startMs: splitMs, endMs: splitMs + 15 * MIN, location: link, rrule: 'FREQ=DAILY;COUNT=100' });
+    });
+    const synced = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth }));
+    assert.equal(synced.result.body.synced, true, JSON.stringify(synced.result.body).slice(0, 300));
+    assertNoStall('sync a COUNT series begun 24 years ago cut short beside its continuation', synced);
+    // The cut was found, and the batch carried what the old series had not used: 150 - 140.
+    const continuation = await env.rc.database.db.selectFrom('events').select('id').where('calendar_id', '=', calendarId).where('id', '!=', series.id).where('recurrence', 'is not', null).executeTakeFirstOrThrow();
+    const carried = await env.rc.database.db.selectFrom('series_bookings').select('occurrence_count').where('series_event_id', '=', continuation.id).executeTakeFirstOrThrow();
+    assert.equal(carried.occurrence_count, 150 - (8_900 - Math.ceil((env.clock.now() - start) / DAY)));
+  });
+});
+
 describe('a dense series with 500 bots', () => {
   /** Links of the series' 500 bots: their occurrence keys and the bots' join times. */
   async function linksOf(seriesId: string) {
