@@ -8575,6 +8575,31 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     assert.deepEqual(after.find((o) => o.start_time === iso(later))!.bots, [], 'a bot was booked for a continuation the client unscheduled');
   });
 
+  test('a series split six years ahead: the continuation\'s batch has what the old series does not use before the split, past five years too', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    let first = env.clock.now() + DAY;
+    while (new Date(first).getUTCDate() > 28) first += DAY;
+    const monthsOn = (months: number) => { const at = new Date(first); at.setUTCMonth(at.getUTCMonth() + months); return at.getTime(); };
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Monthly review', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'UTC' }, end: { dateTime: iso(first + HOUR), timeZone: 'UTC' },
+      recurrence: ['RRULE:FREQ=MONTHLY'],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'six-years', schedule_all_occurrences: true, occurrence_limit: 80, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body).slice(0, 300));
+    // "This and following" from the 73rd month: the old series keeps 72 of the batch's 80 (those
+    // past five years are booked as time brings them within reach), the continuation the other 8.
+    const split = monthsOn(72);
+    env.google.splitSeries(account.email, account.email, seriesId, split, { start: { dateTime: iso(split), timeZone: 'UTC' }, end: { dateTime: iso(split + HOUR), timeZone: 'UTC' } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const batches = await env.rc.database.db.selectFrom('series_bookings').select(['series_event_id', 'occurrence_count']).where('user_id', '=', user.userId).execute();
+    assert.deepEqual(batches.map((b) => [b.series_event_id === occurrence!.recurring_event_id ? 'old' : 'continuation', b.occurrence_count]).sort(), [['continuation', 8], ['old', 80]]);
+  });
+
   test('a series split: an occurrence the client unscheduled stays without a bot in the continuation', async () => {
     const booked = await bookedSeries('split-unscheduled', 4);
     const fourth = booked.first + 21 * DAY;

@@ -82,7 +82,6 @@ import { otherFormOfCopyKey } from '../../domain/ics-copy-keys.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import { recordInstanceSlot, type Db } from '../../store/event-store.ts';
 import { isPlainOccurrence } from '../../domain/instance-series.ts';
-import { SERIES_HORIZON_MS } from '../../domain/series-horizon.ts';
 
 const DAY_MS = 86_400_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
@@ -2577,14 +2576,15 @@ class SyncedEventWriter {
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's
-    // top-up), and so does chain mode. The old series used up its occurrences before the
-    // continuation's start, counted no further than the horizon from now (a top-up books no
-    // further: SeriesOccurrences.firstByOriginalStart), so the search stops at the earlier of
-    // the two: a continuation that starts within the horizon gets exactly what it had left.
+    // top-up), and so does chain mode. The old series uses up its occurrences before the
+    // continuation's start, those past the horizon too: its batch books them as time brings them
+    // within reach (SeriesOccurrences.firstByOriginalStart), so they are counted up to that start
+    // wherever it lies. The cut rule ends there; the search is paced, and stops at the batch's
+    // count and the work caps.
     const compiled = compiledSeriesOf(base, this.#zoneWarnings);
     const pacer = new EventLoopPacer();
     await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now, async (batch) => (await paceSteps(compiled.upcomingSteps(Number(batch.from_ms), batch.occurrence_count,
-      { beforeMs: Math.min(continuation.start_ms, Math.max(this.#now, Number(batch.from_ms)) + SERIES_HORIZON_MS) }), pacer)).occurrences.length);
+      { beforeMs: continuation.start_ms }), pacer)).occurrences.length);
     await carryChain(this.#trx, base.id, continuation.id, this.#now);
     // Live links, and the ended links of bots that never launched (an occurrence the client
     // unscheduled or cancelled): those are the fact that the occurrence had a bot, which keeps
