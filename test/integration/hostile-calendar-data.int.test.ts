@@ -632,6 +632,64 @@ describe('a COUNT series begun 24 years ago', () => {
   });
 });
 
+describe('a booked series whose next occurrence lies past five years', () => {
+  /** A series from tomorrow 09:00 UTC booked whole (`occurrence_limit` 3); `sync(atMs)` edits its title and syncs at that time. */
+  async function bookedSeries(uid: string, rrule: string) {
+    const user = await env.rc.newUser();
+    const start = Math.floor(env.clock.now() / DAY) * DAY + DAY + 9 * HOUR;
+    const url = env.ics.createFeed();
+    env.ics.edit(url, (list) => list.push({ uid, summary: 'Rare', startMs: start, endMs: start + HOUR, location: meetingUrl(), rrule }));
+    const connected = await connectIcs(user.auth, url);
+    assert.equal(connected.status, 200, JSON.stringify(connected.body).slice(0, 300));
+    const calendarId = connected.body.calendar_id as string;
+    const series = await env.rc.database.db.selectFrom('events').select('id').where('calendar_id', '=', calendarId).executeTakeFirstOrThrow();
+    const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.id}`, { auth: user.auth, body: { deduplication_key: uid, bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 } });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body).slice(0, 300));
+    let sequence = 1;
+    const sync = async (atMs: number) => {
+      env.clock.set(atMs);
+      env.ics.edit(url, (events) => Object.assign(events[0]!, { summary: `Rare ${sequence}`, sequence: sequence++ }));
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(synced.body.synced, true, JSON.stringify(synced.body).slice(0, 300));
+    };
+    const batches = async () => env.rc.database.db.selectFrom('series_bookings').select('occurrence_count').where('series_event_id', '=', series.id).execute();
+    const liveStarts = async () => (await env.rc.database.db.selectFrom('bot_events').select('start_ms').where('event_id', '=', series.id).where('is_live', '=', 1).execute()).map((l) => Number(l.start_ms)).sort((a, b) => a - b);
+    return { start, booked: booked.body as { occurrences_scheduled: number }, sync, batches, liveStarts };
+  }
+  const yearsOn = (ms: number, years: number) => Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO('UTC').add({ years }).epochMilliseconds;
+
+  for (const syncedAtFiveYears of [false, true]) {
+    test(`every eleven years: the batch books the second occurrence once it is within five years${syncedAtFiveYears ? ', though a sync came when the first was over and the second out of reach' : ''}`, async () => {
+      const originalNow = env.clock.now();
+      try {
+        const series = await bookedSeries(`eleven-${syncedAtFiveYears}@feed`, 'FREQ=YEARLY;INTERVAL=11');
+        assert.equal(series.booked.occurrences_scheduled, 1);
+        if (syncedAtFiveYears) {
+          await series.sync(series.start + Math.round(5.1 * 365 * DAY));
+          assert.equal((await series.batches()).length, 1, 'the batch was removed while the series has an occurrence it covers');
+        }
+        await series.sync(series.start + 7 * 365 * DAY);
+        // The first occurrence's bot is long over; the second has its own.
+        assert.deepEqual((await series.liveStarts()).filter((startMs) => startMs > series.start), [yearsOn(series.start, 11)]);
+      } finally {
+        env.clock.set(originalNow);
+      }
+    });
+  }
+
+  test('a batch whose series has no occurrence left past five years is removed once those in reach are over', async () => {
+    const originalNow = env.clock.now();
+    try {
+      const series = await bookedSeries('two-years@feed', 'FREQ=YEARLY;COUNT=2');
+      assert.equal(series.booked.occurrences_scheduled, 2);
+      await series.sync(series.start + Math.round(5.1 * 365 * DAY));
+      assert.deepEqual(await series.batches(), []);
+    } finally {
+      env.clock.set(originalNow);
+    }
+  });
+});
+
 describe('a dense series with 500 bots', () => {
   /** Links of the series' 500 bots: their occurrence keys and the bots' join times. */
   async function linksOf(seriesId: string) {

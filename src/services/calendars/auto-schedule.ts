@@ -358,9 +358,12 @@ export class AutoSchedule implements AfterSyncHook {
       const walkPacer = new EventLoopPacer();
       await view.walkUntil(reachMs, walkPacer);
       const covered = await view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count, reachMs, walkPacer);
-      // Every occurrence of a full window is over, or every one there is up to the horizon of a
-      // batch booked more than the horizon ago: nothing can join it any more.
-      if ((covered.length === batch.occurrence_count || now >= Number(batch.from_ms) + SERIES_HORIZON_MS) && covered.every((o) => o.endMs <= now)) {
+      // Every occurrence of a full window is over: nothing can join it any more. So too for a
+      // batch booked more than the horizon ago whose window is not full, every occurrence in reach
+      // over, when the series has none past the reach that the batch would still cover (a yearly
+      // series every eleven years keeps its batch for its next occurrence, whenever the syncs come).
+      if (covered.every((o) => o.endMs <= now) && (covered.length === batch.occurrence_count
+        || (now >= Number(batch.from_ms) + SERIES_HORIZON_MS && !(await view.hasOccurrenceAfter(reachMs, Number(batch.before_ms), walkPacer))))) {
         await deleteSeriesBooking(db, batch);
         continue;
       }

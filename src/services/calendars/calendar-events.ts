@@ -807,6 +807,19 @@ export class SeriesOccurrences {
     return found.occurrences.map((o) => this.find(o.originalStartMs) ?? effectiveFromRule(this.series, o));
   }
 
+  /**
+   * Whether the rule has an occurrence not ended at `afterMs` (by its original times) that starts
+   * before `beforeMs`, or cannot tell (its search stopped at a work cap). A rule whose end is known
+   * and comes by `afterMs` has none; otherwise the first such occurrence is searched for in steps,
+   * with `pacer` giving the event loop turns between them, however far it lies.
+   */
+  async hasOccurrenceAfter(afterMs: number, beforeMs: number, pacer: EventLoopPacer): Promise<boolean> {
+    const lastEndMs = await this.countedLastEndMs(pacer);
+    if (lastEndMs !== null && lastEndMs <= afterMs) return false;
+    const found = await paceSteps(this.#compiled.upcomingSteps(afterMs, 1, { beforeMs }), pacer);
+    return found.occurrences.length > 0 || found.isTruncated;
+  }
+
   /** The latest original start an override of this series names (how far a COUNT rule is walked for onLocalDate). */
   get lastOverriddenStartMs(): number {
     let last = Number.NEGATIVE_INFINITY;
