@@ -942,6 +942,10 @@ interface Budget {
   wanted?: number;
   /** Yield PAUSE after each library call, for a consumer that gives the event loop a turn there. */
   isPaced?: boolean;
+  /** Library calls made under this budget: MAX_CHUNKS at most, however many stretches it is spent over. */
+  chunks: number;
+  /** The width the next library call would have had: a search that goes on in the next stretch goes on at it. */
+  chunkWidthMs?: number;
 }
 
 /**
@@ -951,7 +955,7 @@ interface Budget {
 const PAUSE = Number.NaN;
 
 function newBudget(wanted?: number, isPaced = false): Budget {
-  return { generated: 0, isTruncated: false, ...(wanted === undefined ? {} : { wanted }), ...(isPaced ? { isPaced } : {}) };
+  return { generated: 0, isTruncated: false, chunks: 0, ...(wanted === undefined ? {} : { wanted }), ...(isPaced ? { isPaced } : {}) };
 }
 
 /** RRULE instance starts in [loMs, hiMs), ascending, stopping at the work caps (and saying so in budget). */
@@ -991,14 +995,17 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
   // to stay well inside its per-call caps, and stop as soon as the consumer has enough. Chunks
   // start small and double, so a caller wanting the next few occurrences does not pay for
   // thousands.
+  // A budget spent over several stretches (CompiledSeries.upcomingSteps) counts its calls and
+  // goes on at its width across them, so that the search makes the calls one stretch would.
   let cursor = begin;
-  let width = Math.max(c.chunkMs / 64, 1_000);
+  let width = budget.chunkWidthMs ?? Math.max(c.chunkMs / 64, 1_000);
   const generatedBefore = budget.generated;
-  for (let chunks = 0; cursor < end; chunks++) {
-    if (chunks >= MAX_CHUNKS) {
+  while (cursor < end) {
+    if (budget.chunks >= MAX_CHUNKS) {
       budget.isTruncated = true;
       return;
     }
+    budget.chunks++;
     const chunkEnd = Math.min(end, cursor + width);
     let batch: number[];
     try {
@@ -1027,6 +1034,7 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
       // generates all of a window, so a doubled one could cost twice the instances taken.
       width = Math.min(width, Math.max(((budget.wanted - found) * 1.25 * (cursor - begin)) / found, 1_000));
     }
+    budget.chunkWidthMs = width;
   }
 }
 
@@ -1303,7 +1311,9 @@ export class CompiledSeries {
    * WALK_STEP_INSTANCES rule instances (the next one as wide as the last one's density says,
    * twice as wide after a sparse one), and a step ends after each window and after each library
    * call, so that a caller gives the event loop a turn between them. The answer is upcoming()'s
-   * with `beforeMs`, except that the search ends at the first work cap it meets (isTruncated).
+   * with `beforeMs`, its work caps included: the windows share one budget, so its instances and
+   * library calls (MAX_CHUNKS) are counted across them, and each window's calls go on at the
+   * width the last one left. A COUNT rule is counted up to each window in the walk's steps.
    * A daily series whose next years are all removed by EXDATE values generates thousands of
    * instances to find nothing (0.1 ms an instance on a busy machine), which in one step would
    * hold the loop for the whole search.

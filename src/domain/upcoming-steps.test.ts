@@ -81,3 +81,16 @@ test('a COUNT rule begun 24 years ago is counted up to the question in steps of 
   const overlapping = stepsOf(compileSeries(definition).overlappingInSteps({ fromMs: now, toMs: now + DAY }));
   assert.ok([...compileSeries(definition).overlappingInSteps({ fromMs: now, toMs: now + DAY })].filter((o) => o === null).length >= 8_770 / 150, `${overlapping.count} steps`);
 });
+
+test('a rule upcoming() gives up on (its library calls spent) is given up on by upcomingSteps too, its calls counted across its windows', () => {
+  // Every 29 February at 09:00 as a MINUTELY rule: a call of at most 2,000 minutes at a time, so
+  // the 1,000 calls reach about 1,380 days, short of 29 February 2032.
+  const definition: SeriesDefinition = { startMs: Date.UTC(2028, 2, 1, 9), endMs: Date.UTC(2028, 2, 1, 10), timeZone: 'UTC', recurrence: ['RRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=9;BYMINUTE=0'] };
+  const afterMs = Date.UTC(2028, 2, 2);
+  const expected = compileSeries(definition).upcoming(afterMs, 1, { beforeMs: afterMs + 1830 * DAY });
+  assert.deepEqual(expected, { occurrences: [], isTruncated: true });
+  const { count, value } = stepsOf(compileSeries(definition).upcomingSteps(afterMs, 1, { beforeMs: afterMs + 1830 * DAY }));
+  assert.deepEqual(value, expected, `${count} steps`);
+  // A step after each window and after each call: about two for each of the 1,000 calls.
+  assert.ok(count <= 2_100, `${count} steps`);
+});
