@@ -1152,6 +1152,10 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
   const generated = ruleStarts(c, loMs, hiMs, budget);
   let next = generated.next();
   let previous = NaN;
+  // A paced generation pauses after every WALK_STEP_INSTANCES values from the list as after a
+  // library call: a series may list some 10,000 RDATE values, each placed and checked against the
+  // EXDATE values, and the rule's density, which sizes a paced search's windows, does not count them.
+  let listedSincePause = 0;
   for (;;) {
     if (!next.done && Number.isNaN(next.value)) {
       next = generated.next();
@@ -1168,6 +1172,10 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
     } else {
       candidate = fromList;
       nextExplicit = explicit.next();
+      if (budget.isPaced && ++listedSincePause >= WALK_STEP_INSTANCES) {
+        listedSincePause = 0;
+        yield PAUSE;
+      }
     }
     if (candidate === previous) continue;
     previous = candidate;

@@ -94,3 +94,18 @@ test('a rule upcoming() gives up on (its library calls spent) is given up on by 
   // A step after each window and after each call: about two for each of the 1,000 calls.
   assert.ok(count <= 2_100, `${count} steps`);
 });
+
+test('a series of thousands of RDATE values, all removed, is searched in steps of about 125 of them', () => {
+  // 3,000 values over the next five years (six a day on some days), every one of their dates removed.
+  const values = Array.from({ length: 3_000 }, (_, i) => START + DAY + Math.floor((i * 1_820) / 3_000) * DAY + (i % 6) * HOUR);
+  const lines = (prefix: string, list: string[]) => Array.from({ length: Math.ceil(list.length / 100) }, (_, k) => prefix + list.slice(k * 100, (k + 1) * 100).join(','));
+  const definition: SeriesDefinition = {
+    startMs: START - 400 * DAY, endMs: START - 400 * DAY + HOUR, timeZone: 'Europe/Berlin',
+    recurrence: [...lines('RDATE;TZID=Europe/Berlin:', values.map((ms) => wall(ms).slice(0, 15))), ...lines('EXDATE;VALUE=DATE:', [...new Set(values.map((ms) => wall(ms).slice(0, 8)))])],
+  };
+  const { count, value } = stepsOf(compileSeries(definition).upcomingSteps(START, 3, { beforeMs: START + 1830 * DAY }));
+  assert.deepEqual(value, compileSeries(definition).upcoming(START, 3, { beforeMs: START + 1830 * DAY }));
+  assert.deepEqual(value, { occurrences: [], isTruncated: false });
+  // Each value is placed and checked against the removed dates: the search held the loop for all of them at once.
+  assert.ok(count >= 3_000 / 150, `${count} steps`);
+});
