@@ -83,6 +83,11 @@ export function createHttpSend(http: OutboundHttp, signal?: () => AbortSignal): 
         maxBytes: max,
         redirects: request.redirects ?? 0,
         guarded: request.guarded === true,
+        // A read may reach the provider twice (GET is idempotent, RFC 9110 section 9.2.2): one lost
+        // on a kept-alive connection the server closed as it arrived (its idle timeout ran out,
+        // RFC 9112 section 9.3.1) is sent again at once rather than failing the sync's read or
+        // ending a round's part. Writes (a subscription, a channel's stop) are not.
+        ...(request.method === 'GET' ? { resendOnClosedReuse: true } : {}),
         ...(request.byteFilter ? { byteFilter: request.byteFilter } : {}),
         ...(ends.length > 0 ? { signal: ends.length === 1 ? ends[0]! : AbortSignal.any(ends) } : {}),
       });
